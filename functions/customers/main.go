@@ -1,0 +1,20 @@
+// Command customers is the Lambda function serving the customers routes (see internal/app).
+package main
+
+import (
+	"context"
+	"log"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/partnerportal/portal/internal/services"
+)
+
+func main() {
+	s, err := services.FromEnv(context.Background())
+	if err != nil {
+		log.Fatalf("customers: %v", err)
+	}
+	h, _ := s.HTTPHandler("customers")
+	lambda.Start(h.Handle)
+}

@@ -1,0 +1,20 @@
+// Command fallback is the Lambda function serving the fallback routes (see internal/app).
+package main
+
+import (
+	"context"
+	"log"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/partnerportal/portal/internal/services"
+)
+
+func main() {
+	s, err := services.FromEnv(context.Background())
+	if err != nil {
+		log.Fatalf("fallback: %v", err)
+	}
+	h, _ := s.HTTPHandler("fallback")
+	lambda.Start(h.Handle)
+}

@@ -1,0 +1,20 @@
+// Command partners is the Lambda function serving the partners routes (see internal/app).
+package main
+
+import (
+	"context"
+	"log"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/partnerportal/portal/internal/services"
+)
+
+func main() {
+	s, err := services.FromEnv(context.Background())
+	if err != nil {
+		log.Fatalf("partners: %v", err)
+	}
+	h, _ := s.HTTPHandler("partners")
+	lambda.Start(h.Handle)
+}

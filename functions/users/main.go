@@ -1,0 +1,20 @@
+// Command users is the Lambda function serving the users routes (see internal/app).
+package main
+
+import (
+	"context"
+	"log"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/partnerportal/portal/internal/services"
+)
+
+func main() {
+	s, err := services.FromEnv(context.Background())
+	if err != nil {
+		log.Fatalf("users: %v", err)
+	}
+	h, _ := s.HTTPHandler("users")
+	lambda.Start(h.Handle)
+}

@@ -1,0 +1,195 @@
+// Package app is the one declaration of Partner Portal as a serverless
+// application: its functions, their routes and events, and the table.
+//
+// template.yaml (SAM), the local development server and, later, the CDK stack
+// are all derived from Declaration; nothing about the app is repeated elsewhere.
+package app
+
+// Declaration returns the whole application. It never fails and returns a new
+// value on each call, so callers may modify their copy.
+func Declaration() App {
+	return App{
+		Name:        "partner-portal",
+		Description: "Partner Portal: MSSP reseller backend for the vulnerability-scanning service",
+		Table:       table(),
+		Authorizer: Authorizer{
+			Function:        "authorizer",
+			IdentityHeader:  "Authorization",
+			CacheTTLSeconds: 60,
+		},
+		Functions: []Function{
+			{
+				Name:        "authorizer",
+				Description: "Resolves an API key to the caller's identity (HTTP API Lambda authorizer, simple responses).",
+				MemoryMB:    256,
+				TimeoutSec:  5,
+				Kind:        KindAuthorizer,
+			},
+			{
+				Name:        "partners",
+				Description: "Creates partners (super_admin).",
+				MemoryMB:    256,
+				TimeoutSec:  10,
+				Kind:        KindHTTP,
+				Routes: []Route{
+					{Method: "POST", Path: "/v1/partners"},
+				},
+			},
+			{
+				Name:        "users",
+				Description: "Users and their API keys.",
+				MemoryMB:    256,
+				TimeoutSec:  10,
+				Kind:        KindHTTP,
+				Routes: []Route{
+					{Method: "POST", Path: "/v1/users"},
+					{Method: "GET", Path: "/v1/users"},
+					{Method: "POST", Path: "/v1/users/{userId}/api-keys"},
+					{Method: "DELETE", Path: "/v1/api-keys/{keyId}"},
+				},
+			},
+			{
+				Name:        "customers",
+				Description: "Customers (tenants): create, list, edit, suspend, resume, archive.",
+				MemoryMB:    256,
+				TimeoutSec:  10,
+				Kind:        KindHTTP,
+				Routes: []Route{
+					{Method: "POST", Path: "/v1/customers"},
+					{Method: "GET", Path: "/v1/customers"},
+					{Method: "GET", Path: "/v1/customers/{customerId}"},
+					{Method: "PATCH", Path: "/v1/customers/{customerId}"},
+					{Method: "DELETE", Path: "/v1/customers/{customerId}"},
+					{Method: "POST", Path: "/v1/customers/{customerId}/suspend"},
+					{Method: "POST", Path: "/v1/customers/{customerId}/resume"},
+				},
+			},
+			{
+				Name:        "fallback",
+				Description: "Answers requests no route matches: 404, or 405 with Allow when only the method is wrong.",
+				MemoryMB:    128,
+				TimeoutSec:  5,
+				Kind:        KindHTTP,
+				Routes: []Route{
+					{Method: "ANY", Path: DefaultRoute, Public: true},
+				},
+			},
+		},
+	}
+}
+
+// DefaultRoute is the HTTP API route key that catches requests no other route matches.
+const DefaultRoute = "$default"
+
+// Attribute and index names of the single table. Stores build keys from these.
+const (
+	AttrPK    = "PK"
+	AttrSK    = "SK"
+	AttrTTL   = "expiresAt"
+	AttrGSIPK = "GSIPK"
+)
+
+// Index names of the single table, with the sort-key attribute of each.
+const (
+	IndexGSI1 = "GSI1"
+	IndexGSI2 = "GSI2"
+	IndexGSI3 = "GSI3"
+	IndexGSI4 = "GSI4"
+	IndexGSI5 = "GSI5"
+)
+
+func table() Table {
+	gsis := []Index{}
+	for _, name := range []string{IndexGSI1, IndexGSI2, IndexGSI3, IndexGSI4, IndexGSI5} {
+		gsis = append(gsis, Index{Name: name, PartitionKey: AttrGSIPK, SortKey: name + "SK"})
+	}
+	return Table{
+		LogicalID:    "Table",
+		PartitionKey: AttrPK,
+		SortKey:      AttrSK,
+		Indexes:      gsis,
+		StreamView:   "NEW_AND_OLD_IMAGES",
+		TTLAttribute: AttrTTL,
+	}
+}
+
+// App describes the deployable application.
+type App struct {
+	Name        string
+	Description string
+	Table       Table
+	Authorizer  Authorizer
+	Functions   []Function
+}
+
+// Table describes the single DynamoDB table. Every key attribute is a string.
+type Table struct {
+	LogicalID    string
+	PartitionKey string
+	SortKey      string
+	Indexes      []Index
+	StreamView   string
+	TTLAttribute string
+}
+
+// Index is a global secondary index projecting all attributes.
+type Index struct {
+	Name         string
+	PartitionKey string
+	SortKey      string
+}
+
+// Authorizer names the function that authorises every non-public route.
+type Authorizer struct {
+	Function        string
+	IdentityHeader  string
+	CacheTTLSeconds int
+}
+
+// Kind says how a function is invoked.
+type Kind string
+
+// Function kinds.
+const (
+	KindHTTP       Kind = "http"
+	KindAuthorizer Kind = "authorizer"
+)
+
+// Function is one Lambda function, built from functions/<Name>.
+type Function struct {
+	Name        string
+	Description string
+	MemoryMB    int
+	TimeoutSec  int
+	Kind        Kind
+	Routes      []Route
+}
+
+// Route is an HTTP API route served by a function. Path uses API Gateway
+// syntax ({name} parameters); Public routes skip the authorizer.
+type Route struct {
+	Method string
+	Path   string
+	Public bool
+}
+
+// Key returns the HTTP API route key, for example "GET /v1/customers".
+func (r Route) Key() string {
+	if r.Path == DefaultRoute {
+		return DefaultRoute
+	}
+	return r.Method + " " + r.Path
+}
+
+// Function returns the declared function with the given name and whether it exists.
+func (a App) Function(name string) (Function, bool) {
+	for _, f := range a.Functions {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return Function{}, false
+}
+
+// IndexSortKey returns the sort-key attribute of the named index.
+func IndexSortKey(index string) string { return index + "SK" }

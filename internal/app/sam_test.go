@@ -1,0 +1,456 @@
+package app_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/partnerportal/portal/internal/app"
+)
+
+// committedTemplate is template.yaml at the repository root.
+const committedTemplate = "../../template.yaml"
+
+func TestCommittedTemplateMatchesDeclaration(t *testing.T) {
+	want, err := app.Declaration().SAMTemplate()
+	if err != nil {
+		t.Fatalf("SAMTemplate: %v", err)
+	}
+	got, err := os.ReadFile(committedTemplate)
+	if err != nil {
+		t.Fatalf("read committed template: %v\nrun `make template` and commit template.yaml", err)
+	}
+	if !bytes.Equal(got, want) {
+		line, g, w := firstDiff(string(got), string(want))
+		t.Fatalf("template.yaml is out of date with internal/app (first difference at line %d)\n committed: %q\n declared:  %q\nrun `make template` and commit template.yaml", line, g, w)
+	}
+}
+
+// firstDiff returns the 1-based number of the first line where a and b differ
+// and that line of each ("" past the end).
+func firstDiff(a, b string) (int, string, string) {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := 0; ; i++ {
+		var x, y string
+		if i < len(al) {
+			x = al[i]
+		}
+		if i < len(bl) {
+			y = bl[i]
+		}
+		if x != y || i >= len(al) || i >= len(bl) {
+			return i + 1, x, y
+		}
+	}
+}
+
+// samTemplate is the part of a SAM template the tests read back.
+type samTemplate struct {
+	Transform  string                    `yaml:"Transform"`
+	Parameters map[string]map[string]any `yaml:"Parameters"`
+	Conditions map[string]any            `yaml:"Conditions"`
+	Globals    struct {
+		Function struct {
+			Runtime       string   `yaml:"Runtime"`
+			Architectures []string `yaml:"Architectures"`
+			Handler       string   `yaml:"Handler"`
+			Environment   struct {
+				Variables map[string]map[string]string `yaml:"Variables"`
+			} `yaml:"Environment"`
+		} `yaml:"Function"`
+	} `yaml:"Globals"`
+	Resources map[string]struct {
+		Type       string    `yaml:"Type"`
+		Properties yaml.Node `yaml:"Properties"`
+	} `yaml:"Resources"`
+	Outputs map[string]struct {
+		Value map[string]string `yaml:"Value"`
+	} `yaml:"Outputs"`
+}
+
+type functionProps struct {
+	CodeURI       string   `yaml:"CodeUri"`
+	MemorySize    int      `yaml:"MemorySize"`
+	Timeout       int      `yaml:"Timeout"`
+	Runtime       string   `yaml:"Runtime"`
+	Architectures []string `yaml:"Architectures"`
+	Policies      []map[string]struct {
+		TableName map[string]string `yaml:"TableName"`
+	} `yaml:"Policies"`
+	Events map[string]struct {
+		Type       string `yaml:"Type"`
+		Properties struct {
+			APIID                map[string]string `yaml:"ApiId"`
+			Method               string            `yaml:"Method"`
+			Path                 string            `yaml:"Path"`
+			PayloadFormatVersion string            `yaml:"PayloadFormatVersion"`
+			Auth                 *struct {
+				Authorizer string `yaml:"Authorizer"`
+			} `yaml:"Auth"`
+		} `yaml:"Properties"`
+	} `yaml:"Events"`
+}
+
+type keyElement struct {
+	AttributeName string `yaml:"AttributeName"`
+	KeyType       string `yaml:"KeyType"`
+}
+
+type tableProps struct {
+	BillingMode          string `yaml:"BillingMode"`
+	AttributeDefinitions []struct {
+		AttributeName string `yaml:"AttributeName"`
+		AttributeType string `yaml:"AttributeType"`
+	} `yaml:"AttributeDefinitions"`
+	KeySchema              []keyElement `yaml:"KeySchema"`
+	GlobalSecondaryIndexes []struct {
+		IndexName  string       `yaml:"IndexName"`
+		KeySchema  []keyElement `yaml:"KeySchema"`
+		Projection struct {
+			ProjectionType string `yaml:"ProjectionType"`
+		} `yaml:"Projection"`
+	} `yaml:"GlobalSecondaryIndexes"`
+	StreamSpecification struct {
+		StreamViewType string `yaml:"StreamViewType"`
+	} `yaml:"StreamSpecification"`
+	TimeToLiveSpecification struct {
+		AttributeName string `yaml:"AttributeName"`
+		Enabled       bool   `yaml:"Enabled"`
+	} `yaml:"TimeToLiveSpecification"`
+	DeletionProtectionEnabled map[string][]any `yaml:"DeletionProtectionEnabled"`
+}
+
+type httpAPIProps struct {
+	FailOnWarnings bool `yaml:"FailOnWarnings"`
+	Auth           struct {
+		DefaultAuthorizer string `yaml:"DefaultAuthorizer"`
+		Authorizers       map[string]struct {
+			FunctionArn                    map[string][]string `yaml:"FunctionArn"`
+			AuthorizerPayloadFormatVersion string              `yaml:"AuthorizerPayloadFormatVersion"`
+			EnableSimpleResponses          bool                `yaml:"EnableSimpleResponses"`
+			Identity                       struct {
+				Headers          []string `yaml:"Headers"`
+				ReauthorizeEvery int      `yaml:"ReauthorizeEvery"`
+			} `yaml:"Identity"`
+		} `yaml:"Authorizers"`
+	} `yaml:"Auth"`
+}
+
+// parseTemplate renders decl and parses the YAML back.
+func parseTemplate(t *testing.T, decl app.App) samTemplate {
+	t.Helper()
+	out, err := decl.SAMTemplate()
+	if err != nil {
+		t.Fatalf("SAMTemplate: %v", err)
+	}
+	var tmpl samTemplate
+	if err := yaml.Unmarshal(out, &tmpl); err != nil {
+		t.Fatalf("generated template is not valid YAML: %v", err)
+	}
+	return tmpl
+}
+
+// properties decodes the Properties of the resource with the given logical ID
+// and type into v.
+func properties(t *testing.T, tmpl samTemplate, id, typ string, v any) {
+	t.Helper()
+	r, ok := tmpl.Resources[id]
+	if !ok {
+		t.Fatalf("resource %s is missing", id)
+	}
+	if got, want := r.Type, typ; got != want {
+		t.Fatalf("resource %s has Type %q, want %q", id, got, want)
+	}
+	if err := r.Properties.Decode(v); err != nil {
+		t.Fatalf("resource %s: decode Properties: %v", id, err)
+	}
+}
+
+func TestSAMTemplate(t *testing.T) {
+	decl := app.Declaration()
+	tmpl := parseTemplate(t, decl)
+
+	t.Run("Deterministic", func(t *testing.T) {
+		a, _ := app.Declaration().SAMTemplate()
+		b, _ := app.Declaration().SAMTemplate()
+		if !bytes.Equal(a, b) {
+			t.Fatal("two renderings of the same declaration differ")
+		}
+	})
+
+	t.Run("IsSAM", func(t *testing.T) {
+		if got, want := tmpl.Transform, "AWS::Serverless-2016-10-31"; got != want {
+			t.Fatalf("Transform = %q, want %q", got, want)
+		}
+	})
+
+	t.Run("Parameters", func(t *testing.T) {
+		stage := tmpl.Parameters["Stage"]
+		if got, want := fmt.Sprint(stage["AllowedValues"]), "[dev prod]"; got != want {
+			t.Fatalf("Stage AllowedValues = %s, want %s", got, want)
+		}
+		if got, want := stage["Default"], "dev"; got != want {
+			t.Fatalf("Stage Default = %v, want %v", got, want)
+		}
+		secret := tmpl.Parameters["CursorSecret"]
+		if got, want := secret["NoEcho"], true; got != want {
+			t.Fatalf("CursorSecret NoEcho = %v, want %v", got, want)
+		}
+		if got, want := secret["MinLength"], 32; got != want {
+			t.Fatalf("CursorSecret MinLength = %v, want %v", got, want)
+		}
+		if _, ok := tmpl.Conditions["IsProd"]; !ok {
+			t.Fatal("condition IsProd is missing")
+		}
+	})
+
+	t.Run("EveryFunctionRunsProvidedAL2023OnArm64", func(t *testing.T) {
+		g := tmpl.Globals.Function
+		if got, want := g.Runtime, "provided.al2023"; got != want {
+			t.Fatalf("Globals.Function.Runtime = %q, want %q", got, want)
+		}
+		if got, want := fmt.Sprint(g.Architectures), "[arm64]"; got != want {
+			t.Fatalf("Globals.Function.Architectures = %s, want %s", got, want)
+		}
+		if got, want := g.Handler, "bootstrap"; got != want {
+			t.Fatalf("Globals.Function.Handler = %q, want %q", got, want)
+		}
+		for _, f := range decl.Functions {
+			var p functionProps
+			properties(t, tmpl, app.FunctionLogicalID(f.Name), "AWS::Serverless::Function", &p)
+			if p.Runtime != "" || p.Architectures != nil {
+				t.Fatalf("function %s overrides the global runtime or architecture", f.Name)
+			}
+			if got, want := p.CodeURI, "dist/"+f.Name+"/"; got != want {
+				t.Fatalf("function %s CodeUri = %q, want %q", f.Name, got, want)
+			}
+			if got, want := [2]int{p.MemorySize, p.Timeout}, [2]int{f.MemoryMB, f.TimeoutSec}; got != want {
+				t.Fatalf("function %s [MemorySize Timeout] = %v, want %v", f.Name, got, want)
+			}
+		}
+	})
+
+	t.Run("EveryFunctionReachesTheTable", func(t *testing.T) {
+		vars := tmpl.Globals.Function.Environment.Variables
+		for name, ref := range map[string]string{"TABLE_NAME": "Table", "CURSOR_SECRET": "CursorSecret", "STAGE": "Stage"} {
+			if got, want := vars[name]["Ref"], ref; got != want {
+				t.Fatalf("environment %s = Ref %q, want Ref %q", name, got, want)
+			}
+		}
+		for _, f := range decl.Functions {
+			var p functionProps
+			properties(t, tmpl, app.FunctionLogicalID(f.Name), "AWS::Serverless::Function", &p)
+			if len(p.Policies) != 1 || p.Policies[0]["DynamoDBCrudPolicy"].TableName["Ref"] != decl.Table.LogicalID {
+				t.Fatalf("function %s Policies = %+v, want DynamoDBCrudPolicy on Ref %s", f.Name, p.Policies, decl.Table.LogicalID)
+			}
+		}
+	})
+
+	t.Run("EveryRouteIsAnHttpApiEventOnItsFunction", func(t *testing.T) {
+		for _, f := range decl.Functions {
+			var p functionProps
+			properties(t, tmpl, app.FunctionLogicalID(f.Name), "AWS::Serverless::Function", &p)
+			if got, want := len(p.Events), len(f.Routes); got != want {
+				t.Fatalf("function %s has %d events, want one per route (%d)", f.Name, got, want)
+			}
+			for _, r := range f.Routes {
+				ev, ok := p.Events[r.EventName()]
+				if !ok {
+					t.Fatalf("route %q has no event %s on function %s", r.Key(), r.EventName(), f.Name)
+				}
+				e := ev.Properties
+				if got, want := ev.Type, "HttpApi"; got != want {
+					t.Fatalf("event %s Type = %q, want %q", r.EventName(), got, want)
+				}
+				if got, want := [4]string{e.APIID["Ref"], e.Method, e.Path, e.PayloadFormatVersion}, [4]string{"HttpApi", r.Method, r.Path, "2.0"}; got != want {
+					t.Fatalf("event %s [ApiId Method Path PayloadFormatVersion] = %q, want %q", r.EventName(), got, want)
+				}
+				if got, want := e.Auth != nil && e.Auth.Authorizer == "NONE", r.Public; got != want {
+					t.Fatalf("route %q skips the authorizer = %v, want %v", r.Key(), got, want)
+				}
+			}
+		}
+	})
+
+	t.Run("DefaultRouteIsPublicAnyMethod", func(t *testing.T) {
+		var p functionProps
+		properties(t, tmpl, "FallbackFunction", "AWS::Serverless::Function", &p)
+		e := p.Events["AnyDefault"].Properties
+		if got, want := [2]string{e.Method, e.Path}, [2]string{"ANY", "$default"}; got != want {
+			t.Fatalf("fallback event [Method Path] = %q, want %q", got, want)
+		}
+	})
+
+	t.Run("TableStreamsNewAndOldImagesWithEveryGSI", func(t *testing.T) {
+		var p tableProps
+		properties(t, tmpl, decl.Table.LogicalID, "AWS::DynamoDB::Table", &p)
+		if got, want := p.BillingMode, "PAY_PER_REQUEST"; got != want {
+			t.Fatalf("BillingMode = %q, want %q", got, want)
+		}
+		if got, want := p.StreamSpecification.StreamViewType, "NEW_AND_OLD_IMAGES"; got != want {
+			t.Fatalf("StreamViewType = %q, want %q", got, want)
+		}
+		if got, want := p.TimeToLiveSpecification, (struct {
+			AttributeName string `yaml:"AttributeName"`
+			Enabled       bool   `yaml:"Enabled"`
+		}{app.AttrTTL, true}); got != want {
+			t.Fatalf("TimeToLiveSpecification = %+v, want %+v", got, want)
+		}
+		if got, want := fmt.Sprint(p.KeySchema), fmt.Sprint([]keyElement{{"PK", "HASH"}, {"SK", "RANGE"}}); got != want {
+			t.Fatalf("KeySchema = %s, want %s", got, want)
+		}
+		defined := map[string]string{}
+		for _, d := range p.AttributeDefinitions {
+			defined[d.AttributeName] = d.AttributeType
+		}
+		if got, want := len(p.GlobalSecondaryIndexes), len(decl.Table.Indexes); got != want {
+			t.Fatalf("table has %d GSIs, want %d", got, want)
+		}
+		for i, ix := range decl.Table.Indexes {
+			g := p.GlobalSecondaryIndexes[i]
+			if got, want := g.IndexName, ix.Name; got != want {
+				t.Fatalf("GSI %d IndexName = %q, want %q", i, got, want)
+			}
+			if got, want := fmt.Sprint(g.KeySchema), fmt.Sprint([]keyElement{{ix.PartitionKey, "HASH"}, {ix.SortKey, "RANGE"}}); got != want {
+				t.Fatalf("GSI %s KeySchema = %s, want %s", ix.Name, got, want)
+			}
+			if got, want := g.Projection.ProjectionType, "ALL"; got != want {
+				t.Fatalf("GSI %s ProjectionType = %q, want %q", ix.Name, got, want)
+			}
+			for _, attr := range []string{ix.PartitionKey, ix.SortKey} {
+				if got, want := defined[attr], "S"; got != want {
+					t.Fatalf("attribute %s of GSI %s has type %q, want %q", attr, ix.Name, got, want)
+				}
+			}
+		}
+		if got, want := len(p.AttributeDefinitions), 2+1+len(decl.Table.Indexes); got != want {
+			t.Fatalf("table defines %d attributes, want %d (PK, SK, GSIPK, one sort key per GSI)", got, want)
+		}
+		if got, want := fmt.Sprint(p.DeletionProtectionEnabled["Fn::If"]), "[IsProd true false]"; got != want {
+			t.Fatalf("DeletionProtectionEnabled Fn::If = %s, want %s", got, want)
+		}
+	})
+
+	t.Run("AuthorizerGuardsTheAPIByDefault", func(t *testing.T) {
+		var p httpAPIProps
+		properties(t, tmpl, "HttpApi", "AWS::Serverless::HttpApi", &p)
+		if !p.FailOnWarnings {
+			t.Fatal("FailOnWarnings = false, want true")
+		}
+		name := decl.Authorizer.Name()
+		if got, want := p.Auth.DefaultAuthorizer, name; got != want {
+			t.Fatalf("DefaultAuthorizer = %q, want %q", got, want)
+		}
+		az, ok := p.Auth.Authorizers[name]
+		if !ok {
+			t.Fatalf("authorizer %s is missing", name)
+		}
+		if got, want := fmt.Sprint(az.FunctionArn["Fn::GetAtt"]), "[AuthorizerFunction Arn]"; got != want {
+			t.Fatalf("FunctionArn Fn::GetAtt = %s, want %s", got, want)
+		}
+		if got, want := az.AuthorizerPayloadFormatVersion, "2.0"; got != want {
+			t.Fatalf("AuthorizerPayloadFormatVersion = %q, want %q", got, want)
+		}
+		if !az.EnableSimpleResponses {
+			t.Fatal("EnableSimpleResponses = false, want true")
+		}
+		if got, want := fmt.Sprint(az.Identity.Headers), "[Authorization]"; got != want {
+			t.Fatalf("Identity.Headers = %s, want %s", got, want)
+		}
+		if got, want := az.Identity.ReauthorizeEvery, decl.Authorizer.CacheTTLSeconds; got != want {
+			t.Fatalf("Identity.ReauthorizeEvery = %d, want %d", got, want)
+		}
+	})
+
+	t.Run("Outputs", func(t *testing.T) {
+		if got, want := tmpl.Outputs["ApiUrl"].Value["Fn::Sub"], "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/"; got != want {
+			t.Fatalf("ApiUrl = Fn::Sub %q, want %q", got, want)
+		}
+		if got, want := tmpl.Outputs["TableName"].Value["Ref"], "Table"; got != want {
+			t.Fatalf("TableName = Ref %q, want Ref %q", got, want)
+		}
+	})
+}
+
+func TestNames(t *testing.T) {
+	t.Run("FunctionLogicalID", func(t *testing.T) {
+		for name, want := range map[string]string{
+			"customers":    "CustomersFunction",
+			"usage-stream": "UsageStreamFunction",
+			"scan-run":     "ScanRunFunction",
+		} {
+			if got := app.FunctionLogicalID(name); got != want {
+				t.Fatalf("FunctionLogicalID(%q) = %q, want %q", name, got, want)
+			}
+		}
+	})
+	t.Run("EventName", func(t *testing.T) {
+		for _, tc := range []struct {
+			route app.Route
+			want  string
+		}{
+			{app.Route{Method: "POST", Path: "/v1/customers/{customerId}/suspend"}, "PostV1CustomersCustomerIdSuspend"},
+			{app.Route{Method: "DELETE", Path: "/v1/api-keys/{keyId}"}, "DeleteV1ApiKeysKeyId"},
+			{app.Route{Method: "ANY", Path: app.DefaultRoute}, "AnyDefault"},
+		} {
+			if got := tc.route.EventName(); got != tc.want {
+				t.Fatalf("EventName(%q) = %q, want %q", tc.route.Key(), got, tc.want)
+			}
+		}
+	})
+}
+
+func TestValidate(t *testing.T) {
+	if err := app.Declaration().Validate(); err != nil {
+		t.Fatalf("Declaration().Validate() = %v, want nil", err)
+	}
+	withRoutes := func(a *app.App, name string, routes ...app.Route) {
+		i := slices.IndexFunc(a.Functions, func(f app.Function) bool { return f.Name == name })
+		a.Functions[i].Routes = append(a.Functions[i].Routes, routes...)
+	}
+	for _, tc := range []struct {
+		name   string
+		change func(a *app.App)
+		want   string
+	}{
+		{"UndeclaredAuthorizer", func(a *app.App) { a.Authorizer.Function = "nobody" }, `authorizer function "nobody" is not declared`},
+		{"AuthorizerOfWrongKind", func(a *app.App) { a.Authorizer.Function = "customers" }, `has kind "http"`},
+		{"AuthorizerWithRoutes", func(a *app.App) {
+			withRoutes(a, "authorizer", app.Route{Method: "GET", Path: "/v1/authz"})
+		}, "must not serve routes"},
+		{"BadFunctionName", func(a *app.App) { a.Functions[1].Name = "Partners" }, `function name "Partners"`},
+		{"SameLogicalID", func(a *app.App) { a.Functions = append(a.Functions, a.Functions[1]) }, "logical ID PartnersFunction is already used"},
+		{"SameRouteTwice", func(a *app.App) {
+			withRoutes(a, "users", app.Route{Method: "GET", Path: "/v1/customers"})
+		}, `route "GET /v1/customers" is already served by`},
+		{"SameEventName", func(a *app.App) {
+			withRoutes(a, "users", app.Route{Method: "GET", Path: "/v1/a-b"}, app.Route{Method: "GET", Path: "/v1/a/b"})
+		}, `duplicate or invalid event name "GetV1AB"`},
+		{"UnknownMethod", func(a *app.App) {
+			withRoutes(a, "users", app.Route{Method: "get", Path: "/v1/x"})
+		}, `method "get"`},
+		{"DefaultRouteWithMethod", func(a *app.App) {
+			withRoutes(a, "users", app.Route{Method: "GET", Path: app.DefaultRoute})
+		}, "takes method ANY"},
+		{"RelativePath", func(a *app.App) {
+			withRoutes(a, "users", app.Route{Method: "GET", Path: "v1/x"})
+		}, "path must start with /"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := app.Declaration()
+			tc.change(&a)
+			err := a.Validate()
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Validate() = %v, want an error containing %q", err, tc.want)
+			}
+			if _, err := a.SAMTemplate(); err == nil {
+				t.Fatal("SAMTemplate() = nil error for an invalid declaration")
+			}
+		})
+	}
+}

@@ -1,0 +1,169 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/partnerportal/portal/internal/app"
+	"github.com/partnerportal/portal/internal/portal"
+	"github.com/partnerportal/portal/internal/tenancy"
+)
+
+// maxListRounds bounds the Query calls one page may take when filters cannot
+// be expressed as key conditions; the page may then be short, with a cursor.
+const maxListRounds = 5
+
+// customerListQuery is a planned Query: the index, its key condition and
+// the filters the index key cannot express.
+type customerListQuery struct {
+	index   string
+	keyCond string
+	filters []string
+	values  map[string]types.AttributeValue
+	names   map[string]string
+}
+
+// planCustomerList picks the index whose sort key serves q's order and as
+// many of its filters as possible, so that most pages are exactly one Query.
+func planCustomerList(partnerID string, q portal.CustomerQuery) customerListQuery {
+	archived := q.Status == portal.StatusArchived
+	p := customerListQuery{
+		values: map[string]types.AttributeValue{":pk": str(customerListPK(partnerID, archived))},
+		names:  map[string]string{},
+	}
+	status, plan := string(q.Status), string(q.Plan)
+	if archived {
+		status = "" // the partition is the filter
+	}
+	prefix := ""
+	usedStatus, usedPlan, usedName, usedScan := false, false, false, false
+	switch q.Sort {
+	case portal.SortName:
+		switch {
+		case status != "":
+			p.index, prefix, usedStatus = indexByStatus, status+sep+q.NamePrefix, true
+		case plan != "":
+			p.index, prefix, usedPlan = indexByPlan, plan+sep+q.NamePrefix, true
+		default:
+			p.index, prefix = indexByName, q.NamePrefix
+		}
+		usedName = true
+	case portal.SortStatus:
+		p.index = indexByStatus
+		if status != "" {
+			prefix, usedStatus, usedName = status+sep+q.NamePrefix, true, true
+		}
+	case portal.SortPlan:
+		p.index = indexByPlan
+		if plan != "" {
+			prefix, usedPlan, usedName = plan+sep+q.NamePrefix, true, true
+		}
+	case portal.SortLastScanAt:
+		p.index, usedScan = indexByLastScan, true
+	case portal.SortCreatedAt:
+		p.index = indexByCreatedAt
+	}
+	sk := app.IndexSortKey(p.index)
+	p.keyCond = "GSIPK = :pk"
+	switch {
+	case usedScan && (q.LastScanAfter != nil || q.LastScanBefore != nil):
+		low, high := neverScanned+"\x7f", "\x7f"
+		if q.LastScanAfter != nil {
+			low = formatTime(*q.LastScanAfter) + "\x7f"
+		}
+		if q.LastScanBefore != nil {
+			high = formatTime(*q.LastScanBefore)
+		}
+		p.keyCond += " AND " + sk + " BETWEEN :low AND :high"
+		p.values[":low"], p.values[":high"] = str(low), str(high)
+	case prefix != "":
+		p.keyCond += " AND begins_with(" + sk + ", :prefix)"
+		p.values[":prefix"] = str(prefix)
+	}
+	if status != "" && !usedStatus {
+		p.filter("#status = :status", "#status", "status", ":status", status)
+	}
+	if plan != "" && !usedPlan {
+		p.filter("#plan = :plan", "#plan", "plan", ":plan", plan)
+	}
+	if q.NamePrefix != "" && !usedName {
+		p.filter("begins_with(nameLower, :q)", "", "", ":q", q.NamePrefix)
+	}
+	if !usedScan && q.LastScanAfter != nil {
+		p.filter("lastScanAt > :after", "", "", ":after", formatTime(*q.LastScanAfter))
+	}
+	if !usedScan && q.LastScanBefore != nil {
+		p.filter("lastScanAt < :before", "", "", ":before", formatTime(*q.LastScanBefore))
+	}
+	return p
+}
+
+func (p *customerListQuery) filter(expr, name, attr, placeholder, value string) {
+	p.filters = append(p.filters, expr)
+	if name != "" {
+		p.names[name] = attr
+	}
+	p.values[placeholder] = str(value)
+}
+
+// ListCustomers implements portal.CustomerStore. A page is one Query when
+// the filters are key conditions of the chosen index, otherwise at most
+// maxListRounds. The returned position is the key of the last item returned,
+// so pages stay consistent while items change between them.
+func (s *Store) ListCustomers(ctx context.Context, scope tenancy.Scope, q portal.CustomerQuery, start portal.Position) ([]portal.Customer, portal.Position, error) {
+	if scope.PartnerID == "" {
+		return nil, nil, portal.Errorf(portal.EFORBIDDEN, "customers are listed per partner")
+	}
+	plan := planCustomerList(scope.PartnerID, q)
+	in := &dynamodb.QueryInput{
+		TableName:                 &s.Table,
+		IndexName:                 aws.String(plan.index),
+		KeyConditionExpression:    aws.String(plan.keyCond),
+		ExpressionAttributeValues: plan.values,
+		ScanIndexForward:          aws.Bool(!q.Descending),
+		ExclusiveStartKey:         startKey(start),
+		ReturnConsumedCapacity:    total,
+	}
+	if len(plan.filters) > 0 {
+		in.FilterExpression = aws.String(strings.Join(plan.filters, " AND "))
+	}
+	if len(plan.names) > 0 {
+		in.ExpressionAttributeNames = plan.names
+	}
+	sk := app.IndexSortKey(plan.index)
+	items := make([]portal.Customer, 0, q.Limit)
+	for round := 0; round < maxListRounds; round++ {
+		// Ask for one more than needed: it tells whether another page exists.
+		want := q.Limit - len(items) + 1
+		if len(plan.filters) > 0 {
+			want = min(4*want, 1000)
+		}
+		in.Limit = aws.Int32(int32(want))
+		res, err := s.Client.Query(ctx, in)
+		if err != nil {
+			return nil, nil, fmt.Errorf("query customers on %s: %w", plan.index, err)
+		}
+		for _, raw := range res.Items {
+			if len(items) == q.Limit {
+				last := toCustomerItem(items[len(items)-1])
+				return items, portal.Position{"PK": last.PK, "SK": last.SK, "GSIPK": last.GSIPK, sk: customerIndexKeys(items[len(items)-1])[sk]}, nil
+			}
+			var it customerItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return nil, nil, fmt.Errorf("decode customer: %w", err)
+			}
+			items = append(items, it.customer())
+		}
+		if res.LastEvaluatedKey == nil {
+			return items, nil, nil
+		}
+		in.ExclusiveStartKey = res.LastEvaluatedKey
+	}
+	return items, positionOf(in.ExclusiveStartKey, "GSIPK", sk), nil
+}

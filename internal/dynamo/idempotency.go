@@ -1,0 +1,100 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/partnerportal/portal/internal/portal"
+)
+
+type idempotencyItem struct {
+	PK          string            `dynamodbav:"PK"`
+	SK          string            `dynamodbav:"SK"`
+	Entity      string            `dynamodbav:"entity"`
+	Fingerprint string            `dynamodbav:"fingerprint"`
+	Done        bool              `dynamodbav:"done"`
+	Status      int               `dynamodbav:"status,omitempty"`
+	Headers     map[string]string `dynamodbav:"headers,omitempty"`
+	Body        string            `dynamodbav:"body,omitempty"`
+	ExpiresAt   int64             `dynamodbav:"expiresAt"` // TTL, epoch seconds
+}
+
+// ReserveIdempotencyKey implements portal.IdempotencyStore with a conditional
+// put: the key is free when no record exists or the record has expired
+// (DynamoDB deletes expired items lazily).
+func (s *Store) ReserveIdempotencyKey(ctx context.Context, scope, key, fingerprint string, now time.Time) (*portal.IdempotencyRecord, error) {
+	av, err := attributevalue.MarshalMap(idempotencyItem{
+		PK: idempotencyPK(scope, key), SK: idempotencySK, Entity: "idempotency",
+		Fingerprint: fingerprint, ExpiresAt: now.Add(portal.IdempotencyTTL).Unix(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("encode idempotency record: %w", err)
+	}
+	_, err = s.Client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                           &s.Table,
+		Item:                                av,
+		ConditionExpression:                 aws.String("attribute_not_exists(PK) OR expiresAt < :now"),
+		ExpressionAttributeValues:           map[string]types.AttributeValue{":now": &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Unix(), 10)}},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		ReturnConsumedCapacity:              total,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		var it idempotencyItem
+		if err := attributevalue.UnmarshalMap(ccf.Item, &it); err != nil {
+			return nil, fmt.Errorf("decode idempotency record: %w", err)
+		}
+		return &portal.IdempotencyRecord{
+			Fingerprint: it.Fingerprint, Done: it.Done,
+			Response: portal.StoredResponse{Status: it.Status, Headers: it.Headers, Body: it.Body},
+		}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reserve idempotency key: %w", err)
+	}
+	return nil, nil
+}
+
+// CompleteIdempotencyKey implements portal.IdempotencyStore.
+func (s *Store) CompleteIdempotencyKey(ctx context.Context, scope, idemKey string, r portal.StoredResponse) error {
+	headers, err := attributevalue.Marshal(r.Headers)
+	if err != nil {
+		return fmt.Errorf("encode headers: %w", err)
+	}
+	_, err = s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                &s.Table,
+		Key:                      key(idempotencyPK(scope, idemKey), idempotencySK),
+		UpdateExpression:         aws.String("SET done = :true, #status = :status, headers = :headers, body = :body"),
+		ExpressionAttributeNames: map[string]string{"#status": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":true":    &types.AttributeValueMemberBOOL{Value: true},
+			":status":  &types.AttributeValueMemberN{Value: strconv.Itoa(r.Status)},
+			":headers": headers,
+			":body":    str(r.Body),
+		},
+		ReturnConsumedCapacity: total,
+	})
+	if err != nil {
+		return fmt.Errorf("complete idempotency key: %w", err)
+	}
+	return nil
+}
+
+// ReleaseIdempotencyKey implements portal.IdempotencyStore.
+func (s *Store) ReleaseIdempotencyKey(ctx context.Context, scope, idemKey string) error {
+	_, err := s.Client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: &s.Table, Key: key(idempotencyPK(scope, idemKey), idempotencySK), ReturnConsumedCapacity: total,
+	})
+	if err != nil {
+		return fmt.Errorf("release idempotency key: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,143 @@
+// Package dynamo implements the domain's stores on one DynamoDB table (the
+// single-table design of DESIGN.md §4). Keys are built in *_keys.go, one file
+// per entity, from a tenancy scope; reads are GetItem or Query, creates are
+// conditional, multi-item changes are transactions and updates are guarded by
+// a version attribute.
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/partnerportal/portal/internal/portal"
+)
+
+// Store is the DynamoDB implementation of the domain's stores.
+type Store struct {
+	Client *dynamodb.Client
+	Table  string
+}
+
+// New returns a store on table using client. The store's calls are
+// recorded by the Meter of their context, if any (see WithMeter).
+func New(client *dynamodb.Client, table string) *Store {
+	return &Store{Client: dynamodb.New(client.Options(), metered), Table: table}
+}
+
+// timeLayout is fixed-width so that times sort as strings in keys.
+const timeLayout = "2006-01-02T15:04:05.000Z"
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+func formatTimePtr(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return formatTime(*t)
+}
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(timeLayout, s)
+	return t
+}
+
+func parseTimePtr(s string) *time.Time {
+	if s == "" {
+		return nil
+	}
+	t := parseTime(s)
+	return &t
+}
+
+// sep separates the parts of composite sort keys. It sorts before every
+// printable character, so "ab" orders before "ab c"; names may not contain it.
+const sep = "\x1f"
+
+// total asks DynamoDB to report consumed capacity on every call.
+var total = types.ReturnConsumedCapacityTotal
+
+func (s *Store) get(ctx context.Context, pk, sk string, out any) (bool, error) {
+	res, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:              &s.Table,
+		Key:                    key(pk, sk),
+		ConsistentRead:         aws.Bool(true),
+		ReturnConsumedCapacity: total,
+	})
+	if err != nil {
+		return false, fmt.Errorf("get %s %s: %w", pk, sk, err)
+	}
+	if res.Item == nil {
+		return false, nil
+	}
+	if err := attributevalue.UnmarshalMap(res.Item, out); err != nil {
+		return false, fmt.Errorf("decode %s %s: %w", pk, sk, err)
+	}
+	return true, nil
+}
+
+// putNew writes item unless an item with its key exists (then ECONFLICT with msg).
+func (s *Store) putNew(ctx context.Context, item any, msg string) error {
+	av, err := attributevalue.MarshalMap(item)
+	if err != nil {
+		return fmt.Errorf("encode item: %w", err)
+	}
+	_, err = s.Client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:              &s.Table,
+		Item:                   av,
+		ConditionExpression:    aws.String("attribute_not_exists(PK)"),
+		ReturnConsumedCapacity: total,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return portal.Errorf(portal.ECONFLICT, "%s", msg)
+	}
+	return err
+}
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		"PK": &types.AttributeValueMemberS{Value: pk},
+		"SK": &types.AttributeValueMemberS{Value: sk},
+	}
+}
+
+func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+
+// canceledFor reports whether a transaction was canceled because the
+// condition of its i-th item failed.
+func canceledFor(err error, i int) bool {
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) || i >= len(tce.CancellationReasons) {
+		return false
+	}
+	return aws.ToString(tce.CancellationReasons[i].Code) == "ConditionalCheckFailed"
+}
+
+// positionOf returns the list position of item: its table key and the index key.
+func positionOf(item map[string]types.AttributeValue, attrs ...string) portal.Position {
+	pos := portal.Position{}
+	for _, a := range append([]string{"PK", "SK"}, attrs...) {
+		if v, ok := item[a].(*types.AttributeValueMemberS); ok {
+			pos[a] = v.Value
+		}
+	}
+	return pos
+}
+
+func startKey(pos portal.Position) map[string]types.AttributeValue {
+	if pos == nil {
+		return nil
+	}
+	m := make(map[string]types.AttributeValue, len(pos))
+	for k, v := range pos {
+		m[k] = str(v)
+	}
+	return m
+}

@@ -1,0 +1,140 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/partnerportal/portal/internal/portal"
+	"github.com/partnerportal/portal/internal/tenancy"
+)
+
+type userItem struct {
+	PK        string `dynamodbav:"PK"`
+	SK        string `dynamodbav:"SK"`
+	GSIPK     string `dynamodbav:"GSIPK"`
+	GSI1SK    string `dynamodbav:"GSI1SK"`
+	Entity    string `dynamodbav:"entity"`
+	UserID    string `dynamodbav:"userId"`
+	Email     string `dynamodbav:"email"`
+	Name      string `dynamodbav:"name,omitempty"`
+	Role      string `dynamodbav:"role"`
+	PartnerID string `dynamodbav:"partnerId,omitempty"`
+	TenantID  string `dynamodbav:"tenantId,omitempty"`
+	Status    string `dynamodbav:"status"`
+	CreatedAt string `dynamodbav:"createdAt"`
+	UpdatedAt string `dynamodbav:"updatedAt"`
+	Version   int64  `dynamodbav:"version"`
+}
+
+// userRef is the e-mail and directory item: where a user lives.
+type userRef struct {
+	PK        string `dynamodbav:"PK"`
+	SK        string `dynamodbav:"SK"`
+	Entity    string `dynamodbav:"entity"`
+	UserID    string `dynamodbav:"userId"`
+	PartnerID string `dynamodbav:"partnerId,omitempty"`
+}
+
+func (it userItem) user() portal.User {
+	return portal.User{
+		ID: it.UserID, Email: it.Email, Name: it.Name, Role: tenancy.Role(it.Role), PartnerID: it.PartnerID,
+		TenantID: it.TenantID, Status: it.Status, CreatedAt: parseTime(it.CreatedAt),
+		UpdatedAt: parseTime(it.UpdatedAt), Version: it.Version,
+	}
+}
+
+// CreateUser implements portal.UserStore: the user, its e-mail and its
+// directory entry in one transaction, each conditional on not existing.
+func (s *Store) CreateUser(ctx context.Context, u portal.User) error {
+	items := []any{
+		userItem{
+			PK: userHomePK(u.PartnerID), SK: userSK(u.ID), GSIPK: userListPK(u.PartnerID), GSI1SK: u.Email,
+			Entity: "user", UserID: u.ID, Email: u.Email, Name: u.Name, Role: string(u.Role),
+			PartnerID: u.PartnerID, TenantID: u.TenantID, Status: u.Status,
+			CreatedAt: formatTime(u.CreatedAt), UpdatedAt: formatTime(u.UpdatedAt), Version: u.Version,
+		},
+		userRef{PK: emailPK(u.Email), SK: emailSK, Entity: "user_email", UserID: u.ID, PartnerID: u.PartnerID},
+		userRef{PK: userDirPK(u.ID), SK: userDirSK, Entity: "user_ref", UserID: u.ID, PartnerID: u.PartnerID},
+	}
+	tx := make([]types.TransactWriteItem, len(items))
+	for i, item := range items {
+		av, err := attributevalue.MarshalMap(item)
+		if err != nil {
+			return fmt.Errorf("encode user: %w", err)
+		}
+		tx[i] = types.TransactWriteItem{Put: &types.Put{
+			TableName: &s.Table, Item: av, ConditionExpression: aws.String("attribute_not_exists(PK)"),
+		}}
+	}
+	_, err := s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: tx, ReturnConsumedCapacity: total,
+	})
+	if canceledFor(err, 1) {
+		var p portal.Problems
+		p.Add("email", "is already used by another user")
+		return &portal.Error{Code: portal.ECONFLICT, Message: "a user with this e-mail already exists", Fields: p}
+	}
+	if err != nil {
+		return fmt.Errorf("put user %s: %w", u.ID, err)
+	}
+	return nil
+}
+
+// GetUser implements portal.UserStore: the directory entry, then the user.
+func (s *Store) GetUser(ctx context.Context, id string) (portal.User, error) {
+	notFound := portal.Errorf(portal.ENOTFOUND, "user %s not found", id)
+	var ref userRef
+	found, err := s.get(ctx, userDirPK(id), userDirSK, &ref)
+	if err != nil || !found {
+		return portal.User{}, firstErr(err, notFound)
+	}
+	var it userItem
+	found, err = s.get(ctx, userHomePK(ref.PartnerID), userSK(id), &it)
+	if err != nil || !found {
+		return portal.User{}, firstErr(err, notFound)
+	}
+	return it.user(), nil
+}
+
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ListUsers implements portal.UserStore with one Query on the user list index.
+func (s *Store) ListUsers(ctx context.Context, partnerID string, limit int, start portal.Position) ([]portal.User, portal.Position, error) {
+	res, err := s.Client.Query(ctx, &dynamodb.QueryInput{
+		TableName:                 &s.Table,
+		IndexName:                 aws.String(userListIndex),
+		KeyConditionExpression:    aws.String("GSIPK = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(userListPK(partnerID))},
+		ExclusiveStartKey:         startKey(start),
+		Limit:                     aws.Int32(int32(limit)),
+		ReturnConsumedCapacity:    total,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("query users: %w", err)
+	}
+	var items []userItem
+	if err := attributevalue.UnmarshalListOfMaps(res.Items, &items); err != nil {
+		return nil, nil, fmt.Errorf("decode users: %w", err)
+	}
+	users := make([]portal.User, len(items))
+	for i, it := range items {
+		users[i] = it.user()
+	}
+	var next portal.Position
+	if res.LastEvaluatedKey != nil {
+		next = positionOf(res.LastEvaluatedKey, "GSIPK", "GSI1SK")
+	}
+	return users, next, nil
+}

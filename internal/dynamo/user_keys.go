@@ -1,0 +1,38 @@
+package dynamo
+
+import "strings"
+
+// User keys. A user lives in its partner's partition (operators in the
+// platform partition); two small items make e-mail addresses unique and let
+// a user be found by ID alone. The three are written in one transaction.
+//
+//	PK PARTNER#<partnerId> | PLATFORM   SK USER#<userId>     the user
+//	GSIPK USERS#<partnerId | PLATFORM>  GSI1SK <email>       the partner's user list
+//	PK EMAIL#<email lower>              SK EMAIL             uniqueness
+//	PK USER#<userId>                    SK USER              directory: where the user lives
+const (
+	platformPK    = "PLATFORM"
+	emailSK       = "EMAIL"
+	userDirSK     = "USER"
+	userListIndex = "GSI1"
+)
+
+func userHomePK(partnerID string) string {
+	if partnerID == "" {
+		return platformPK
+	}
+	return partnerPK(partnerID)
+}
+
+func userSK(userID string) string { return "USER#" + userID }
+
+func userListPK(partnerID string) string {
+	if partnerID == "" {
+		return "USERS#" + platformPK
+	}
+	return "USERS#" + partnerID
+}
+
+func emailPK(email string) string { return "EMAIL#" + strings.ToLower(email) }
+
+func userDirPK(userID string) string { return "USER#" + userID }

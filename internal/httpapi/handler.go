@@ -1,0 +1,180 @@
+// Package httpapi adapts API Gateway HTTP API events (payload format 2.0) to
+// the domain services: it authenticates from the authorizer's context,
+// decodes and validates input, runs the route, and maps errors to RFC 9457
+// problem+json in one place.
+package httpapi
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/partnerportal/portal/internal/portal"
+	"github.com/partnerportal/portal/internal/tenancy"
+)
+
+// Request is what a route sees of an HTTP event.
+type Request struct {
+	Method     string
+	Path       string
+	RouteKey   string
+	PathParams map[string]string
+	Query      map[string]string
+	Headers    map[string]string // lower-case names
+	Body       []byte
+	RequestID  string
+}
+
+// Header returns the value of a header, by case-insensitive name.
+func (r *Request) Header(name string) string { return r.Headers[strings.ToLower(name)] }
+
+// Response is what a route answers: a status and a JSON body.
+type Response struct {
+	Status  int
+	Headers map[string]string
+	Body    any
+	raw     []byte
+}
+
+// JSON returns a response with status and body encoded as JSON.
+func JSON(status int, body any) Response { return Response{Status: status, Body: body} }
+
+// Route handles one route. Returning an error answers a problem document.
+type Route func(ctx context.Context, r *Request) (Response, error)
+
+// Handler is the Lambda handler of one function: it dispatches on the
+// event's route key to the function's routes.
+type Handler struct {
+	routes      map[string]Route
+	idempotency portal.IdempotencyStore
+	clock       portal.Clock
+	log         *slog.Logger
+}
+
+// NewHandler returns a handler for routes (keyed like "GET /v1/customers").
+// idempotency may be nil for functions without POST routes.
+func NewHandler(routes map[string]Route, idempotency portal.IdempotencyStore, clock portal.Clock) *Handler {
+	return &Handler{routes: routes, idempotency: idempotency, clock: clock, log: slog.New(slog.NewJSONHandler(os.Stderr, nil))}
+}
+
+// RouteKeys lists the route keys the handler serves.
+func (h *Handler) RouteKeys() []string {
+	keys := make([]string, 0, len(h.routes))
+	for k := range h.routes {
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// Handle serves one API Gateway HTTP API request. It never returns an error:
+// every failure is answered as a problem document, internal ones logged.
+func (h *Handler) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	req, res := h.request(ev)
+	if res == nil {
+		r := h.serve(ctx, ev, req)
+		res = &r
+	}
+	return h.encode(ctx, req, *res), nil
+}
+
+func (h *Handler) request(ev events.APIGatewayV2HTTPRequest) (*Request, *Response) {
+	req := &Request{
+		Method:     ev.RequestContext.HTTP.Method,
+		Path:       ev.RawPath,
+		RouteKey:   ev.RouteKey,
+		PathParams: ev.PathParameters,
+		Query:      ev.QueryStringParameters,
+		Headers:    make(map[string]string, len(ev.Headers)),
+		RequestID:  ev.RequestContext.RequestID,
+	}
+	for k, v := range ev.Headers {
+		req.Headers[strings.ToLower(k)] = v
+	}
+	body := []byte(ev.Body)
+	if ev.IsBase64Encoded {
+		var err error
+		if body, err = base64.StdEncoding.DecodeString(ev.Body); err != nil {
+			r := problemFor(portal.Errorf(portal.EINVALID, "the body is not valid base64"), req.Path, req.RequestID)
+			return req, &r
+		}
+	}
+	if len(body) > MaxBodyBytes {
+		r := problemFor(portal.Errorf(portal.ETOOLARGE, "the body is %d bytes; the limit is %d bytes (256 KiB)", len(body), MaxBodyBytes), req.Path, req.RequestID)
+		return req, &r
+	}
+	req.Body = body
+	return req, nil
+}
+
+func (h *Handler) serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest, req *Request) (res Response) {
+	defer func() {
+		if p := recover(); p != nil {
+			h.log.ErrorContext(ctx, "panic", "requestId", req.RequestID, "route", req.RouteKey, "panic", fmt.Sprint(p))
+			res = problemFor(fmt.Errorf("panic: %v", p), req.Path, req.RequestID)
+		}
+	}()
+	route, ok := h.routes[ev.RouteKey]
+	if !ok {
+		return problemFor(portal.Errorf(portal.ENOTFOUND, "no route %s %s", req.Method, req.Path), req.Path, req.RequestID)
+	}
+	if id, ok := identityFrom(ev); ok {
+		ctx = tenancy.WithIdentity(ctx, id)
+	}
+	run := func() Response {
+		r, err := route(ctx, req)
+		if err != nil {
+			if portal.ErrorCode(err) == portal.EINTERNAL {
+				h.log.ErrorContext(ctx, "internal error", "requestId", req.RequestID, "route", req.RouteKey, "error", err.Error())
+			}
+			return problemFor(err, req.Path, req.RequestID)
+		}
+		return r
+	}
+	if req.Method == http.MethodPost && req.Header("Idempotency-Key") != "" && h.idempotency != nil {
+		return h.idempotent(ctx, req, run)
+	}
+	return run()
+}
+
+// identityFrom reads the identity the authorizer put into the request context.
+func identityFrom(ev events.APIGatewayV2HTTPRequest) (tenancy.Identity, bool) {
+	if ev.RequestContext.Authorizer == nil || ev.RequestContext.Authorizer.Lambda == nil {
+		return tenancy.Identity{}, false
+	}
+	get := func(k string) string { s, _ := ev.RequestContext.Authorizer.Lambda[k].(string); return s }
+	id := tenancy.Identity{
+		UserID: get("userId"), Role: tenancy.Role(get("role")), PartnerID: get("partnerId"),
+		TenantID: get("tenantId"), KeyID: get("keyId"),
+	}
+	return id, id.Valid()
+}
+
+func (h *Handler) encode(ctx context.Context, req *Request, res Response) events.APIGatewayV2HTTPResponse {
+	out := events.APIGatewayV2HTTPResponse{StatusCode: res.Status, Headers: map[string]string{}}
+	for k, v := range res.Headers {
+		out.Headers[k] = v
+	}
+	if out.Headers["Content-Type"] == "" && (res.Body != nil || res.raw != nil) {
+		out.Headers["Content-Type"] = "application/json"
+	}
+	if req.RequestID != "" {
+		out.Headers["X-Request-Id"] = req.RequestID
+	}
+	body := res.raw
+	if body == nil && res.Body != nil {
+		var err error
+		if body, err = json.Marshal(res.Body); err != nil {
+			h.log.ErrorContext(ctx, "encode response", "requestId", req.RequestID, "error", err.Error())
+			return h.encode(ctx, req, problemFor(err, req.Path, req.RequestID))
+		}
+	}
+	out.Body = string(body)
+	return out
+}

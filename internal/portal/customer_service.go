@@ -1,0 +1,322 @@
+package portal
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/partnerportal/portal/internal/tenancy"
+)
+
+// Customer list limits.
+const (
+	DefaultPageSize = 25
+	MaxPageSize     = 100
+)
+
+// CustomerService is what partners do with their customers. Every method
+// takes the caller from ctx (tenancy.FromContext): EUNAUTHORIZED without one,
+// EFORBIDDEN for roles that may not do it, ENOTFOUND for customers outside
+// the caller's scope.
+type CustomerService struct {
+	Store   CustomerStore
+	Cursors Cursors
+	Clock   Clock
+	IDs     IDs
+}
+
+// Create validates in and stores a new customer of the caller's partner.
+// EINVALID lists every bad field; nothing is written then.
+func (s *CustomerService) Create(ctx context.Context, in CustomerInput) (Customer, error) {
+	id, err := partnerAdmin(ctx)
+	if err != nil {
+		return Customer{}, err
+	}
+	var p Problems
+	if in.Name == nil {
+		p.Add("name", "is required")
+	}
+	if in.ContactEmail == nil {
+		p.Add("contactEmail", "is required")
+	}
+	now := s.Clock()
+	c := Customer{
+		ID:          s.IDs.New(PrefixCustomer),
+		PartnerID:   id.PartnerID,
+		Timezone:    "UTC",
+		Tags:        []string{},
+		Status:      StatusActive,
+		Plan:        PlanNone,
+		AccessLevel: AccessDisabled,
+		CreatedAt:   now,
+		UpdatedAt:   now,
+		Version:     1,
+	}
+	if in.Status != nil {
+		oneOf(&p, "status", *in.Status, []CustomerStatus{StatusActive, StatusTrial})
+	}
+	in.apply(&p, &c)
+	if err := p.Err(); err != nil {
+		return Customer{}, err
+	}
+	if err := s.Store.CreateCustomer(ctx, c); err != nil {
+		return Customer{}, fmt.Errorf("create customer: %w", err)
+	}
+	return c, nil
+}
+
+// apply validates the fields present in in and copies them onto c.
+func (in CustomerInput) apply(p *Problems, c *Customer) {
+	if in.Name != nil {
+		c.Name = checkName(p, "name", *in.Name)
+	}
+	if in.ContactEmail != nil {
+		c.ContactEmail = checkEmail(p, "contactEmail", *in.ContactEmail)
+	}
+	if in.Timezone != nil {
+		c.Timezone = checkTimezone(p, "timezone", *in.Timezone)
+	}
+	if in.Country != nil {
+		c.Country = checkCountry(p, "country", *in.Country)
+	}
+	if in.Tags != nil {
+		c.Tags = checkTags(p, "tags", *in.Tags)
+	}
+	if in.Status != nil {
+		c.Status = *in.Status
+	}
+}
+
+// Get returns one customer of the caller's partner.
+func (s *CustomerService) Get(ctx context.Context, customerID string) (Customer, error) {
+	id, err := partnerReader(ctx)
+	if err != nil {
+		return Customer{}, err
+	}
+	if err := checkCustomerID(id, customerID); err != nil {
+		return Customer{}, err
+	}
+	return s.Store.GetCustomer(ctx, id.Scope(), customerID)
+}
+
+// Update applies the fields present in in. ifMatch, when not nil, is the
+// version the caller last saw: EPRECONDITION if the customer changed since.
+// Status may move only between active and trial here; ECONFLICT otherwise.
+func (s *CustomerService) Update(ctx context.Context, customerID string, in CustomerInput, ifMatch *int64) (Customer, error) {
+	var p Problems
+	if in.Status != nil {
+		oneOf(&p, "status", *in.Status, []CustomerStatus{StatusActive, StatusTrial})
+	}
+	if err := p.Err(); err != nil {
+		return Customer{}, err
+	}
+	return s.change(ctx, customerID, ifMatch, func(c *Customer) error {
+		if in.Status != nil && c.Status != StatusActive && c.Status != StatusTrial {
+			return Errorf(ECONFLICT, "customer %s is %s: use /resume to reactivate it", c.ID, c.Status)
+		}
+		if c.Status == StatusArchived {
+			return Errorf(ECONFLICT, "customer %s is archived and can no longer be changed", c.ID)
+		}
+		in.apply(&p, c)
+		return p.Err()
+	})
+}
+
+// Suspend stops an active or trial customer; ECONFLICT in any other status.
+func (s *CustomerService) Suspend(ctx context.Context, customerID string) (Customer, error) {
+	return s.change(ctx, customerID, nil, func(c *Customer) error {
+		switch c.Status {
+		case StatusSuspended:
+			return nil
+		case StatusActive, StatusTrial:
+			c.ResumeStatus, c.Status = c.Status, StatusSuspended
+			return nil
+		}
+		return Errorf(ECONFLICT, "customer %s is %s and cannot be suspended", c.ID, c.Status)
+	})
+}
+
+// Resume returns a suspended customer to the status it had; ECONFLICT if it
+// is archived. Resuming an active or trial customer changes nothing.
+func (s *CustomerService) Resume(ctx context.Context, customerID string) (Customer, error) {
+	return s.change(ctx, customerID, nil, func(c *Customer) error {
+		switch c.Status {
+		case StatusActive, StatusTrial:
+			return nil
+		case StatusSuspended:
+			c.Status, c.ResumeStatus = c.ResumeStatus, ""
+			if c.Status == "" {
+				c.Status = StatusActive
+			}
+			return nil
+		}
+		return Errorf(ECONFLICT, "customer %s is archived and cannot be resumed", c.ID)
+	})
+}
+
+// Archive retires a customer for good (DELETE): it leaves the default list and
+// its data is kept. Archiving an archived customer changes nothing.
+func (s *CustomerService) Archive(ctx context.Context, customerID string) (Customer, error) {
+	return s.change(ctx, customerID, nil, func(c *Customer) error {
+		c.Status, c.ResumeStatus = StatusArchived, ""
+		return nil
+	})
+}
+
+// change reads a customer, applies fn and writes it back if fn changed it,
+// guarded by the version read (or ifMatch).
+func (s *CustomerService) change(ctx context.Context, customerID string, ifMatch *int64, fn func(*Customer) error) (Customer, error) {
+	id, err := partnerAdmin(ctx)
+	if err != nil {
+		return Customer{}, err
+	}
+	if err := checkCustomerID(id, customerID); err != nil {
+		return Customer{}, err
+	}
+	c, err := s.Store.GetCustomer(ctx, id.Scope(), customerID)
+	if err != nil {
+		return Customer{}, err
+	}
+	if ifMatch != nil && *ifMatch != c.Version {
+		return Customer{}, Errorf(EPRECONDITION, "customer %s is at version %d, not %d: fetch it again and reapply your change", c.ID, c.Version, *ifMatch)
+	}
+	before := c
+	before.Tags = slices.Clone(c.Tags)
+	if err := fn(&c); err != nil {
+		return Customer{}, err
+	}
+	if customerEqual(before, c) {
+		return c, nil
+	}
+	c.Version++
+	c.UpdatedAt = s.Clock()
+	if err := s.Store.UpdateCustomer(ctx, id.Scope(), c); err != nil {
+		return Customer{}, fmt.Errorf("update customer %s: %w", c.ID, err)
+	}
+	return c, nil
+}
+
+func customerEqual(a, b Customer) bool {
+	return a.Name == b.Name && a.ContactEmail == b.ContactEmail && a.Timezone == b.Timezone &&
+		a.Country == b.Country && slices.Equal(a.Tags, b.Tags) && a.Status == b.Status &&
+		a.ResumeStatus == b.ResumeStatus && a.Plan == b.Plan && a.AccessLevel == b.AccessLevel
+}
+
+// ListParams are the raw list parameters of a request.
+type ListParams struct {
+	Sort, Status, Plan, Q, LastScanBefore, LastScanAfter, Limit, Cursor string
+}
+
+// CustomerPage is one page of the customer list.
+type CustomerPage struct {
+	Items      []Customer
+	NextCursor string
+}
+
+// List returns a page of the caller's customers. EINVALID names the bad
+// parameter, including a cursor that does not belong to this caller and query.
+func (s *CustomerService) List(ctx context.Context, lp ListParams) (CustomerPage, error) {
+	id, err := partnerReader(ctx)
+	if err != nil {
+		return CustomerPage{}, err
+	}
+	q, err := parseCustomerQuery(lp)
+	if err != nil {
+		return CustomerPage{}, err
+	}
+	fingerprint := q.fingerprint()
+	start, err := s.Cursors.Decode(id, fingerprint, lp.Cursor)
+	if err != nil {
+		return CustomerPage{}, err
+	}
+	if id.Role == tenancy.RolePartnerMember {
+		// Members see only granted customers; grants arrive with access delegation.
+		return CustomerPage{Items: []Customer{}}, nil
+	}
+	items, next, err := s.Store.ListCustomers(ctx, id.Scope(), q, start)
+	if err != nil {
+		return CustomerPage{}, fmt.Errorf("list customers: %w", err)
+	}
+	return CustomerPage{Items: items, NextCursor: s.Cursors.Encode(id, fingerprint, next)}, nil
+}
+
+func parseCustomerQuery(lp ListParams) (CustomerQuery, error) {
+	var p Problems
+	q := CustomerQuery{Sort: SortName}
+	if lp.Sort != "" {
+		sort, desc := strings.CutPrefix(lp.Sort, "-")
+		q.Sort, q.Descending = CustomerSort(sort), desc
+		oneOf(&p, "sort", q.Sort, CustomerSorts)
+	}
+	if lp.Status != "" {
+		q.Status = CustomerStatus(lp.Status)
+		oneOf(&p, "status", q.Status, CustomerStatuses)
+	}
+	if lp.Plan != "" {
+		q.Plan = Plan(lp.Plan)
+		oneOf(&p, "plan", q.Plan, Plans)
+	}
+	if lp.Q != "" {
+		q.NamePrefix = strings.ToLower(strings.TrimSpace(lp.Q))
+		if len(q.NamePrefix) > MaxNameLength {
+			p.Add("q", "must be at most %d characters", MaxNameLength)
+		}
+	}
+	q.LastScanBefore = parseTimeParam(&p, "lastScanBefore", lp.LastScanBefore)
+	q.LastScanAfter = parseTimeParam(&p, "lastScanAfter", lp.LastScanAfter)
+	if q.LastScanBefore != nil && q.LastScanAfter != nil && !q.LastScanAfter.Before(*q.LastScanBefore) {
+		p.Add("lastScanAfter", "must be earlier than lastScanBefore")
+	}
+	q.Limit = parsePageSize(&p, lp.Limit)
+	return q, p.Err()
+}
+
+// parsePageSize reads a limit parameter: DefaultPageSize when empty.
+func parsePageSize(p *Problems, v string) int {
+	if v == "" {
+		return DefaultPageSize
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > MaxPageSize {
+		p.Add("limit", "must be an integer from 1 to %d", MaxPageSize)
+	}
+	return n
+}
+
+func parseTimeParam(p *Problems, field, v string) *time.Time {
+	if v == "" {
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		p.Add(field, "must be an RFC 3339 time such as 2026-11-01T00:00:00Z")
+		return nil
+	}
+	t = t.UTC()
+	return &t
+}
+
+// fingerprint identifies the query's filters and order (not its page size).
+func (q CustomerQuery) fingerprint() string {
+	ts := func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return t.Format(time.RFC3339Nano)
+	}
+	return strings.Join([]string{string(q.Sort), fmt.Sprint(q.Descending), string(q.Status), string(q.Plan),
+		q.NamePrefix, ts(q.LastScanBefore), ts(q.LastScanAfter)}, "|")
+}
+
+func checkCustomerID(id tenancy.Identity, customerID string) error {
+	if !ValidID(PrefixCustomer, customerID) {
+		return Errorf(ENOTFOUND, "customer %s not found", customerID)
+	}
+	if id.Role == tenancy.RolePartnerMember {
+		return Errorf(ENOTFOUND, "customer %s not found", customerID)
+	}
+	return nil
+}

@@ -1,0 +1,179 @@
+package portal
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/partnerportal/portal/internal/tenancy"
+)
+
+// User is a person (or integration) that signs in with API keys.
+type User struct {
+	ID        string
+	Email     string
+	Name      string
+	Role      tenancy.Role
+	PartnerID string // empty for super_admin
+	TenantID  string // set for customer roles
+	Status    string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	Version   int64
+}
+
+// Identity returns the identity a request made with one of u's keys carries.
+func (u User) Identity(keyID string) tenancy.Identity {
+	return tenancy.Identity{UserID: u.ID, Role: u.Role, PartnerID: u.PartnerID, TenantID: u.TenantID, KeyID: keyID}
+}
+
+// UserInput is the body of POST /v1/users.
+type UserInput struct {
+	Email      *string       `json:"email"`
+	Name       *string       `json:"name"`
+	Role       *tenancy.Role `json:"role"`
+	PartnerID  *string       `json:"partnerId"`
+	CustomerID *string       `json:"customerId"`
+}
+
+// UserStore persists users; e-mail addresses are unique across the platform.
+type UserStore interface {
+	// CreateUser stores a new user; ECONFLICT if the e-mail is taken.
+	CreateUser(ctx context.Context, u User) error
+	// GetUser returns a user by ID wherever it lives; ENOTFOUND if none.
+	// Callers check that the user is in their scope.
+	GetUser(ctx context.Context, id string) (User, error)
+	// ListUsers returns up to limit users of a partner ("" = platform
+	// operators) ordered by e-mail, after start.
+	ListUsers(ctx context.Context, partnerID string, limit int, start Position) ([]User, Position, error)
+}
+
+// UserService manages users. Partner admins manage their own partner's
+// users; super_admin manages operators and names the partner of partner users.
+type UserService struct {
+	Users    UserStore
+	Partners PartnerStore
+	Cursors  Cursors
+	Clock    Clock
+	IDs      IDs
+}
+
+// Create validates in and stores a new user. EINVALID lists every bad field,
+// ECONFLICT says the e-mail is taken, EFORBIDDEN that the caller may not
+// create that role.
+func (s *UserService) Create(ctx context.Context, in UserInput) (User, error) {
+	id, err := requireRole(ctx, "creating users", tenancy.RoleSuperAdmin, tenancy.RolePartnerAdmin)
+	if err != nil {
+		return User{}, err
+	}
+	var p Problems
+	now := s.Clock()
+	u := User{ID: s.IDs.New(PrefixUser), Status: "active", CreatedAt: now, UpdatedAt: now, Version: 1}
+	if in.Email == nil {
+		p.Add("email", "is required")
+	} else {
+		u.Email = checkEmail(&p, "email", *in.Email)
+	}
+	if in.Name != nil {
+		u.Name = checkName(&p, "name", *in.Name)
+	}
+	if in.CustomerID != nil {
+		p.Add("customerId", "customer users (customer_admin, customer_viewer) are not available yet")
+	}
+	allowed := []tenancy.Role{tenancy.RolePartnerAdmin, tenancy.RolePartnerMember}
+	if id.Role == tenancy.RoleSuperAdmin {
+		allowed = append([]tenancy.Role{tenancy.RoleSuperAdmin}, allowed...)
+	}
+	if in.Role == nil {
+		p.Add("role", "is required")
+	} else {
+		u.Role = *in.Role
+		oneOf(&p, "role", u.Role, allowed)
+	}
+	switch {
+	case id.Role == tenancy.RolePartnerAdmin && in.PartnerID != nil:
+		p.Add("partnerId", "must not be set: users you create belong to your partner")
+	case id.Role == tenancy.RolePartnerAdmin:
+		u.PartnerID = id.PartnerID
+	case u.Role == tenancy.RoleSuperAdmin && in.PartnerID != nil:
+		p.Add("partnerId", "must not be set for super_admin users")
+	case u.Role.IsPartnerRole() && (in.PartnerID == nil || !ValidID(PrefixPartner, *in.PartnerID)):
+		p.Add("partnerId", "is required for partner users: a partner ID such as prt_01JC…")
+	case u.Role.IsPartnerRole():
+		u.PartnerID = *in.PartnerID
+	}
+	if err := p.Err(); err != nil {
+		return User{}, err
+	}
+	if id.Role == tenancy.RoleSuperAdmin && u.PartnerID != "" {
+		if _, err := s.Partners.GetPartner(ctx, u.PartnerID); err != nil {
+			if ErrorCode(err) == ENOTFOUND {
+				p.Add("partnerId", "no partner %s exists", u.PartnerID)
+				return User{}, p.Err()
+			}
+			return User{}, err
+		}
+	}
+	if err := s.Users.CreateUser(ctx, u); err != nil {
+		return User{}, fmt.Errorf("create user: %w", err)
+	}
+	return u, nil
+}
+
+// UserPage is one page of the user list.
+type UserPage struct {
+	Items      []User
+	NextCursor string
+}
+
+// List returns the users a caller manages: a partner admin its partner's
+// users, super_admin the operators or, with partnerID, that partner's users.
+func (s *UserService) List(ctx context.Context, partnerID, limit, cursor string) (UserPage, error) {
+	id, err := requireRole(ctx, "listing users", tenancy.RoleSuperAdmin, tenancy.RolePartnerAdmin)
+	if err != nil {
+		return UserPage{}, err
+	}
+	var p Problems
+	n := parsePageSize(&p, limit)
+	if id.Role == tenancy.RolePartnerAdmin {
+		if partnerID != "" {
+			p.Add("partnerId", "must not be set: you see your partner's users")
+		}
+		partnerID = id.PartnerID
+	} else if partnerID != "" && !ValidID(PrefixPartner, partnerID) {
+		p.Add("partnerId", "must be a partner ID such as prt_01JC…")
+	}
+	if err := p.Err(); err != nil {
+		return UserPage{}, err
+	}
+	query := "users|" + partnerID
+	start, err := s.Cursors.Decode(id, query, cursor)
+	if err != nil {
+		return UserPage{}, err
+	}
+	items, next, err := s.Users.ListUsers(ctx, partnerID, n, start)
+	if err != nil {
+		return UserPage{}, fmt.Errorf("list users: %w", err)
+	}
+	return UserPage{Items: items, NextCursor: s.Cursors.Encode(id, query, next)}, nil
+}
+
+// userInScope returns the user if the caller may manage it; ENOTFOUND otherwise,
+// so that IDs of other partners' users are indistinguishable from unknown ones.
+func (s *UserService) userInScope(ctx context.Context, id tenancy.Identity, userID string) (User, error) {
+	notFound := Errorf(ENOTFOUND, "user %s not found", userID)
+	if !ValidID(PrefixUser, userID) {
+		return User{}, notFound
+	}
+	u, err := s.Users.GetUser(ctx, userID)
+	if err != nil {
+		return User{}, err
+	}
+	switch {
+	case id.Role == tenancy.RoleSuperAdmin, u.ID == id.UserID:
+		return u, nil
+	case id.Role == tenancy.RolePartnerAdmin && u.PartnerID == id.PartnerID:
+		return u, nil
+	}
+	return User{}, notFound
+}

@@ -1,0 +1,101 @@
+// Package services assembles the domain services on their adapters, once per
+// process, and hands each declared function its handler. Lambda mains and the
+// local server both build their handlers here.
+package services
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/partnerportal/portal/internal/app"
+	"github.com/partnerportal/portal/internal/ddblocal"
+	"github.com/partnerportal/portal/internal/dynamo"
+	"github.com/partnerportal/portal/internal/httpapi"
+	"github.com/partnerportal/portal/internal/portal"
+)
+
+// Environment variables read by FromEnv.
+const (
+	EnvTable        = "TABLE_NAME"        // the DynamoDB table
+	EnvCursorSecret = "CURSOR_SECRET"     // HMAC key of list cursors, at least 32 bytes
+	EnvEndpoint     = "DYNAMODB_ENDPOINT" // optional: a local or other DynamoDB endpoint
+)
+
+// Services are the domain services of one process.
+type Services struct {
+	Store     *dynamo.Store
+	Clock     portal.Clock
+	Partners  *portal.PartnerService
+	Users     *portal.UserService
+	APIKeys   *portal.APIKeyService
+	Customers *portal.CustomerService
+}
+
+// New assembles the services on store.
+func New(store *dynamo.Store, cursorSecret []byte, clock portal.Clock, ids portal.IDs) *Services {
+	cursors := portal.Cursors{Secret: cursorSecret}
+	users := &portal.UserService{Users: store, Partners: store, Cursors: cursors, Clock: clock, IDs: ids}
+	return &Services{
+		Store:     store,
+		Clock:     clock,
+		Partners:  &portal.PartnerService{Store: store, Clock: clock, IDs: ids},
+		Users:     users,
+		APIKeys:   &portal.APIKeyService{Keys: store, Users: users, Clock: clock, IDs: ids},
+		Customers: &portal.CustomerService{Store: store, Cursors: cursors, Clock: clock, IDs: ids},
+	}
+}
+
+// FromEnv assembles the services from the environment (see the Env
+// constants) with the system clock. It fails when a variable is missing or
+// the AWS configuration cannot be loaded; it makes no network calls.
+func FromEnv(ctx context.Context) (*Services, error) {
+	table, secret := os.Getenv(EnvTable), os.Getenv(EnvCursorSecret)
+	if table == "" {
+		return nil, errors.New(EnvTable + " is not set")
+	}
+	if len(secret) < 32 {
+		return nil, errors.New(EnvCursorSecret + " must be set to at least 32 characters")
+	}
+	client, err := NewDynamoClient(ctx, os.Getenv(EnvEndpoint))
+	if err != nil {
+		return nil, err
+	}
+	return New(dynamo.New(client, table), []byte(secret), portal.SystemClock, &portal.ULIDs{}), nil
+}
+
+// NewDynamoClient returns a client for endpoint, or for AWS from the
+// standard configuration when endpoint is "".
+func NewDynamoClient(ctx context.Context, endpoint string) (*dynamodb.Client, error) {
+	if endpoint != "" {
+		return ddblocal.NewClient(ctx, endpoint)
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS config: %w", err)
+	}
+	return dynamodb.NewFromConfig(cfg), nil
+}
+
+// HTTPHandler returns the handler of the declared HTTP function name; false
+// for unknown names and for the authorizer.
+func (s *Services) HTTPHandler(name string) (*httpapi.Handler, bool) {
+	switch name {
+	case "partners":
+		return httpapi.NewPartners(s.Partners, s.Store, s.Clock), true
+	case "users":
+		return httpapi.NewUsers(s.Users, s.APIKeys, s.Store, s.Clock), true
+	case "customers":
+		return httpapi.NewCustomers(s.Customers, s.Store, s.Clock), true
+	case "fallback":
+		return httpapi.NewFallback(app.Declaration(), s.Clock), true
+	}
+	return nil, false
+}
+
+// Authorizer returns the HTTP API authorizer.
+func (s *Services) Authorizer() *httpapi.Authorizer { return httpapi.NewAuthorizer(s.APIKeys) }
