@@ -26,8 +26,8 @@ type IDs interface {
 	New(prefix string) string
 }
 
-// SystemClock is the wall clock in UTC.
-func SystemClock() time.Time { return time.Now().UTC() }
+// SystemClock is the wall clock in UTC, to the millisecond (as stored).
+func SystemClock() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
 
 // ULIDs makes monotonic ULID-based IDs from crypto/rand. Safe for concurrent use.
 type ULIDs struct {

@@ -1,0 +1,86 @@
+package devserver
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/partnerportal/portal/internal/portal"
+	"github.com/partnerportal/portal/internal/services"
+	"github.com/partnerportal/portal/internal/tenancy"
+)
+
+// Seed identities of the local stack.
+const (
+	SuperAdminEmail   = "operator@partner-portal.test"
+	DemoPartnerName   = "Demo MSSP"
+	PartnerAdminEmail = "admin@demo-mssp.test"
+)
+
+// seedState remembers the seeded IDs across restarts (keys are shown once
+// and cannot be read back, so only IDs are kept).
+type seedState struct {
+	SuperAdminID   string `json:"superAdminId"`
+	PartnerID      string `json:"partnerId"`
+	PartnerAdminID string `json:"partnerAdminId"`
+}
+
+// seed makes sure a super admin, a demo partner and its admin exist and
+// returns working keys for both admins: the previous ones while they still
+// authenticate, new ones otherwise.
+func seed(ctx context.Context, svc *services.Services, dir string) (Credentials, error) {
+	var creds Credentials
+	if readJSON(filepath.Join(dir, "credentials.json"), &creds) {
+		_, err1 := svc.APIKeys.Authenticate(ctx, creds.SuperAdminKey)
+		_, err2 := svc.APIKeys.Authenticate(ctx, creds.PartnerAdminKey)
+		if err1 == nil && err2 == nil {
+			return creds, nil
+		}
+	}
+	statePath := filepath.Join(dir, "seed.json")
+	var st seedState
+	readJSON(statePath, &st)
+
+	superAdmin, err := svc.Users.Users.GetUser(ctx, st.SuperAdminID)
+	if portal.ErrorCode(err) == portal.ENOTFOUND || st.SuperAdminID == "" {
+		now := svc.Clock()
+		superAdmin = portal.User{ID: (&portal.ULIDs{}).New(portal.PrefixUser), Email: SuperAdminEmail, Name: "Platform operator",
+			Role: tenancy.RoleSuperAdmin, Status: "active", CreatedAt: now, UpdatedAt: now, Version: 1}
+		err = svc.Users.Users.CreateUser(ctx, superAdmin)
+	}
+	if err != nil {
+		return creds, fmt.Errorf("super admin (delete %s to start afresh): %w", dir, err)
+	}
+	asSuperAdmin := tenancy.WithIdentity(ctx, superAdmin.Identity(""))
+
+	partner, err := svc.Store.GetPartner(ctx, st.PartnerID)
+	if portal.ErrorCode(err) == portal.ENOTFOUND || st.PartnerID == "" {
+		partner, err = svc.Partners.Create(asSuperAdmin, portal.PartnerInput{Name: ptr(DemoPartnerName), ContactEmail: ptr(PartnerAdminEmail), Country: ptr("DE")})
+	}
+	if err != nil {
+		return creds, fmt.Errorf("demo partner: %w", err)
+	}
+	partnerAdmin, err := svc.Users.Users.GetUser(ctx, st.PartnerAdminID)
+	if portal.ErrorCode(err) == portal.ENOTFOUND || st.PartnerAdminID == "" {
+		role := tenancy.RolePartnerAdmin
+		partnerAdmin, err = svc.Users.Create(asSuperAdmin, portal.UserInput{Email: ptr(PartnerAdminEmail), Name: ptr("Demo admin"), Role: &role, PartnerID: &partner.ID})
+	}
+	if err != nil {
+		return creds, fmt.Errorf("partner admin (delete %s to start afresh): %w", dir, err)
+	}
+	if err := writeJSON(statePath, seedState{SuperAdminID: superAdmin.ID, PartnerID: partner.ID, PartnerAdminID: partnerAdmin.ID}); err != nil {
+		return creds, err
+	}
+
+	superKey, err := svc.APIKeys.Issue(asSuperAdmin, superAdmin.ID, portal.APIKeyInput{Name: ptr("make run")})
+	if err != nil {
+		return creds, fmt.Errorf("super admin key: %w", err)
+	}
+	partnerKey, err := svc.APIKeys.Issue(asSuperAdmin, partnerAdmin.ID, portal.APIKeyInput{Name: ptr("make run")})
+	if err != nil {
+		return creds, fmt.Errorf("partner admin key: %w", err)
+	}
+	return Credentials{SuperAdminKey: superKey.Secret, PartnerID: partner.ID, PartnerAdminKey: partnerKey.Secret}, nil
+}
+
+func ptr[T any](v T) *T { return &v }

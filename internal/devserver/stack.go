@@ -1,0 +1,191 @@
+package devserver
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/partnerportal/portal/internal/app"
+	"github.com/partnerportal/portal/internal/ddblocal"
+	"github.com/partnerportal/portal/internal/dynamo"
+	"github.com/partnerportal/portal/internal/httpapi"
+	"github.com/partnerportal/portal/internal/portal"
+	"github.com/partnerportal/portal/internal/services"
+)
+
+// Config says where and how the local stack runs.
+type Config struct {
+	Dir      string // state: DynamoDB data, seed and credentials (".devstack")
+	Addr     string // listen address ("127.0.0.1:3000"; port 0 picks one)
+	Endpoint string // an existing DynamoDB to use instead of starting DynamoDB Local
+	Table    string // table name ("partner-portal")
+	InMemory bool   // keep DynamoDB Local's data in memory instead of Dir
+	Log      io.Writer
+}
+
+// Credentials is what `make run` writes to .devstack/credentials.json once the API answers.
+type Credentials struct {
+	APIURL          string `json:"apiUrl"`
+	SuperAdminKey   string `json:"superAdminKey"`
+	PartnerID       string `json:"partnerId"`
+	PartnerAdminKey string `json:"partnerAdminKey"`
+}
+
+// Stack is a running local stack.
+type Stack struct {
+	URL         string
+	Credentials Credentials
+	server      *http.Server
+	ddb         *ddblocal.Instance
+}
+
+// Start brings up DynamoDB Local (unless cfg.Endpoint names one), the table,
+// the seed data and the HTTP API, waits until the API answers an
+// authenticated request, then writes credentials.json. On error everything
+// started so far is stopped.
+func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
+	st := &Stack{}
+	defer func() {
+		if err != nil {
+			st.Close()
+		}
+	}()
+	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("state directory: %w", err)
+	}
+	endpoint := cfg.Endpoint
+	if endpoint == "" {
+		opt := ddblocal.Options{Stdout: io.Discard, Stderr: cfg.Log}
+		if !cfg.InMemory {
+			opt.DataDir = filepath.Join(cfg.Dir, "dynamodb")
+		}
+		if st.ddb, err = ddblocal.Start(ctx, opt); err != nil {
+			return nil, err
+		}
+		endpoint = st.ddb.Endpoint()
+	}
+	client, err := ddblocal.NewClient(ctx, endpoint)
+	if err != nil {
+		return nil, err
+	}
+	a := app.Declaration()
+	if err := dynamo.CreateTable(ctx, client, cfg.Table, a.Table); err != nil {
+		return nil, fmt.Errorf("create table %s: %w", cfg.Table, err)
+	}
+	secret, err := persistentSecret(filepath.Join(cfg.Dir, "cursor-secret"))
+	if err != nil {
+		return nil, err
+	}
+	svc := services.New(dynamo.New(client, cfg.Table), secret, portal.SystemClock, &portal.ULIDs{})
+	creds, err := seed(ctx, svc, cfg.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("seed: %w", err)
+	}
+
+	gw := &Gateway{App: a, Handlers: map[string]*httpapi.Handler{}, Authorizer: svc.Authorizer(), Now: time.Now}
+	for _, f := range a.Functions {
+		if f.Kind != app.KindHTTP {
+			continue
+		}
+		h, ok := svc.HTTPHandler(f.Name)
+		if !ok {
+			return nil, fmt.Errorf("function %s is declared but has no handler", f.Name)
+		}
+		gw.Handlers[f.Name] = h
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	st.URL = "http://" + ln.Addr().String()
+	st.server = &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
+	go st.server.Serve(ln)
+
+	creds.APIURL = st.URL
+	if err := waitForAPI(ctx, st.URL, creds.PartnerAdminKey); err != nil {
+		return nil, err
+	}
+	st.Credentials = creds
+	if err := writeJSON(filepath.Join(cfg.Dir, "credentials.json"), creds); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// Close stops the HTTP server and the DynamoDB Local it started.
+func (s *Stack) Close() error {
+	var errs []error
+	if s.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		errs = append(errs, s.server.Shutdown(ctx))
+	}
+	if s.ddb != nil {
+		errs = append(errs, s.ddb.Stop())
+	}
+	return errors.Join(errs...)
+}
+
+// waitForAPI polls an authenticated list request until it answers 200.
+func waitForAPI(ctx context.Context, url, key string) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url+"/v1/customers?limit=1", nil)
+		req.Header.Set("Authorization", "Bearer "+key)
+		res, err := http.DefaultClient.Do(req)
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return nil
+			}
+			err = fmt.Errorf("status %d", res.StatusCode)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the API at %s did not answer: %w", url, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// persistentSecret reads a random secret from name, creating it once.
+func persistentSecret(name string) ([]byte, error) {
+	if b, err := os.ReadFile(name); err == nil && len(b) >= 32 {
+		return b, nil
+	}
+	var raw [32]byte
+	rand.Read(raw[:])
+	secret := []byte(hex.EncodeToString(raw[:]))
+	if err := os.WriteFile(name, secret, 0o600); err != nil {
+		return nil, fmt.Errorf("write %s: %w", name, err)
+	}
+	return secret, nil
+}
+
+func writeJSON(name string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(name, append(b, '\n'), 0o600); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	return nil
+}
+
+func readJSON(name string, v any) bool {
+	b, err := os.ReadFile(name)
+	return err == nil && json.Unmarshal(b, v) == nil
+}
