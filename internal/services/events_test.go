@@ -1,0 +1,276 @@
+package services_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/partnerportal/portal/internal/app"
+	"github.com/partnerportal/portal/internal/ddbtest"
+	"github.com/partnerportal/portal/internal/dynamo"
+	"github.com/partnerportal/portal/internal/portal"
+	"github.com/partnerportal/portal/internal/services"
+	"github.com/partnerportal/portal/internal/tenancy"
+)
+
+// The IDs and key the sample events in events/ refer to.
+const (
+	partnerID    = "prt_01JD0000000000000000000001"
+	adminID      = "usr_01JD0000000000000000000002"
+	superAdminID = "usr_01JD0000000000000000000009"
+	customerID   = "cus_01JD0000000000000000000003"
+	keyID        = "key_01JD0000000000000000000004"
+	keySecret    = "pp_01jd0000000000000000000004_bG9jYWwtZXhhbXBsZS1rZXktZm9yLWV2ZW50cy0wMDE"
+)
+
+var eventsNow = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+
+// seqIDs makes predictable IDs for tests.
+type seqIDs struct{ n int }
+
+func (s *seqIDs) New(prefix string) string {
+	s.n++
+	return prefix + "01JE" + strings.Repeat("0", 22-len(itoa(s.n))) + itoa(s.n)
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// newServices returns services on a fresh table holding what the sample events expect.
+func newServices(t *testing.T) *services.Services {
+	t.Helper()
+	client, table := ddbtest.NewTable(t)
+	store := dynamo.New(client, table)
+	s := services.New(store, []byte(strings.Repeat("s", 32)), func() time.Time { return eventsNow }, &seqIDs{})
+	ctx := context.Background()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(store.CreatePartner(ctx, portal.Partner{ID: partnerID, Name: "Demo MSSP", ContactEmail: "admin@demo-mssp.example", Status: "active", CreatedAt: eventsNow, UpdatedAt: eventsNow, Version: 1}))
+	must(store.CreateUser(ctx, portal.User{ID: superAdminID, Email: "operator@partner-portal.example", Role: tenancy.RoleSuperAdmin, Status: "active", CreatedAt: eventsNow, UpdatedAt: eventsNow, Version: 1}))
+	must(store.CreateUser(ctx, portal.User{ID: adminID, Email: "admin@demo-mssp.example", Role: tenancy.RolePartnerAdmin, PartnerID: partnerID, Status: "active", CreatedAt: eventsNow, UpdatedAt: eventsNow, Version: 1}))
+	sum := sha256.Sum256([]byte(keySecret))
+	must(store.CreateAPIKey(ctx, portal.APIKey{ID: keyID, Hash: hex.EncodeToString(sum[:]), Hint: keySecret[:11], UserID: adminID, Role: tenancy.RolePartnerAdmin, PartnerID: partnerID, CreatedAt: eventsNow}))
+	must(store.CreateCustomer(ctx, portal.Customer{ID: customerID, PartnerID: partnerID, Name: "Acme GmbH", ContactEmail: "it@acme.example", Timezone: "Europe/Berlin", Country: "DE", Tags: []string{}, Status: portal.StatusActive, Plan: portal.PlanNone, AccessLevel: portal.AccessDisabled, CreatedAt: eventsNow, UpdatedAt: eventsNow, Version: 1}))
+	return s
+}
+
+func readEvent(t *testing.T, name string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "events", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+}
+
+// handle replays an HTTP event through the handler of the function that the
+// declaration routes it to, as API Gateway would.
+func handle(t *testing.T, s *services.Services, name string) (events.APIGatewayV2HTTPResponse, map[string]any) {
+	t.Helper()
+	var ev events.APIGatewayV2HTTPRequest
+	readEvent(t, name, &ev)
+	fn := "fallback"
+	if ev.RouteKey != app.DefaultRoute {
+		m, ok, _ := app.Declaration().Resolve(ev.RequestContext.HTTP.Method, ev.RawPath)
+		if !ok || m.Route.Key() != ev.RouteKey {
+			t.Fatalf("%s: route key %q is not declared for %s %s", name, ev.RouteKey, ev.RequestContext.HTTP.Method, ev.RawPath)
+		}
+		fn = m.Function.Name
+	}
+	h, ok := s.HTTPHandler(fn)
+	if !ok {
+		t.Fatalf("no handler for function %s", fn)
+	}
+	res, err := h.Handle(context.Background(), ev)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	var body map[string]any
+	if res.Body != "" {
+		if err := json.Unmarshal([]byte(res.Body), &body); err != nil {
+			t.Fatalf("%s: body is not a JSON object: %s", name, res.Body)
+		}
+	}
+	return res, body
+}
+
+func TestSampleEventsReplayThroughTheRealHandlers(t *testing.T) {
+	s := newServices(t)
+
+	// Each sample event, in an order that makes sense for one tenant's story.
+	steps := []struct {
+		event  string
+		status int
+		check  func(t *testing.T, res events.APIGatewayV2HTTPResponse, body map[string]any)
+	}{
+		{"partners-create.json", 201, func(t *testing.T, _ events.APIGatewayV2HTTPResponse, b map[string]any) {
+			if !portal.ValidID(portal.PrefixPartner, b["id"].(string)) {
+				t.Errorf("partner id = %v", b["id"])
+			}
+		}},
+		{"users-create.json", 201, func(t *testing.T, _ events.APIGatewayV2HTTPResponse, b map[string]any) {
+			if got, want := b["partnerId"], partnerID; got != want {
+				t.Errorf("partnerId = %v, want %v (from the caller, never the body)", got, want)
+			}
+		}},
+		{"users-list.json", 200, func(t *testing.T, _ events.APIGatewayV2HTTPResponse, b map[string]any) {
+			if got, want := len(b["items"].([]any)), 2; got != want {
+				t.Errorf("users = %d, want %d (the admin and the new member)", got, want)
+			}
+		}},
+		{"customers-create.json", 201, func(t *testing.T, res events.APIGatewayV2HTTPResponse, b map[string]any) {
+			if b["status"] != "active" || b["plan"] != "none" || b["accessLevel"] != "disabled" || b["lastScanAt"] != nil {
+				t.Errorf("defaults = %v %v %v %v", b["status"], b["plan"], b["accessLevel"], b["lastScanAt"])
+			}
+			if !strings.HasPrefix(res.Headers["Location"], "/v1/customers/cus_") {
+				t.Errorf("Location = %q", res.Headers["Location"])
+			}
+		}},
+		{"customers-create.json", 201, func(t *testing.T, res events.APIGatewayV2HTTPResponse, _ map[string]any) {
+			if res.Headers["Idempotent-Replayed"] != "true" {
+				t.Errorf("the same Idempotency-Key and body must replay the first answer")
+			}
+		}},
+		{"customers-create-invalid.json", 400, func(t *testing.T, res events.APIGatewayV2HTTPResponse, b map[string]any) {
+			if got := res.Headers["Content-Type"]; got != "application/problem+json" {
+				t.Errorf("Content-Type = %q", got)
+			}
+			var fields []string
+			for _, e := range b["errors"].([]any) {
+				fields = append(fields, e.(map[string]any)["field"].(string))
+			}
+			slices.Sort(fields)
+			if got, want := strings.Join(fields, ","), "contactEmail,country,name,status,timezone"; got != want {
+				t.Errorf("fields = %s, want %s", got, want)
+			}
+		}},
+		{"customers-list.json", 200, func(t *testing.T, _ events.APIGatewayV2HTTPResponse, b map[string]any) {
+			if got, want := len(b["items"].([]any)), 2; got != want {
+				t.Errorf("active customers = %d, want %d (the seeded one and the one created once)", got, want)
+			}
+		}},
+		{"customers-get.json", 200, func(t *testing.T, res events.APIGatewayV2HTTPResponse, b map[string]any) {
+			if b["id"] != customerID || res.Headers["ETag"] != `"1"` {
+				t.Errorf("got %v with ETag %s", b["id"], res.Headers["ETag"])
+			}
+		}},
+		{"customers-patch.json", 200, func(t *testing.T, res events.APIGatewayV2HTTPResponse, b map[string]any) {
+			if b["name"] != "Acme Europe GmbH" || res.Headers["ETag"] != `"2"` {
+				t.Errorf("got %v with ETag %s", b["name"], res.Headers["ETag"])
+			}
+		}},
+		{"customers-patch.json", 412, nil}, // If-Match "1" is stale now
+		{"customers-suspend.json", 200, wantStatus("suspended")},
+		{"customers-resume.json", 200, wantStatus("active")},
+		{"customers-archive.json", 200, wantStatus("archived")},
+		{"customers-resume.json", 409, nil},
+		{"api-keys-create.json", 201, func(t *testing.T, _ events.APIGatewayV2HTTPResponse, b map[string]any) {
+			if !strings.HasPrefix(b["key"].(string), portal.APIKeyPrefix) {
+				t.Errorf("key = %v", b["key"])
+			}
+		}},
+		{"api-keys-delete.json", 204, nil},
+		{"fallback-unknown-route.json", 404, nil},
+		{"fallback-wrong-method.json", 405, func(t *testing.T, res events.APIGatewayV2HTTPResponse, _ map[string]any) {
+			if got, want := res.Headers["Allow"], "GET, POST"; got != want {
+				t.Errorf("Allow = %q, want %q", got, want)
+			}
+		}},
+	}
+
+	replayed := map[string]bool{"authorizer.json": true} // see TestSampleAuthorizerEvent
+	for i, st := range steps {
+		replayed[st.event] = true
+		t.Run(itoa(i)+"_"+st.event, func(t *testing.T) {
+			res, body := handle(t, s, st.event)
+			if res.StatusCode != st.status {
+				t.Fatalf("status = %d, want %d: %s", res.StatusCode, st.status, res.Body)
+			}
+			if st.check != nil {
+				st.check(t, res, body)
+			}
+		})
+	}
+	files, _ := filepath.Glob(filepath.Join("..", "..", "events", "*.json"))
+	for _, f := range files {
+		if !replayed[filepath.Base(f)] {
+			t.Errorf("events/%s is not replayed by this test", filepath.Base(f))
+		}
+	}
+}
+
+func wantStatus(status string) func(*testing.T, events.APIGatewayV2HTTPResponse, map[string]any) {
+	return func(t *testing.T, _ events.APIGatewayV2HTTPResponse, b map[string]any) {
+		if b["status"] != status {
+			t.Errorf("status = %v, want %s", b["status"], status)
+		}
+	}
+}
+
+func TestSampleAuthorizerEvent(t *testing.T) {
+	s := newServices(t)
+	var ev events.APIGatewayV2CustomAuthorizerV2Request
+	readEvent(t, "authorizer.json", &ev)
+
+	t.Run("AValidKeyYieldsTheIdentityContext", func(t *testing.T) {
+		res, err := s.Authorizer().Handle(context.Background(), ev)
+		if err != nil || !res.IsAuthorized {
+			t.Fatalf("authorized = %v, %v", res.IsAuthorized, err)
+		}
+		if got, want := res.Context["partnerId"], partnerID; got != want {
+			t.Errorf("partnerId = %v, want %v", got, want)
+		}
+		if got, want := res.Context["role"], "partner_admin"; got != want {
+			t.Errorf("role = %v, want %v", got, want)
+		}
+	})
+	t.Run("ARevokedKeyIsDenied", func(t *testing.T) {
+		ctx := tenancy.WithIdentity(context.Background(), tenancy.Identity{UserID: adminID, Role: tenancy.RolePartnerAdmin, PartnerID: partnerID})
+		if err := s.APIKeys.Revoke(ctx, keyID); err != nil {
+			t.Fatal(err)
+		}
+		res, err := s.Authorizer().Handle(context.Background(), ev)
+		if err != nil || res.IsAuthorized {
+			t.Fatalf("authorized = %v, %v; want denied", res.IsAuthorized, err)
+		}
+	})
+}
+
+func TestEveryDeclaredFunctionHasAHandlerServingExactlyItsRoutes(t *testing.T) {
+	s := services.New(nil, nil, nil, nil)
+	for _, f := range app.Declaration().Functions {
+		if f.Kind != app.KindHTTP {
+			continue
+		}
+		h, ok := s.HTTPHandler(f.Name)
+		if !ok {
+			t.Errorf("function %s has no handler", f.Name)
+			continue
+		}
+		var declared []string
+		for _, r := range f.Routes {
+			declared = append(declared, r.Key())
+		}
+		got := h.RouteKeys()
+		slices.Sort(got)
+		slices.Sort(declared)
+		if !slices.Equal(got, declared) {
+			t.Errorf("function %s serves %v, declared %v", f.Name, got, declared)
+		}
+	}
+}
