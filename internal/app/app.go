@@ -15,7 +15,7 @@ func Declaration() App {
 		Authorizer: Authorizer{
 			Function:        "authorizer",
 			IdentityHeader:  "Authorization",
-			CacheTTLSeconds: 60,
+			CacheTTLSeconds: 30,
 		},
 		Functions: []Function{
 			{
