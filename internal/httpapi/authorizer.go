@@ -33,8 +33,8 @@ func (a *Authorizer) Handle(ctx context.Context, ev events.APIGatewayV2CustomAut
 	if header == "" && len(ev.IdentitySource) > 0 {
 		header = ev.IdentitySource[0]
 	}
-	token, ok := strings.CutPrefix(header, "Bearer ")
-	if !ok {
+	scheme, token, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return deny, nil
 	}
 	id, err := a.keys.Authenticate(ctx, strings.TrimSpace(token))

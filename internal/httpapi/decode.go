@@ -34,6 +34,10 @@ func decodeJSON(body []byte, dst any) error {
 		}
 		return p.Err()
 	}
+	if fields == nil {
+		p.Add("body", "must be a JSON object")
+		return p.Err()
+	}
 	v := reflect.ValueOf(dst).Elem()
 	byName := map[string]reflect.Value{}
 	for i := 0; i < v.NumField(); i++ {

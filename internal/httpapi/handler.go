@@ -113,31 +113,32 @@ func (h *Handler) request(ev events.APIGatewayV2HTTPRequest) (*Request, *Respons
 	return req, nil
 }
 
-func (h *Handler) serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest, req *Request) (res Response) {
-	defer func() {
-		if p := recover(); p != nil {
-			h.log.ErrorContext(ctx, "panic", "requestId", req.RequestID, "route", req.RouteKey, "panic", fmt.Sprint(p))
-			res = problemFor(fmt.Errorf("panic: %v", p), req.Path, req.RequestID)
-		}
-	}()
+func (h *Handler) serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest, req *Request) Response {
 	route, ok := h.routes[ev.RouteKey]
 	if !ok {
 		return problemFor(portal.Errorf(portal.ENOTFOUND, "no route %s %s", req.Method, req.Path), req.Path, req.RequestID)
 	}
-	if id, ok := identityFrom(ev); ok {
+	id, authenticated := identityFrom(ev)
+	if authenticated {
 		ctx = tenancy.WithIdentity(ctx, id)
 	}
-	run := func() Response {
+	run := func() (res Response) {
+		defer func() {
+			if p := recover(); p != nil {
+				h.log.ErrorContext(ctx, "panic", "requestId", req.RequestID, "route", req.RouteKey, "panic", fmt.Sprint(p))
+				res = problemFor(fmt.Errorf("panic: %v", p), req.Path, req.RequestID)
+			}
+		}()
 		r, err := route(ctx, req)
 		if err != nil {
-			if portal.ErrorCode(err) == portal.EINTERNAL {
+			if code := portal.ErrorCode(err); code == portal.EINTERNAL || statusOf[code] == 0 {
 				h.log.ErrorContext(ctx, "internal error", "requestId", req.RequestID, "route", req.RouteKey, "error", err.Error())
 			}
 			return problemFor(err, req.Path, req.RequestID)
 		}
 		return r
 	}
-	if req.Method == http.MethodPost && req.Header("Idempotency-Key") != "" && h.idempotency != nil {
+	if req.Method == http.MethodPost && req.Header("Idempotency-Key") != "" && h.idempotency != nil && authenticated {
 		return h.idempotent(ctx, req, run)
 	}
 	return run()

@@ -65,7 +65,9 @@ func (h *Handler) idempotent(ctx context.Context, req *Request, run func() Respo
 func fingerprint(req *Request) string {
 	body := req.Body
 	var v any
-	if json.Unmarshal(body, &v) == nil {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if dec.Decode(&v) == nil {
 		body, _ = json.Marshal(v)
 	}
 	sum := sha256.Sum256(bytes.Join([][]byte{[]byte(req.Method), []byte(req.Path), body}, []byte{0}))

@@ -44,8 +44,8 @@ func (c Cursors) Decode(id tenancy.Identity, query, cursor string) (Position, er
 		return p.Err()
 	}
 	b64body, b64mac, ok := strings.Cut(cursor, ".")
-	body, err1 := base64.RawURLEncoding.DecodeString(b64body)
-	mac, err2 := base64.RawURLEncoding.DecodeString(b64mac)
+	body, err1 := base64.RawURLEncoding.Strict().DecodeString(b64body)
+	mac, err2 := base64.RawURLEncoding.Strict().DecodeString(b64mac)
 	if !ok || err1 != nil || err2 != nil || !hmac.Equal(mac, c.mac(id, body)) {
 		return nil, bad("is not a cursor this API issued to you; start again without a cursor")
 	}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/partnerportal/portal/internal/tenancy"
 )
@@ -106,6 +107,9 @@ func (s *CustomerService) Get(ctx context.Context, customerID string) (Customer,
 // version the caller last saw: EPRECONDITION if the customer changed since.
 // Status may move only between active and trial here; ECONFLICT otherwise.
 func (s *CustomerService) Update(ctx context.Context, customerID string, in CustomerInput, ifMatch *int64) (Customer, error) {
+	if _, err := partnerAdmin(ctx); err != nil {
+		return Customer{}, err
+	}
 	var p Problems
 	if in.Status != nil {
 		oneOf(&p, "status", *in.Status, []CustomerStatus{StatusActive, StatusTrial})
@@ -261,7 +265,7 @@ func parseCustomerQuery(lp ListParams) (CustomerQuery, error) {
 	}
 	if lp.Q != "" {
 		q.NamePrefix = strings.ToLower(strings.TrimSpace(lp.Q))
-		if len(q.NamePrefix) > MaxNameLength {
+		if utf8.RuneCountInString(q.NamePrefix) > MaxNameLength {
 			p.Add("q", "must be at most %d characters", MaxNameLength)
 		}
 	}

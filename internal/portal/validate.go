@@ -8,8 +8,6 @@ import (
 	_ "time/tzdata" // Lambda's provided.al2023 has no zoneinfo: embed the IANA database.
 	"unicode"
 	"unicode/utf8"
-
-	"golang.org/x/text/language"
 )
 
 // Limits on free-text fields.
@@ -66,8 +64,7 @@ func checkTimezone(p *Problems, field, v string) string {
 // checkCountry accepts an ISO 3166-1 alpha-2 country code and returns it upper-cased.
 func checkCountry(p *Problems, field, v string) string {
 	up := strings.ToUpper(strings.TrimSpace(v))
-	r, err := language.ParseRegion(up)
-	if len(up) != 2 || err != nil || !r.IsCountry() || r.String() != up {
+	if !iso3166Alpha2[up] {
 		p.Add(field, "must be an ISO 3166-1 alpha-2 country code such as DE or US")
 	}
 	return up

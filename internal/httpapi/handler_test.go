@@ -1,0 +1,334 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/partnerportal/portal/internal/portal"
+)
+
+func TestHandler(t *testing.T) {
+	t.Run("UnknownRouteKeyIs404", func(t *testing.T) {
+		f := newCustomersFixture()
+		res := do(t, f.h, event("GET /v1/partners", "/v1/partners", &adminA, ""))
+		p := problem(t, res, http.StatusNotFound)
+		if got, want := p.Code, portal.ENOTFOUND; got != want {
+			t.Fatalf("code = %q, want %q", got, want)
+		}
+	})
+
+	t.Run("ProblemDocument", func(t *testing.T) {
+		f := newCustomersFixture()
+		ev := event("POST /v1/customers", "/v1/customers", &adminA, `{"name":"","contactEmail":"x"}`)
+		res := do(t, f.h, ev)
+		p := problem(t, res, http.StatusBadRequest)
+		if got, want := p.Type, "urn:partner-portal:problem:invalid"; got != want {
+			t.Fatalf("type = %q, want %q", got, want)
+		}
+		if got, want := p.Title, "Bad Request"; got != want {
+			t.Fatalf("title = %q, want %q", got, want)
+		}
+		if got, want := p.Code, portal.EINVALID; got != want {
+			t.Fatalf("code = %q, want %q", got, want)
+		}
+		if got, want := p.Instance, "/v1/customers"; got != want {
+			t.Fatalf("instance = %q, want %q", got, want)
+		}
+		if got, want := p.RequestID, ev.RequestContext.RequestID; got != want {
+			t.Fatalf("requestId = %q, want %q", got, want)
+		}
+		if got, want := res.Headers["X-Request-Id"], ev.RequestContext.RequestID; got != want {
+			t.Fatalf("X-Request-Id = %q, want %q", got, want)
+		}
+		errs := fieldReasons(p)
+		if _, ok := errs["name"]; !ok {
+			t.Fatalf("errors = %v, want name", errs)
+		}
+		if _, ok := errs["contactEmail"]; !ok {
+			t.Fatalf("errors = %v, want contactEmail", errs)
+		}
+		if f.store.writes != 0 {
+			t.Fatalf("writes = %d, want 0", f.store.writes)
+		}
+	})
+
+	t.Run("BadBodyReportedThroughRoute", func(t *testing.T) {
+		for _, tc := range []struct{ body, field, reason string }{
+			{`{"name": 1, "extra": true}`, "extra", "is not a known field"},
+			{`{"name": 1, "extra": true}`, "name", "must be a string"},
+			{`{"name":`, "body", "is not valid JSON"},
+			{`[]`, "body", "must be a JSON object"},
+			{``, "body", "a JSON object is required"},
+		} {
+			f := newCustomersFixture()
+			p := problem(t, do(t, f.h, event("POST /v1/customers", "/v1/customers", &adminA, tc.body)), http.StatusBadRequest)
+			if reason := fieldReasons(p)[tc.field]; !strings.HasPrefix(reason, tc.reason) {
+				t.Fatalf("%s: %s reason = %q, want %q", tc.body, tc.field, reason, tc.reason)
+			}
+			if f.store.writes != 0 {
+				t.Fatalf("%s: writes = %d, want 0", tc.body, f.store.writes)
+			}
+		}
+	})
+
+	t.Run("Base64Body", func(t *testing.T) {
+		f := newCustomersFixture()
+		ev := event("POST /v1/customers", "/v1/customers", &adminA, base64.StdEncoding.EncodeToString([]byte(`{"name":"Acme","contactEmail":"ops@acme.example"}`)))
+		ev.IsBase64Encoded = true
+		res := do(t, f.h, ev)
+		if got, want := res.StatusCode, http.StatusCreated; got != want {
+			t.Fatalf("status = %d, want %d; body %s", got, want, res.Body)
+		}
+		var c CustomerJSON
+		decodeBody(t, res, &c)
+		if got, want := c.Name, "Acme"; got != want {
+			t.Fatalf("name = %q, want %q", got, want)
+		}
+	})
+
+	t.Run("InvalidBase64Is400", func(t *testing.T) {
+		f := newCustomersFixture()
+		ev := event("POST /v1/customers", "/v1/customers", &adminA, "not base64!")
+		ev.IsBase64Encoded = true
+		problem(t, do(t, f.h, ev), http.StatusBadRequest)
+	})
+
+	t.Run("BodyOver256KiBIs413", func(t *testing.T) {
+		f := newCustomersFixture()
+		big := `{"name":"` + strings.Repeat("a", MaxBodyBytes) + `"}`
+		p := problem(t, do(t, f.h, event("POST /v1/customers", "/v1/customers", &adminA, big)), http.StatusRequestEntityTooLarge)
+		if got, want := p.Code, portal.ETOOLARGE; got != want {
+			t.Fatalf("code = %q, want %q", got, want)
+		}
+
+		ev := event("POST /v1/customers", "/v1/customers", &adminA, base64.StdEncoding.EncodeToString([]byte(big)))
+		ev.IsBase64Encoded = true
+		problem(t, do(t, f.h, ev), http.StatusRequestEntityTooLarge)
+		if f.store.writes != 0 {
+			t.Fatalf("writes = %d, want 0", f.store.writes)
+		}
+	})
+
+	t.Run("BodyOfExactly256KiBIsRead", func(t *testing.T) {
+		f := newCustomersFixture()
+		body := `{"name":"Acme","contactEmail":"ops@acme.example"}`
+		body += strings.Repeat(" ", MaxBodyBytes-len(body))
+		res := do(t, f.h, event("POST /v1/customers", "/v1/customers", &adminA, body))
+		if got, want := res.StatusCode, http.StatusCreated; got != want {
+			t.Fatalf("status = %d, want %d; body %s", got, want, res.Body)
+		}
+	})
+
+	t.Run("InternalErrorHidesDetails", func(t *testing.T) {
+		h := NewHandler(map[string]Route{
+			"GET /v1/boom": func(context.Context, *Request) (Response, error) {
+				return Response{}, fmt.Errorf("query table secret-table: %w", errors.New("AccessDeniedException: arn:aws:iam::123456789012"))
+			},
+			"GET /v1/unmapped": func(context.Context, *Request) (Response, error) {
+				return Response{}, portal.Errorf(portal.EINTERNAL, "store said arn:aws:iam::123456789012")
+			},
+			"GET /v1/panic": func(context.Context, *Request) (Response, error) {
+				panic("nil map in arn:aws:iam::123456789012")
+			},
+		}, nil, testClock)
+		logs := quiet(h)
+		for _, path := range []string{"/v1/boom", "/v1/unmapped", "/v1/panic"} {
+			ev := event("GET "+path, path, &adminA, "")
+			res := do(t, h, ev)
+			p := problem(t, res, http.StatusInternalServerError)
+			if strings.Contains(res.Body, "arn:aws") || strings.Contains(res.Body, "secret-table") {
+				t.Fatalf("%s: the answer leaks internal details: %s", path, res.Body)
+			}
+			if got, want := p.Code, portal.EINTERNAL; got != want {
+				t.Fatalf("%s: code = %q, want %q", path, got, want)
+			}
+			if got, want := p.RequestID, ev.RequestContext.RequestID; got != want || got == "" {
+				t.Fatalf("%s: requestId = %q, want %q", path, got, want)
+			}
+			if !strings.Contains(p.Detail, "request ID") {
+				t.Fatalf("%s: detail = %q, want it to ask for the request ID", path, p.Detail)
+			}
+			if p.Errors != nil {
+				t.Fatalf("%s: errors = %v, want none", path, p.Errors)
+			}
+			if !strings.Contains(logs.String(), ev.RequestContext.RequestID) || !strings.Contains(logs.String(), "arn:aws") {
+				t.Fatalf("%s: the details were not logged with the request ID: %s", path, logs)
+			}
+		}
+	})
+
+	t.Run("StatusPerCode", func(t *testing.T) {
+		for code, status := range map[string]int{
+			portal.EINVALID: 400, portal.EUNAUTHORIZED: 401, portal.EFORBIDDEN: 403, portal.ENOTFOUND: 404,
+			portal.EMETHOD: 405, portal.ECONFLICT: 409, portal.EPRECONDITION: 412, portal.ETOOLARGE: 413,
+			portal.EIDEMPOTENCY: 422, portal.EPRECONDREQ: 428, portal.EINTERNAL: 500, "no_such_code": 500,
+		} {
+			res := problemFor(fmt.Errorf("wrapped: %w", portal.Errorf(code, "message")), "/p", "r")
+			if res.Status != status {
+				t.Fatalf("code %s: status = %d, want %d", code, res.Status, status)
+			}
+		}
+	})
+
+	t.Run("Unauthenticated", func(t *testing.T) {
+		f := newCustomersFixture()
+		p := problem(t, do(t, f.h, event("GET /v1/customers", "/v1/customers", nil, "")), http.StatusUnauthorized)
+		if got, want := p.Code, portal.EUNAUTHORIZED; got != want {
+			t.Fatalf("code = %q, want %q", got, want)
+		}
+		bad := adminA
+		bad.PartnerID = ""
+		problem(t, do(t, f.h, event("GET /v1/customers", "/v1/customers", &bad, "")), http.StatusUnauthorized)
+	})
+}
+
+func TestCustomersRoutes(t *testing.T) {
+	create := func(t *testing.T, f *customersFixture) CustomerJSON {
+		t.Helper()
+		res := do(t, f.h, event("POST /v1/customers", "/v1/customers", &adminA, `{"name":"Acme","contactEmail":"ops@acme.example"}`))
+		if res.StatusCode != http.StatusCreated {
+			t.Fatalf("create: status %d, body %s", res.StatusCode, res.Body)
+		}
+		var c CustomerJSON
+		decodeBody(t, res, &c)
+		if got, want := res.Headers["Location"], "/v1/customers/"+c.ID; got != want {
+			t.Fatalf("Location = %q, want %q", got, want)
+		}
+		if got, want := res.Headers["ETag"], `"1"`; got != want {
+			t.Fatalf("ETag = %q, want %q", got, want)
+		}
+		if got, want := res.Headers["Content-Type"], "application/json"; got != want {
+			t.Fatalf("Content-Type = %q, want %q", got, want)
+		}
+		return c
+	}
+
+	t.Run("AnotherPartnersCustomerIs404Never403", func(t *testing.T) {
+		f := newCustomersFixture()
+		c := create(t, f)
+		path := "/v1/customers/" + c.ID
+		for _, ev := range []struct{ key, body string }{
+			{"GET /v1/customers/{customerId}", ""},
+			{"PATCH /v1/customers/{customerId}", `{"name":"Mine"}`},
+			{"DELETE /v1/customers/{customerId}", ""},
+			{"POST /v1/customers/{customerId}/suspend", ""},
+			{"POST /v1/customers/{customerId}/resume", ""},
+		} {
+			p := ev.key[strings.Index(ev.key, " ")+1:]
+			p = strings.Replace(p, "/v1/customers/{customerId}", path, 1)
+			pr := problem(t, do(t, f.h, event(ev.key, p, &adminB, ev.body)), http.StatusNotFound)
+			if pr.Code != portal.ENOTFOUND {
+				t.Fatalf("%s: code = %q, want %q", ev.key, pr.Code, portal.ENOTFOUND)
+			}
+		}
+		problem(t, do(t, f.h, event("GET /v1/customers/{customerId}", path, &memberA, "")), http.StatusNotFound)
+		problem(t, do(t, f.h, event("GET /v1/customers/{customerId}", "/v1/customers/cus_nope", &adminA, "")), http.StatusNotFound)
+	})
+
+	t.Run("IfMatch", func(t *testing.T) {
+		f := newCustomersFixture()
+		c := create(t, f)
+		path := "/v1/customers/" + c.ID
+		patch := func(ifMatch, body string) events.APIGatewayV2HTTPResponse {
+			ev := event("PATCH /v1/customers/{customerId}", path, &adminA, body)
+			if ifMatch != "" {
+				ev.Headers["if-match"] = ifMatch
+			}
+			return do(t, f.h, ev)
+		}
+		res := patch(`"1"`, `{"name":"Acme 2"}`)
+		if res.StatusCode != http.StatusOK || res.Headers["ETag"] != `"2"` {
+			t.Fatalf("PATCH If-Match \"1\": status %d, ETag %q; body %s", res.StatusCode, res.Headers["ETag"], res.Body)
+		}
+		problem(t, patch(`"1"`, `{"name":"Acme 3"}`), http.StatusPreconditionFailed)
+		p := problem(t, patch(`abc`, `{"name":"Acme 3"}`), http.StatusBadRequest)
+		if _, ok := fieldReasons(p)["If-Match"]; !ok {
+			t.Fatalf("errors = %v, want If-Match", p.Errors)
+		}
+		if res := patch(`W/"2"`, `{"name":"Acme 3"}`); res.StatusCode != http.StatusOK {
+			t.Fatalf("PATCH If-Match W/\"2\": status %d, body %s", res.StatusCode, res.Body)
+		}
+	})
+
+	t.Run("ActionsTakeNoBody", func(t *testing.T) {
+		f := newCustomersFixture()
+		c := create(t, f)
+		path := "/v1/customers/" + c.ID + "/suspend"
+		p := problem(t, do(t, f.h, event("POST /v1/customers/{customerId}/suspend", path, &adminA, `{"reason":"x"}`)), http.StatusBadRequest)
+		if _, ok := fieldReasons(p)["body"]; !ok {
+			t.Fatalf("errors = %v, want body", p.Errors)
+		}
+		res := do(t, f.h, event("POST /v1/customers/{customerId}/suspend", path, &adminA, `{}`))
+		var got CustomerJSON
+		decodeBody(t, res, &got)
+		if res.StatusCode != http.StatusOK || got.Status != "suspended" {
+			t.Fatalf("suspend: status %d, customer status %q", res.StatusCode, got.Status)
+		}
+		res = do(t, f.h, event("POST /v1/customers/{customerId}/resume", "/v1/customers/"+c.ID+"/resume", &adminA, ""))
+		decodeBody(t, res, &got)
+		if res.StatusCode != http.StatusOK || got.Status != "active" {
+			t.Fatalf("resume: status %d, customer status %q", res.StatusCode, got.Status)
+		}
+	})
+
+	t.Run("ListQueryParameters", func(t *testing.T) {
+		f := newCustomersFixture()
+		for range 3 {
+			create(t, f)
+		}
+		list := func(q map[string]string) events.APIGatewayV2HTTPResponse {
+			ev := event("GET /v1/customers", "/v1/customers", &adminA, "")
+			ev.QueryStringParameters = q
+			return do(t, f.h, ev)
+		}
+		p := problem(t, list(map[string]string{"colour": "red", "limit": "abc"}), http.StatusBadRequest)
+		if reason := fieldReasons(p)["colour"]; !strings.Contains(reason, "not a known query parameter") {
+			t.Fatalf("colour reason = %q", reason)
+		}
+		p = problem(t, list(map[string]string{"status": "deleted"}), http.StatusBadRequest)
+		if got, want := fieldReasons(p)["status"], "must be one of: active, trial, suspended, archived"; got != want {
+			t.Fatalf("status reason = %q, want %q", got, want)
+		}
+
+		res := list(map[string]string{"limit": "2"})
+		var page struct {
+			Items      []CustomerJSON `json:"items"`
+			NextCursor string         `json:"nextCursor"`
+		}
+		decodeBody(t, res, &page)
+		if len(page.Items) != 2 || page.NextCursor == "" {
+			t.Fatalf("page = %+v, want 2 items and a cursor", page)
+		}
+		p = problem(t, list(map[string]string{"limit": "2", "status": "trial", "cursor": page.NextCursor}), http.StatusBadRequest)
+		if _, ok := fieldReasons(p)["cursor"]; !ok {
+			t.Fatalf("errors = %v, want cursor", p.Errors)
+		}
+		ev := event("GET /v1/customers", "/v1/customers", &adminB, "")
+		ev.QueryStringParameters = map[string]string{"limit": "2", "cursor": page.NextCursor}
+		p = problem(t, do(t, f.h, ev), http.StatusBadRequest)
+		if _, ok := fieldReasons(p)["cursor"]; !ok {
+			t.Fatalf("errors = %v, want cursor", p.Errors)
+		}
+		res = list(map[string]string{"limit": "2", "cursor": page.NextCursor})
+		page.Items, page.NextCursor = nil, ""
+		decodeBody(t, res, &page)
+		if len(page.Items) != 1 || page.NextCursor != "" {
+			t.Fatalf("second page = %+v, want 1 item and no cursor", page)
+		}
+	})
+
+	t.Run("EmptyListIsArray", func(t *testing.T) {
+		f := newCustomersFixture()
+		res := do(t, f.h, event("GET /v1/customers", "/v1/customers", &memberA, ""))
+		if res.StatusCode != http.StatusOK || !strings.Contains(res.Body, `"items":[]`) {
+			t.Fatalf("status %d, body %s; want 200 with \"items\":[]", res.StatusCode, res.Body)
+		}
+	})
+}

@@ -1,0 +1,53 @@
+package portal_test
+
+// Specifications that the current code does not meet. Each test names the
+// fix; see the report that came with this file. They fail until fixed.
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/partnerportal/portal/internal/portal"
+)
+
+// An edited cursor gets 400 even when the edit only touches the unused
+// trailing bits of its base64 (cursor.go decodes without Strict()).
+func TestCursorEditedInTrailingBitsIsRejected(t *testing.T) {
+	cursors := portal.Cursors{Secret: testSecret}
+	cur := cursors.Encode(adminA, "q", portal.Position{"id": "x"})
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	i := strings.IndexByte(alphabet, cur[len(cur)-1])
+	edited := cur[:len(cur)-1] + string(alphabet[i^1]) // flips the lowest, unused bit
+	if edited == cur {
+		t.Fatal("test setup: cursor unchanged")
+	}
+	_, err := cursors.Decode(adminA, "q", edited)
+	if got, want := code(err), portal.EINVALID; got != want {
+		t.Fatalf("Decode(%q) code = %q, want %q: an edited cursor is accepted", edited, got, want)
+	}
+}
+
+// Only ISO 3166-1 alpha-2 codes are countries: UK (use GB), SU, YU, DD, UN,
+// EZ… are reserved or withdrawn codes that x/text still calls countries.
+func TestCountryRejectsNonISOCodes(t *testing.T) {
+	for _, v := range []string{"UK", "SU", "YU", "DD", "UN", "EZ", "FX", "ZR"} {
+		svc, _ := newCustomerService()
+		in := validInput()
+		in.Country = &v
+		_, err := svc.Create(as(adminA), in)
+		if got, want := code(err), portal.EINVALID; got != want {
+			t.Errorf("country %q: code = %q, want %q", v, got, want)
+		}
+	}
+}
+
+// Update checks the caller before the input, as every other method does.
+func TestUpdateAuthenticatesBeforeValidating(t *testing.T) {
+	svc, _ := newCustomerService()
+	bad := portal.CustomerInput{Status: ptr(portal.CustomerStatus("deleted"))}
+	_, err := svc.Update(context.Background(), "cus_00000000000000000000000001", bad, nil)
+	wantCode(t, err, portal.EUNAUTHORIZED)
+	_, err = svc.Update(as(memberA), "cus_00000000000000000000000001", bad, nil)
+	wantCode(t, err, portal.EFORBIDDEN)
+}

@@ -1,0 +1,452 @@
+package portal_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/partnerportal/portal/internal/portal"
+	"github.com/partnerportal/portal/internal/tenancy"
+)
+
+func newUserService() (*portal.UserService, *memUsers) {
+	store := newMemUsers()
+	return &portal.UserService{Users: store, Partners: store, Cursors: portal.Cursors{Secret: testSecret}, Clock: testClock, IDs: &seqIDs{}}, store
+}
+
+func TestUserCreate(t *testing.T) {
+	role := func(r tenancy.Role) *tenancy.Role { return &r }
+
+	t.Run("PartnerAdminCreatesForOwnPartner", func(t *testing.T) {
+		svc, store := newUserService()
+		u, err := svc.Create(as(adminA), portal.UserInput{Email: ptr("Dev@Partner.Example"), Role: role(tenancy.RolePartnerMember)})
+		if err != nil {
+			t.Fatalf("Create: %v", err)
+		}
+		if got, want := u.PartnerID, partnerA; got != want {
+			t.Fatalf("partnerId = %q, want the caller's %q", got, want)
+		}
+		if got, want := u.Email, "Dev@partner.example"; got != want {
+			t.Fatalf("email = %q, want %q", got, want)
+		}
+		if !portal.ValidID(portal.PrefixUser, u.ID) || u.Status != "active" || u.Version != 1 {
+			t.Fatalf("user = %+v, want an active usr_ user at version 1", u)
+		}
+		if store.writes != 1 {
+			t.Fatalf("writes = %d, want 1", store.writes)
+		}
+	})
+
+	t.Run("PartnerAdminCannotSetPartnerID", func(t *testing.T) {
+		svc, store := newUserService()
+		_, err := svc.Create(as(adminA), portal.UserInput{Email: ptr("dev@partner.example"), Role: role(tenancy.RolePartnerMember), PartnerID: ptr(partnerB)})
+		if reason := fields(t, err)["partnerId"]; !strings.Contains(reason, "must not be set") {
+			t.Fatalf("partnerId reason = %q, want \"must not be set…\"", reason)
+		}
+		if store.writes != 0 {
+			t.Fatalf("writes = %d, want 0", store.writes)
+		}
+	})
+
+	t.Run("PartnerAdminCannotCreateSuperAdmin", func(t *testing.T) {
+		svc, _ := newUserService()
+		_, err := svc.Create(as(adminA), portal.UserInput{Email: ptr("root@partner.example"), Role: role(tenancy.RoleSuperAdmin)})
+		if got, want := fields(t, err)["role"], "must be one of: partner_admin, partner_member"; got != want {
+			t.Fatalf("role reason = %q, want %q", got, want)
+		}
+	})
+
+	t.Run("SuperAdminMustNamePartnerOfPartnerUsers", func(t *testing.T) {
+		for _, pid := range []*string{nil, ptr(""), ptr("prt_123"), ptr("cus_0000000000000000000000000A")} {
+			svc, store := newUserService()
+			_, err := svc.Create(as(superAdm), portal.UserInput{Email: ptr("admin@partner.example"), Role: role(tenancy.RolePartnerAdmin), PartnerID: pid})
+			if reason := fields(t, err)["partnerId"]; !strings.Contains(reason, "is required") {
+				t.Fatalf("partnerId %v: reason = %q, want \"is required…\"", pid, reason)
+			}
+			if store.writes != 0 {
+				t.Fatalf("writes = %d, want 0", store.writes)
+			}
+		}
+	})
+
+	t.Run("SuperAdminNamesUnknownPartner", func(t *testing.T) {
+		svc, store := newUserService()
+		_, err := svc.Create(as(superAdm), portal.UserInput{Email: ptr("admin@partner.example"), Role: role(tenancy.RolePartnerAdmin), PartnerID: ptr(partnerB)})
+		if reason := fields(t, err)["partnerId"]; !strings.Contains(reason, "no partner") {
+			t.Fatalf("partnerId reason = %q, want \"no partner …\"", reason)
+		}
+		if store.writes != 0 {
+			t.Fatalf("writes = %d, want 0", store.writes)
+		}
+	})
+
+	t.Run("SuperAdminCreatesPartnerAdmin", func(t *testing.T) {
+		svc, _ := newUserService()
+		u, err := svc.Create(as(superAdm), portal.UserInput{Email: ptr("admin@partner.example"), Role: role(tenancy.RolePartnerAdmin), PartnerID: ptr(partnerA)})
+		if err != nil {
+			t.Fatalf("Create: %v", err)
+		}
+		if got, want := u.PartnerID, partnerA; got != want {
+			t.Fatalf("partnerId = %q, want %q", got, want)
+		}
+	})
+
+	t.Run("SuperAdminUsersHaveNoPartner", func(t *testing.T) {
+		svc, _ := newUserService()
+		_, err := svc.Create(as(superAdm), portal.UserInput{Email: ptr("ops@platform.example"), Role: role(tenancy.RoleSuperAdmin), PartnerID: ptr(partnerA)})
+		if _, ok := fields(t, err)["partnerId"]; !ok {
+			t.Fatal("a super_admin with a partnerId was accepted")
+		}
+		u, err := svc.Create(as(superAdm), portal.UserInput{Email: ptr("ops@platform.example"), Role: role(tenancy.RoleSuperAdmin)})
+		if err != nil {
+			t.Fatalf("Create super_admin: %v", err)
+		}
+		if u.PartnerID != "" {
+			t.Fatalf("partnerId = %q, want none", u.PartnerID)
+		}
+	})
+
+	t.Run("CustomerRolesNotAvailableYet", func(t *testing.T) {
+		svc, _ := newUserService()
+		_, err := svc.Create(as(adminA), portal.UserInput{Email: ptr("it@customer.example"), Role: role(tenancy.RoleCustomerAdmin), CustomerID: ptr("cus_00000000000000000000000001")})
+		got := fields(t, err)
+		if reason := got["customerId"]; !strings.Contains(reason, "not available yet") {
+			t.Fatalf("customerId reason = %q, want \"… not available yet\"", reason)
+		}
+		if _, ok := got["role"]; !ok {
+			t.Fatalf("role customer_admin was not reported: %v", got)
+		}
+	})
+
+	t.Run("Email", func(t *testing.T) {
+		for _, in := range []portal.UserInput{
+			{Role: role(tenancy.RolePartnerMember)},
+			{Email: ptr(""), Role: role(tenancy.RolePartnerMember)},
+			{Email: ptr("dev"), Role: role(tenancy.RolePartnerMember)},
+			{Email: ptr("Dev <dev@partner.example>"), Role: role(tenancy.RolePartnerMember)},
+		} {
+			svc, store := newUserService()
+			_, err := svc.Create(as(adminA), in)
+			if _, ok := fields(t, err)["email"]; !ok {
+				t.Fatalf("email %v was accepted", in.Email)
+			}
+			if store.writes != 0 {
+				t.Fatalf("writes = %d, want 0", store.writes)
+			}
+		}
+	})
+
+	t.Run("EveryBadFieldAtOnce", func(t *testing.T) {
+		svc, _ := newUserService()
+		_, err := svc.Create(as(adminA), portal.UserInput{Email: ptr("x"), Name: ptr(""), Role: role("root"), PartnerID: ptr(partnerA), CustomerID: ptr("c")})
+		got := fields(t, err)
+		for _, f := range []string{"email", "name", "role", "partnerId", "customerId"} {
+			if _, ok := got[f]; !ok {
+				t.Errorf("%s not reported: %v", f, got)
+			}
+		}
+	})
+
+	t.Run("Roles", func(t *testing.T) {
+		svc, _ := newUserService()
+		in := portal.UserInput{Email: ptr("dev@partner.example"), Role: role(tenancy.RolePartnerMember)}
+		_, err := svc.Create(as(memberA), in)
+		wantCode(t, err, portal.EFORBIDDEN)
+		_, err = svc.Create(context.Background(), in)
+		wantCode(t, err, portal.EUNAUTHORIZED)
+	})
+
+	t.Run("EmailTaken", func(t *testing.T) {
+		svc, _ := newUserService()
+		in := portal.UserInput{Email: ptr("dev@partner.example"), Role: role(tenancy.RolePartnerMember)}
+		if _, err := svc.Create(as(adminA), in); err != nil {
+			t.Fatalf("Create: %v", err)
+		}
+		_, err := svc.Create(as(adminA), in)
+		wantCode(t, err, portal.ECONFLICT)
+	})
+}
+
+func newKeyService() (*portal.APIKeyService, *memKeys, *memUsers) {
+	users, keys := newMemUsers(), newMemKeys()
+	clock := testClock
+	ids := &seqIDs{}
+	us := &portal.UserService{Users: users, Partners: users, Cursors: portal.Cursors{Secret: testSecret}, Clock: clock, IDs: ids}
+	return &portal.APIKeyService{Keys: keys, Users: us, Clock: clock, IDs: ids}, keys, users
+}
+
+func TestAPIKeys(t *testing.T) {
+	t.Run("AuthenticateRejectsMalformedWithoutStore", func(t *testing.T) {
+		svc, keys, _ := newKeyService()
+		tail := "_" + strings.Repeat("A", 43)
+		ulid := "01arz3ndektsv4rrffq69g5fav"
+		for name, secret := range map[string]string{
+			"Empty":           "",
+			"PrefixOnly":      "pp_",
+			"WithScheme":      "Bearer pp_" + ulid + tail,
+			"OtherPrefix":     "sk_" + ulid + tail,
+			"TooShort":        "pp_" + ulid + tail[:len(tail)-1],
+			"TooLong":         "pp_" + ulid + tail + "A",
+			"NoSeparator":     "pp_" + ulid + "-" + tail[1:],
+			"NotCrockford":    "pp_" + "01arz3ndektsv4rrffq69g5fau" + tail, // U is not in the alphabet
+			"ULIDOverflow":    "pp_" + "81arz3ndektsv4rrffq69g5fav" + tail,
+			"SeparatorInULID": "pp_" + "01arz3ndektsv4rrffq69g5fa_" + tail,
+		} {
+			_, err := svc.Authenticate(context.Background(), secret)
+			if got, want := code(err), portal.EUNAUTHORIZED; got != want {
+				t.Fatalf("%s: code = %q, want %q", name, got, want)
+			}
+		}
+		if got, want := keys.calls, 0; got != want {
+			t.Fatalf("store calls = %d, want %d: malformed keys never reach the store", got, want)
+		}
+	})
+
+	t.Run("IssueThenAuthenticate", func(t *testing.T) {
+		svc, keys, users := newKeyService()
+		users.users[adminA.UserID] = portal.User{ID: adminA.UserID, Role: adminA.Role, PartnerID: adminA.PartnerID}
+		k, err := svc.Issue(as(adminA), adminA.UserID, portal.APIKeyInput{Name: ptr("ci")})
+		if err != nil {
+			t.Fatalf("Issue: %v", err)
+		}
+		if !strings.HasPrefix(k.Secret, portal.APIKeyPrefix) || k.Hash == "" || strings.Contains(k.Hash, k.Secret) {
+			t.Fatalf("key = %+v, want a pp_ secret stored only as a hash", k)
+		}
+		if got, want := k.Hint, k.Secret[:11]; got != want {
+			t.Fatalf("hint = %q, want %q", got, want)
+		}
+		id, err := svc.Authenticate(context.Background(), k.Secret)
+		if err != nil {
+			t.Fatalf("Authenticate: %v", err)
+		}
+		if id.UserID != adminA.UserID || id.Role != adminA.Role || id.PartnerID != partnerA || id.KeyID != k.ID {
+			t.Fatalf("identity = %+v, want the key owner's with keyId %s", id, k.ID)
+		}
+		if stored := keys.keys[k.ID]; stored.LastUsedAt == nil {
+			t.Fatal("lastUsedAt was not recorded")
+		}
+
+		wrong := k.Secret[:len(k.Secret)-1] + map[bool]string{true: "B", false: "A"}[strings.HasSuffix(k.Secret, "A")]
+		_, err = svc.Authenticate(context.Background(), wrong)
+		wantCode(t, err, portal.EUNAUTHORIZED)
+
+		if err := svc.Revoke(as(adminA), k.ID); err != nil {
+			t.Fatalf("Revoke: %v", err)
+		}
+		_, err = svc.Authenticate(context.Background(), k.Secret)
+		wantCode(t, err, portal.EUNAUTHORIZED)
+	})
+
+	t.Run("Expired", func(t *testing.T) {
+		svc, keys, users := newKeyService()
+		users.users[adminA.UserID] = portal.User{ID: adminA.UserID, Role: adminA.Role, PartnerID: adminA.PartnerID}
+		k, err := svc.Issue(as(adminA), adminA.UserID, portal.APIKeyInput{ExpiresAt: ptr(testNow.Add(time.Hour))})
+		if err != nil {
+			t.Fatalf("Issue: %v", err)
+		}
+		stored := keys.keys[k.ID]
+		stored.ExpiresAt = ptr(testNow)
+		keys.keys[k.ID] = stored
+		_, err = svc.Authenticate(context.Background(), k.Secret)
+		wantCode(t, err, portal.EUNAUTHORIZED)
+	})
+
+	t.Run("IssueExpiryInThePast", func(t *testing.T) {
+		svc, keys, _ := newKeyService()
+		_, err := svc.Issue(as(adminA), adminA.UserID, portal.APIKeyInput{ExpiresAt: ptr(testNow)})
+		if _, ok := fields(t, err)["expiresAt"]; !ok {
+			t.Fatal("an expiry that is not in the future was accepted")
+		}
+		if keys.calls != 0 {
+			t.Fatalf("store calls = %d, want 0", keys.calls)
+		}
+	})
+
+	t.Run("OtherPartnersUserIsNotFound", func(t *testing.T) {
+		svc, _, users := newKeyService()
+		users.users[adminB.UserID] = portal.User{ID: adminB.UserID, Role: adminB.Role, PartnerID: adminB.PartnerID}
+		_, err := svc.Issue(as(adminA), adminB.UserID, portal.APIKeyInput{})
+		wantCode(t, err, portal.ENOTFOUND)
+	})
+}
+
+func TestValidID(t *testing.T) {
+	const ulid = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
+	for _, tc := range []struct {
+		name, id string
+		want     bool
+	}{
+		{"PrefixAndULID", "cus_" + ulid, true},
+		{"MaxULID", "cus_7ZZZZZZZZZZZZZZZZZZZZZZZZZ", true},
+		{"LowerCase", "cus_" + strings.ToLower(ulid), false},
+		{"MixedCase", "cus_01arZ3NDEKTSV4RRFFQ69G5FAV", false},
+		{"OtherPrefix", "usr_" + ulid, false},
+		{"NoPrefix", ulid, false},
+		{"PrefixOnly", "cus_", false},
+		{"Empty", "", false},
+		{"TooShort", "cus_" + ulid[:25], false},
+		{"TooLong", "cus_" + ulid + "0", false},
+		{"NotCrockford", "cus_01ARZ3NDEKTSV4RRFFQ69G5FAU", false},
+		{"Overflow", "cus_8ZZZZZZZZZZZZZZZZZZZZZZZZZ", false},
+		{"Separator", "cus_01ARZ3NDEKTSV4RRFFQ69G5F/V", false},
+		{"Padded", " cus_" + ulid, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := portal.ValidID(portal.PrefixCustomer, tc.id); got != tc.want {
+				t.Fatalf("ValidID(cus_, %q) = %v, want %v", tc.id, got, tc.want)
+			}
+		})
+	}
+
+	t.Run("GeneratedIDsAreValid", func(t *testing.T) {
+		var g portal.ULIDs
+		prev := ""
+		for range 100 {
+			id := g.New(portal.PrefixCustomer)
+			if !portal.ValidID(portal.PrefixCustomer, id) {
+				t.Fatalf("ULIDs.New = %q, not a valid ID", id)
+			}
+			if id <= prev {
+				t.Fatalf("IDs not increasing: %q after %q", id, prev)
+			}
+			prev = id
+		}
+	})
+}
+
+func TestPartnerCreate(t *testing.T) {
+	newSvc := func() (*portal.PartnerService, *memUsers) {
+		store := newMemUsers()
+		return &portal.PartnerService{Store: store, Clock: testClock, IDs: &seqIDs{}}, store
+	}
+	t.Run("OnlySuperAdmin", func(t *testing.T) {
+		svc, store := newSvc()
+		_, err := svc.Create(as(adminA), portal.PartnerInput{Name: ptr("MSSP"), ContactEmail: ptr("ops@mssp.example")})
+		wantCode(t, err, portal.EFORBIDDEN)
+		if store.writes != 0 {
+			t.Fatalf("writes = %d, want 0", store.writes)
+		}
+	})
+	t.Run("EveryBadFieldAtOnce", func(t *testing.T) {
+		svc, store := newSvc()
+		_, err := svc.Create(as(superAdm), portal.PartnerInput{Country: ptr("DEU")})
+		got := fields(t, err)
+		for _, f := range []string{"name", "contactEmail", "country"} {
+			if _, ok := got[f]; !ok {
+				t.Errorf("%s not reported: %v", f, got)
+			}
+		}
+		if store.writes != 0 {
+			t.Fatalf("writes = %d, want 0", store.writes)
+		}
+	})
+	t.Run("Creates", func(t *testing.T) {
+		svc, _ := newSvc()
+		p, err := svc.Create(as(superAdm), portal.PartnerInput{Name: ptr("MSSP"), ContactEmail: ptr("ops@mssp.example"), Country: ptr("fr")})
+		if err != nil {
+			t.Fatalf("Create: %v", err)
+		}
+		if !portal.ValidID(portal.PrefixPartner, p.ID) || p.Country != "FR" || p.Status != "active" {
+			t.Fatalf("partner = %+v, want an active prt_ partner in FR", p)
+		}
+	})
+}
+
+func TestUserList(t *testing.T) {
+	role := tenancy.RolePartnerMember
+	seed := func(t *testing.T) *portal.UserService {
+		t.Helper()
+		svc, _ := newUserService()
+		for _, e := range []string{"a@p.example", "b@p.example", "c@p.example"} {
+			if _, err := svc.Create(as(adminA), portal.UserInput{Email: ptr(e), Role: &role}); err != nil {
+				t.Fatalf("Create: %v", err)
+			}
+		}
+		return svc
+	}
+
+	t.Run("PartnerAdminSeesOwnPartner", func(t *testing.T) {
+		svc := seed(t)
+		page, err := svc.List(as(adminA), "", "2", "")
+		if err != nil {
+			t.Fatalf("List: %v", err)
+		}
+		if got, want := len(page.Items), 2; got != want || page.NextCursor == "" {
+			t.Fatalf("items = %d, cursor %q; want %d and a cursor", got, page.NextCursor, want)
+		}
+		next, err := svc.List(as(adminA), "", "2", page.NextCursor)
+		if err != nil {
+			t.Fatalf("List page 2: %v", err)
+		}
+		if got, want := len(next.Items), 1; got != want || next.NextCursor != "" {
+			t.Fatalf("page 2 items = %d, cursor %q; want %d and none", got, next.NextCursor, want)
+		}
+		other, err := svc.List(as(adminB), "", "", "")
+		if err != nil || len(other.Items) != 0 {
+			t.Fatalf("another partner's list = %d items, %v; want none", len(other.Items), err)
+		}
+	})
+
+	t.Run("PartnerAdminCannotNamePartner", func(t *testing.T) {
+		svc := seed(t)
+		_, err := svc.List(as(adminA), partnerB, "", "")
+		if _, ok := fields(t, err)["partnerId"]; !ok {
+			t.Fatal("partnerId accepted from a partner admin")
+		}
+	})
+
+	t.Run("SuperAdminNamesPartner", func(t *testing.T) {
+		svc := seed(t)
+		page, err := svc.List(as(superAdm), partnerA, "", "")
+		if err != nil || len(page.Items) != 3 {
+			t.Fatalf("List(partnerA) = %d items, %v; want 3", len(page.Items), err)
+		}
+		_, err = svc.List(as(superAdm), "prt_x", "", "")
+		if _, ok := fields(t, err)["partnerId"]; !ok {
+			t.Fatal("a malformed partnerId was accepted")
+		}
+	})
+
+	t.Run("CursorBoundToPartnerQuery", func(t *testing.T) {
+		svc := seed(t)
+		page, err := svc.List(as(superAdm), partnerA, "1", "")
+		if err != nil || page.NextCursor == "" {
+			t.Fatalf("List = %+v, %v", page, err)
+		}
+		_, err = svc.List(as(superAdm), partnerB, "1", page.NextCursor)
+		if _, ok := fields(t, err)["cursor"]; !ok {
+			t.Fatal("a cursor reused for another partner's users was accepted")
+		}
+	})
+
+	t.Run("Roles", func(t *testing.T) {
+		svc := seed(t)
+		_, err := svc.List(as(memberA), "", "", "")
+		wantCode(t, err, portal.EFORBIDDEN)
+		_, err = svc.List(as(adminA), "", "0", "")
+		if _, ok := fields(t, err)["limit"]; !ok {
+			t.Fatal("limit=0 accepted")
+		}
+	})
+}
+
+func TestAPIKeyRevoke(t *testing.T) {
+	svc, _, users := newKeyService()
+	users.users[adminA.UserID] = portal.User{ID: adminA.UserID, Role: adminA.Role, PartnerID: adminA.PartnerID}
+	k, err := svc.Issue(as(adminA), adminA.UserID, portal.APIKeyInput{})
+	if err != nil {
+		t.Fatalf("Issue: %v", err)
+	}
+	t.Run("AnotherPartnerGetsNotFound", func(t *testing.T) {
+		wantCode(t, svc.Revoke(as(adminB), k.ID), portal.ENOTFOUND)
+	})
+	t.Run("MalformedIDNotFound", func(t *testing.T) {
+		wantCode(t, svc.Revoke(as(adminA), "key_nope"), portal.ENOTFOUND)
+	})
+	t.Run("OwnerRevokes", func(t *testing.T) {
+		if err := svc.Revoke(as(adminA), k.ID); err != nil {
+			t.Fatalf("Revoke: %v", err)
+		}
+	})
+}
