@@ -121,7 +121,10 @@ func (s *Store) UpdateCustomer(ctx context.Context, scope tenancy.Scope, c porta
 	})
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
-		if len(ccf.Item) == 0 {
+		var old struct {
+			PartnerID string `dynamodbav:"partnerId"`
+		}
+		if len(ccf.Item) == 0 || attributevalue.UnmarshalMap(ccf.Item, &old) != nil || old.PartnerID != scope.PartnerID {
 			return portal.Errorf(portal.ENOTFOUND, "customer %s not found", c.ID)
 		}
 		return portal.Errorf(portal.EPRECONDITION, "customer %s was changed by someone else: fetch it again and reapply your change", c.ID)

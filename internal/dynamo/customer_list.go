@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -37,7 +38,7 @@ func planCustomerList(partnerID string, q portal.CustomerQuery) customerListQuer
 		values: map[string]types.AttributeValue{":pk": str(customerListPK(partnerID, archived))},
 		names:  map[string]string{},
 	}
-	status, plan := string(q.Status), string(q.Plan)
+	status, plan, name := string(q.Status), string(q.Plan), nameKey(q.NamePrefix)
 	if archived {
 		status = "" // the partition is the filter
 	}
@@ -47,22 +48,22 @@ func planCustomerList(partnerID string, q portal.CustomerQuery) customerListQuer
 	case portal.SortName:
 		switch {
 		case status != "":
-			p.index, prefix, usedStatus = indexByStatus, status+sep+q.NamePrefix, true
+			p.index, prefix, usedStatus = indexByStatus, status+sep+name, true
 		case plan != "":
-			p.index, prefix, usedPlan = indexByPlan, plan+sep+q.NamePrefix, true
+			p.index, prefix, usedPlan = indexByPlan, plan+sep+name, true
 		default:
-			p.index, prefix = indexByName, q.NamePrefix
+			p.index, prefix = indexByName, name
 		}
 		usedName = true
 	case portal.SortStatus:
 		p.index = indexByStatus
 		if status != "" {
-			prefix, usedStatus, usedName = status+sep+q.NamePrefix, true, true
+			prefix, usedStatus, usedName = status+sep+name, true, true
 		}
 	case portal.SortPlan:
 		p.index = indexByPlan
 		if plan != "" {
-			prefix, usedPlan, usedName = plan+sep+q.NamePrefix, true, true
+			prefix, usedPlan, usedName = plan+sep+name, true, true
 		}
 	case portal.SortLastScanAt:
 		p.index, usedScan = indexByLastScan, true
@@ -78,7 +79,7 @@ func planCustomerList(partnerID string, q portal.CustomerQuery) customerListQuer
 			low = formatTime(*q.LastScanAfter) + "\x7f"
 		}
 		if q.LastScanBefore != nil {
-			high = formatTime(*q.LastScanBefore)
+			high = formatTime(ceilMillis(*q.LastScanBefore))
 		}
 		p.keyCond += " AND " + sk + " BETWEEN :low AND :high"
 		p.values[":low"], p.values[":high"] = str(low), str(high)
@@ -93,13 +94,13 @@ func planCustomerList(partnerID string, q portal.CustomerQuery) customerListQuer
 		p.filter("#plan = :plan", "#plan", "plan", ":plan", plan)
 	}
 	if q.NamePrefix != "" && !usedName {
-		p.filter("begins_with(nameLower, :q)", "", "", ":q", q.NamePrefix)
+		p.filter("begins_with(nameLower, :q)", "", "", ":q", name)
 	}
 	if !usedScan && q.LastScanAfter != nil {
 		p.filter("lastScanAt > :after", "", "", ":after", formatTime(*q.LastScanAfter))
 	}
 	if !usedScan && q.LastScanBefore != nil {
-		p.filter("lastScanAt < :before", "", "", ":before", formatTime(*q.LastScanBefore))
+		p.filter("lastScanAt < :before", "", "", ":before", formatTime(ceilMillis(*q.LastScanBefore)))
 	}
 	return p
 }
@@ -117,8 +118,11 @@ func (p *customerListQuery) filter(expr, name, attr, placeholder, value string) 
 // maxListRounds. The returned position is the key of the last item returned,
 // so pages stay consistent while items change between them.
 func (s *Store) ListCustomers(ctx context.Context, scope tenancy.Scope, q portal.CustomerQuery, start portal.Position) ([]portal.Customer, portal.Position, error) {
-	if scope.PartnerID == "" {
+	if scope.PartnerID == "" || scope.TenantID != "" {
 		return nil, nil, portal.Errorf(portal.EFORBIDDEN, "customers are listed per partner")
+	}
+	if q.Limit < 1 {
+		return nil, nil, portal.Errorf(portal.EINVALID, "limit must be at least 1")
 	}
 	plan := planCustomerList(scope.PartnerID, q)
 	in := &dynamodb.QueryInput{
@@ -166,4 +170,14 @@ func (s *Store) ListCustomers(ctx context.Context, scope tenancy.Scope, q portal
 		in.ExclusiveStartKey = res.LastEvaluatedKey
 	}
 	return items, positionOf(in.ExclusiveStartKey, "GSIPK", sk), nil
+}
+
+// ceilMillis rounds t up to the millisecond: stored times are milliseconds,
+// so "before t" must keep a scan at t's millisecond when t is past it.
+func ceilMillis(t time.Time) time.Time {
+	m := t.Truncate(time.Millisecond)
+	if m.Before(t) {
+		m = m.Add(time.Millisecond)
+	}
+	return m
 }

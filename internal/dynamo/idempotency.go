@@ -73,9 +73,11 @@ func (s *Store) CompleteIdempotencyKey(ctx context.Context, scope, idemKey strin
 		TableName:                &s.Table,
 		Key:                      key(idempotencyPK(scope, idemKey), idempotencySK),
 		UpdateExpression:         aws.String("SET done = :true, #status = :status, headers = :headers, body = :body"),
+		ConditionExpression:      aws.String("attribute_exists(PK) AND done = :false"),
 		ExpressionAttributeNames: map[string]string{"#status": "status"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":true":    &types.AttributeValueMemberBOOL{Value: true},
+			":false":   &types.AttributeValueMemberBOOL{Value: false},
 			":status":  &types.AttributeValueMemberN{Value: strconv.Itoa(r.Status)},
 			":headers": headers,
 			":body":    str(r.Body),

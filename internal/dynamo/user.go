@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -53,7 +54,7 @@ func (it userItem) user() portal.User {
 func (s *Store) CreateUser(ctx context.Context, u portal.User) error {
 	items := []any{
 		userItem{
-			PK: userHomePK(u.PartnerID), SK: userSK(u.ID), GSIPK: userListPK(u.PartnerID), GSI1SK: u.Email,
+			PK: userHomePK(u.PartnerID), SK: userSK(u.ID), GSIPK: userListPK(u.PartnerID), GSI1SK: strings.ToLower(u.Email) + sep + u.ID,
 			Entity: "user", UserID: u.ID, Email: u.Email, Name: u.Name, Role: string(u.Role),
 			PartnerID: u.PartnerID, TenantID: u.TenantID, Status: u.Status,
 			CreatedAt: formatTime(u.CreatedAt), UpdatedAt: formatTime(u.UpdatedAt), Version: u.Version,
@@ -110,7 +111,8 @@ func firstErr(errs ...error) error {
 	return nil
 }
 
-// ListUsers implements portal.UserStore with one Query on the user list index.
+// ListUsers implements portal.UserStore with one Query on the user list
+// index, asking for one user more than needed to know whether a page follows.
 func (s *Store) ListUsers(ctx context.Context, partnerID string, limit int, start portal.Position) ([]portal.User, portal.Position, error) {
 	res, err := s.Client.Query(ctx, &dynamodb.QueryInput{
 		TableName:                 &s.Table,
@@ -118,7 +120,7 @@ func (s *Store) ListUsers(ctx context.Context, partnerID string, limit int, star
 		KeyConditionExpression:    aws.String("GSIPK = :pk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(userListPK(partnerID))},
 		ExclusiveStartKey:         startKey(start),
-		Limit:                     aws.Int32(int32(limit)),
+		Limit:                     aws.Int32(int32(limit + 1)),
 		ReturnConsumedCapacity:    total,
 	})
 	if err != nil {
@@ -128,13 +130,15 @@ func (s *Store) ListUsers(ctx context.Context, partnerID string, limit int, star
 	if err := attributevalue.UnmarshalListOfMaps(res.Items, &items); err != nil {
 		return nil, nil, fmt.Errorf("decode users: %w", err)
 	}
+	var next portal.Position
+	if len(items) > limit {
+		items = items[:limit]
+		last := items[limit-1]
+		next = portal.Position{"PK": last.PK, "SK": last.SK, "GSIPK": last.GSIPK, "GSI1SK": last.GSI1SK}
+	}
 	users := make([]portal.User, len(items))
 	for i, it := range items {
 		users[i] = it.user()
-	}
-	var next portal.Position
-	if res.LastEvaluatedKey != nil {
-		next = positionOf(res.LastEvaluatedKey, "GSIPK", "GSI1SK")
 	}
 	return users, next, nil
 }

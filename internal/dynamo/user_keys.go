@@ -7,7 +7,7 @@ import "strings"
 // a user be found by ID alone. The three are written in one transaction.
 //
 //	PK PARTNER#<partnerId> | PLATFORM   SK USER#<userId>     the user
-//	GSIPK USERS#<partnerId | PLATFORM>  GSI1SK <email>       the partner's user list
+//	GSIPK USERS#<partnerId | PLATFORM>  GSI1SK <email lower>␟<userId>  the partner's user list
 //	PK EMAIL#<email lower>              SK EMAIL             uniqueness
 //	PK USER#<userId>                    SK USER              directory: where the user lives
 const (
