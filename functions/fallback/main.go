@@ -1,20 +1,15 @@
-// Command fallback is the Lambda function serving the fallback routes (see internal/app).
+// Command fallback answers requests no route matches ($default): 404, or
+// 405 with Allow. It needs no database.
 package main
 
 import (
-	"context"
-	"log"
-
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/partnerportal/portal/internal/services"
+	"github.com/partnerportal/portal/internal/app"
+	"github.com/partnerportal/portal/internal/httpapi"
+	"github.com/partnerportal/portal/internal/portal"
 )
 
 func main() {
-	s, err := services.FromEnv(context.Background())
-	if err != nil {
-		log.Fatalf("fallback: %v", err)
-	}
-	h, _ := s.HTTPHandler("fallback")
-	lambda.Start(h.Handle)
+	lambda.Start(httpapi.NewFallback(app.Declaration(), portal.SystemClock).Handle)
 }

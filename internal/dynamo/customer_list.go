@@ -20,6 +20,9 @@ import (
 // be expressed as key conditions; the page may then be short, with a cursor.
 const maxListRounds = 5
 
+// DefaultReadAhead bounds the items one filtered Query evaluates.
+const DefaultReadAhead = 1000
+
 // customerListQuery is a planned Query: the index, its key condition and
 // the filters the index key cannot express.
 type customerListQuery struct {
@@ -142,22 +145,31 @@ func (s *Store) ListCustomers(ctx context.Context, scope tenancy.Scope, q portal
 	}
 	sk := app.IndexSortKey(plan.index)
 	items := make([]portal.Customer, 0, q.Limit)
+	var last map[string]types.AttributeValue // the raw item last returned
+	evaluated, matched := 0, 0
 	for round := 0; round < maxListRounds; round++ {
 		// Ask for one more than needed: it tells whether another page exists.
+		// With a filter, read ahead by the match rate seen so far (4x at first).
 		want := q.Limit - len(items) + 1
 		if len(plan.filters) > 0 {
-			want = min(4*want, 1000)
+			rate := 0.25
+			if evaluated > 0 {
+				rate = max(float64(matched)/float64(evaluated), 0.001)
+			}
+			want = min(int(float64(want)/rate*1.2)+1, s.readAhead())
 		}
 		in.Limit = aws.Int32(int32(want))
 		res, err := s.Client.Query(ctx, in)
 		if err != nil {
 			return nil, nil, fmt.Errorf("query customers on %s: %w", plan.index, err)
 		}
+		evaluated += int(res.ScannedCount)
+		matched += int(res.Count)
 		for _, raw := range res.Items {
 			if len(items) == q.Limit {
-				last := toCustomerItem(items[len(items)-1])
-				return items, portal.Position{"PK": last.PK, "SK": last.SK, "GSIPK": last.GSIPK, sk: customerIndexKeys(items[len(items)-1])[sk]}, nil
+				return items, positionOf(last, "GSIPK", sk), nil
 			}
+			last = raw
 			var it customerItem
 			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
 				return nil, nil, fmt.Errorf("decode customer: %w", err)
@@ -180,4 +192,11 @@ func ceilMillis(t time.Time) time.Time {
 		m = m.Add(time.Millisecond)
 	}
 	return m
+}
+
+func (s *Store) readAhead() int {
+	if s.ReadAhead > 0 {
+		return s.ReadAhead
+	}
+	return DefaultReadAhead
 }

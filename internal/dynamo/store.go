@@ -23,6 +23,9 @@ import (
 type Store struct {
 	Client *dynamodb.Client
 	Table  string
+	// ReadAhead bounds the items one filtered list Query evaluates
+	// (DefaultReadAhead when 0).
+	ReadAhead int
 }
 
 // New returns a store on table using client. The store's calls are

@@ -1,0 +1,338 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/partnerportal/portal/internal/httpapi"
+	"github.com/partnerportal/portal/internal/services"
+	"github.com/partnerportal/portal/internal/tenancy"
+)
+
+// bench holds what the measurements share.
+type bench struct {
+	svc   *services.Services
+	raw   *dynamodb.Client // the plain SDK client: the floor
+	table string
+	fx    *fixture
+	o     options
+}
+
+// comparison is one side-by-side measurement: the API path against its floor.
+type comparison struct {
+	Name       string
+	API, Floor string // what each side did
+	N, Warmup  int
+	APIStats   stats
+	FloorStats stats
+}
+
+// Ratio returns API / floor at percentile p (50, 90 or 99).
+func (c comparison) Ratio(p int) float64 {
+	return float64(c.APIStats.at(p)) / float64(c.FloorStats.at(p))
+}
+
+// stats are latency percentiles of one side.
+type stats struct {
+	P50, P90, P99, Mean time.Duration
+}
+
+func (s stats) at(p int) time.Duration {
+	switch p {
+	case 50:
+		return s.P50
+	case 90:
+		return s.P90
+	}
+	return s.P99
+}
+
+func statsOf(d []time.Duration) stats {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	pct := func(p float64) time.Duration {
+		// nearest rank
+		i := int(float64(len(s))*p/100+0.999999) - 1
+		return s[min(max(i, 0), len(s)-1)]
+	}
+	var sum time.Duration
+	for _, v := range s {
+		sum += v
+	}
+	return stats{P50: pct(50), P90: pct(90), P99: pct(99), Mean: sum / time.Duration(len(s))}
+}
+
+// interleave runs warm-up rounds and then n measured rounds of api and floor,
+// alternating which goes first (A,B then B,A) so that drift and noise hit
+// both sides alike. Either side failing stops the run.
+func (b *bench) interleave(name string, n int, api, floor func() error) ([]time.Duration, []time.Duration, error) {
+	warm := max(int(float64(n)*b.o.warmup), 10)
+	for i := range warm {
+		if err := api(); err != nil {
+			return nil, nil, fmt.Errorf("%s: warm-up %d, API side: %w", name, i, err)
+		}
+		if err := floor(); err != nil {
+			return nil, nil, fmt.Errorf("%s: warm-up %d, floor side: %w", name, i, err)
+		}
+	}
+	runtime.GC()
+	timed := func(f func() error, into *[]time.Duration) error {
+		t := time.Now()
+		err := f()
+		*into = append(*into, time.Since(t))
+		return err
+	}
+	as, fs := make([]time.Duration, 0, n), make([]time.Duration, 0, n)
+	for i := range n {
+		first, second := func() error { return timed(api, &as) }, func() error { return timed(floor, &fs) }
+		if i%2 == 1 {
+			first, second = second, first
+		}
+		if err := first(); err != nil {
+			return nil, nil, fmt.Errorf("%s: iteration %d: %w", name, i, err)
+		}
+		if err := second(); err != nil {
+			return nil, nil, fmt.Errorf("%s: iteration %d: %w", name, i, err)
+		}
+	}
+	return as, fs, nil
+}
+
+// compare measures every comparison.
+func (b *bench) compare(ctx context.Context) ([]comparison, error) {
+	if b.o.cpuProfile != "" {
+		f, err := os.Create(b.o.cpuProfile)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	var out []comparison
+	for _, m := range []func(context.Context) (comparison, error){b.getCustomer, b.listPage, b.authorizer} {
+		c, err := m(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if c.N == 0 {
+			continue
+		}
+		log.Printf("%-14s p50 %8s vs %8s  ratio %.2f   p90 ratio %.2f", c.Name, c.APIStats.P50, c.FloorStats.P50, c.Ratio(50), c.Ratio(90))
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// httpEvent returns an API Gateway HTTP API (payload 2.0) event for routeKey
+// as the authorizer leaves it for the function: the identity in the lambda
+// authorizer context.
+func httpEvent(routeKey, path string, id tenancy.Identity, pathParams, query map[string]string, body string) events.APIGatewayV2HTTPRequest {
+	method, _, _ := strings.Cut(routeKey, " ")
+	ev := events.APIGatewayV2HTTPRequest{
+		Version:               "2.0",
+		RouteKey:              routeKey,
+		RawPath:               path,
+		PathParameters:        pathParams,
+		QueryStringParameters: query,
+		Headers:               map[string]string{"content-type": "application/json", "user-agent": "bench"},
+		Body:                  body,
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			RequestID: "bench",
+			HTTP:      events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path},
+			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: map[string]any{
+				"userId": id.UserID, "role": string(id.Role), "partnerId": id.PartnerID,
+				"tenantId": id.TenantID, "keyId": id.KeyID,
+			}},
+		},
+	}
+	return ev
+}
+
+func (b *bench) handler(name string) *httpapi.Handler {
+	h, ok := b.svc.HTTPHandler(name)
+	if !ok {
+		log.Fatalf("no HTTP handler %q", name)
+	}
+	return h
+}
+
+// getCustomer: the customers handler's GET /v1/customers/{customerId} vs the
+// GetItem the store sends for it (internal/dynamo/store.go get: consistent,
+// consumed capacity TOTAL).
+func (b *bench) getCustomer(ctx context.Context) (comparison, error) {
+	h := b.handler("customers")
+	id := b.fx.customer
+	ev := httpEvent("GET /v1/customers/{customerId}", "/v1/customers/"+id, b.fx.admin, map[string]string{"customerId": id}, nil, "")
+	in := &dynamodb.GetItemInput{
+		TableName: aws.String(b.table),
+		Key: map[string]types.AttributeValue{
+			"PK": &types.AttributeValueMemberS{Value: "TENANT#" + id},
+			"SK": &types.AttributeValueMemberS{Value: "CUSTOMER"},
+		},
+		ConsistentRead:         aws.Bool(true),
+		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+	}
+	// Check once that both sides return the same customer.
+	res, _ := h.Handle(ctx, ev)
+	var body struct{ ID string }
+	if res.StatusCode != 200 || json.Unmarshal([]byte(res.Body), &body) != nil || body.ID != id {
+		return comparison{}, fmt.Errorf("get-customer: handler answered %d %s", res.StatusCode, res.Body)
+	}
+	api := func() error {
+		res, err := h.Handle(ctx, ev)
+		if err == nil && res.StatusCode != 200 {
+			err = fmt.Errorf("handler answered %d: %s", res.StatusCode, res.Body)
+		}
+		return err
+	}
+	floor := func() error {
+		out, err := b.raw.GetItem(ctx, in)
+		if err == nil && out.Item == nil {
+			err = fmt.Errorf("GetItem found no item")
+		}
+		return err
+	}
+	n := b.o.getN
+	as, fs, err := b.interleave("get-customer", n, api, floor)
+	if err != nil {
+		return comparison{}, err
+	}
+	return comparison{
+		Name: "get-customer", N: n, Warmup: max(int(float64(n)*b.o.warmup), 10),
+		API:      "customers handler, `GET /v1/customers/{customerId}`",
+		Floor:    "raw `GetItem` of the same item (ConsistentRead, ReturnConsumedCapacity TOTAL)",
+		APIStats: statsOf(as), FloorStats: statsOf(fs),
+	}, nil
+}
+
+// listPage: GET /v1/customers?limit=50&sort=name vs the Query the store sends
+// for it (internal/dynamo/customer_list.go: index GSI1, GSIPK = :pk, forward,
+// Limit 51 — one more than the page, to know whether a next page exists).
+func (b *bench) listPage(ctx context.Context) (comparison, error) {
+	h := b.handler("customers")
+	ev := httpEvent("GET /v1/customers", "/v1/customers", b.fx.admin, nil, map[string]string{"limit": "50", "sort": "name"}, "")
+	in := &dynamodb.QueryInput{
+		TableName:              aws.String(b.table),
+		IndexName:              aws.String("GSI1"),
+		KeyConditionExpression: aws.String("GSIPK = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: "PARTNER#" + b.fx.partner.ID + "#CUSTOMERS"},
+		},
+		ScanIndexForward:       aws.Bool(true),
+		Limit:                  aws.Int32(51),
+		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+	}
+	// Check once that both sides see the same 50 customers.
+	res, _ := h.Handle(ctx, ev)
+	var page struct {
+		Items      []struct{ ID string }
+		NextCursor string
+	}
+	if res.StatusCode != 200 || json.Unmarshal([]byte(res.Body), &page) != nil {
+		return comparison{}, fmt.Errorf("list: handler answered %d %s", res.StatusCode, res.Body)
+	}
+	q, err := b.raw.Query(ctx, in)
+	if err != nil {
+		return comparison{}, fmt.Errorf("list: floor query: %w", err)
+	}
+	if len(page.Items) != 50 || page.NextCursor == "" || len(q.Items) != 51 {
+		return comparison{}, fmt.Errorf("list: handler returned %d items (cursor %q), floor %d: need at least 51 customers", len(page.Items), page.NextCursor, len(q.Items))
+	}
+	for i, it := range page.Items {
+		if s, _ := q.Items[i]["tenantId"].(*types.AttributeValueMemberS); s == nil || s.Value != it.ID {
+			return comparison{}, fmt.Errorf("list: item %d differs between handler (%s) and floor", i, it.ID)
+		}
+	}
+	api := func() error {
+		res, err := h.Handle(ctx, ev)
+		if err == nil && res.StatusCode != 200 {
+			err = fmt.Errorf("handler answered %d: %s", res.StatusCode, res.Body)
+		}
+		return err
+	}
+	floor := func() error {
+		out, err := b.raw.Query(ctx, in)
+		if err == nil && len(out.Items) != 51 {
+			err = fmt.Errorf("Query returned %d items", len(out.Items))
+		}
+		return err
+	}
+	n := b.o.listN
+	as, fs, err := b.interleave("list-50", n, api, floor)
+	if err != nil {
+		return comparison{}, err
+	}
+	return comparison{
+		Name: "list-50", N: n, Warmup: max(int(float64(n)*b.o.warmup), 10),
+		API:      "customers handler, `GET /v1/customers?limit=50&sort=name` (first page of " + thousands(b.o.customers) + ")",
+		Floor:    "raw `Query` the store sends: GSI1, `GSIPK = :pk`, Limit 51, ReturnConsumedCapacity TOTAL",
+		APIStats: statsOf(as), FloorStats: statsOf(fs),
+	}, nil
+}
+
+// authorizer: Authorizer.Handle with a valid key vs a raw GetItem of the key
+// item. The key's lastUsedAt is written at most once a minute, so a run
+// includes one or two of those writes.
+func (b *bench) authorizer(ctx context.Context) (comparison, error) {
+	n := b.o.authN
+	if n <= 0 {
+		return comparison{}, nil
+	}
+	a := b.svc.Authorizer()
+	ev := events.APIGatewayV2CustomAuthorizerV2Request{
+		Version:        "2.0",
+		Type:           "REQUEST",
+		RouteKey:       "GET /v1/customers/{customerId}",
+		IdentitySource: []string{"Bearer " + b.fx.adminKey.Secret},
+		Headers:        map[string]string{"authorization": "Bearer " + b.fx.adminKey.Secret},
+	}
+	in := &dynamodb.GetItemInput{
+		TableName: aws.String(b.table),
+		Key: map[string]types.AttributeValue{
+			"PK": &types.AttributeValueMemberS{Value: "APIKEY#" + b.fx.adminKey.ID},
+			"SK": &types.AttributeValueMemberS{Value: "APIKEY"},
+		},
+		ConsistentRead:         aws.Bool(true),
+		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+	}
+	api := func() error {
+		res, err := a.Handle(ctx, ev)
+		if err == nil && !res.IsAuthorized {
+			err = fmt.Errorf("authorizer denied a valid key")
+		}
+		return err
+	}
+	floor := func() error {
+		out, err := b.raw.GetItem(ctx, in)
+		if err == nil && out.Item == nil {
+			err = fmt.Errorf("GetItem found no key item")
+		}
+		return err
+	}
+	as, fs, err := b.interleave("authorizer", n, api, floor)
+	if err != nil {
+		return comparison{}, err
+	}
+	return comparison{
+		Name: "authorizer", N: n, Warmup: max(int(float64(n)*b.o.warmup), 10),
+		API:      "authorizer, valid `Bearer` key",
+		Floor:    "raw `GetItem` of the key item (ConsistentRead, ReturnConsumedCapacity TOTAL)",
+		APIStats: statsOf(as), FloorStats: statsOf(fs),
+	}, nil
+}

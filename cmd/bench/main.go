@@ -1,0 +1,160 @@
+// Command bench measures what the API costs on top of the raw DynamoDB floor,
+// side by side in one run against one DynamoDB, and optionally rewrites
+// docs/PERFORMANCE.md with the results:
+//
+//	go run ./cmd/withddb -- go run ./cmd/bench -doc docs/PERFORMANCE.md
+//
+// (`make bench` does that after `make build`). It needs DYNAMODB_ENDPOINT,
+// which cmd/withddb sets, and the zips of `make build` in dist/.
+//
+// It creates a fresh table, seeds a partner with 10,000 customers (and a
+// second partner with customers of its own), then measures, interleaving the
+// two sides of every comparison so that the noise of a shared machine hits
+// both alike:
+//
+//   - GET /v1/customers/{customerId} through the customers handler vs a raw
+//     GetItem of the same item, exactly as the store sends it;
+//   - GET /v1/customers?limit=50&sort=name vs the raw Query the store sends
+//     (same index, key condition and Limit 51);
+//   - the authorizer with a valid key vs a raw GetItem of the key item.
+//
+// It also records the DynamoDB round trips and consumed capacity of every
+// route (dynamo.WithMeter), and the zipped size of every function's binary
+// against a minimal aws-lambda-go binary built with the same flags. Only the
+// ratios are meant to be compared between runs: absolute times on a shared
+// machine wander.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"runtime"
+	"time"
+
+	"github.com/partnerportal/portal/internal/app"
+	"github.com/partnerportal/portal/internal/ddblocal"
+	"github.com/partnerportal/portal/internal/dynamo"
+	"github.com/partnerportal/portal/internal/portal"
+	"github.com/partnerportal/portal/internal/services"
+)
+
+// ddbLocalVersion is the DynamoDB Local release inside the npm package that
+// internal/ddblocal pins (META-INF/maven/.../pom.properties of the jar).
+const ddbLocalVersion = "1.25.1"
+
+// target is the issue's bound on handler p50 / floor p50.
+const target = 1.5
+
+type options struct {
+	doc        string
+	customers  int
+	others     int
+	workers    int
+	getN       int
+	listN      int
+	authN      int
+	warmup     float64
+	skipSizes  bool
+	cpuProfile string
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.doc, "doc", "", "write the results as Markdown to this file (e.g. docs/PERFORMANCE.md)")
+	flag.IntVar(&o.customers, "customers", 10000, "customers of the measured partner")
+	flag.IntVar(&o.others, "others", 2000, "customers of a second partner, for realistic isolation")
+	flag.IntVar(&o.workers, "workers", 16, "concurrent writers while seeding")
+	flag.IntVar(&o.getN, "get", 2000, "measured iterations of get-customer (each side)")
+	flag.IntVar(&o.listN, "list", 500, "measured iterations of the list page (each side)")
+	flag.IntVar(&o.authN, "auth", 2000, "measured iterations of the authorizer (each side); 0 skips it")
+	flag.Float64Var(&o.warmup, "warmup", 0.1, "warm-up iterations, as a fraction of the measured ones")
+	flag.BoolVar(&o.skipSizes, "skip-sizes", false, "skip the binary size table (no dist/ needed)")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the side-by-side comparisons to this file")
+	flag.Parse()
+	log.SetFlags(0)
+	log.SetPrefix("bench: ")
+	if err := run(context.Background(), o); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// result is everything one run measured.
+type result struct {
+	Started     time.Time
+	Duration    time.Duration
+	GoVersion   string
+	GOOS        string
+	GOARCH      string
+	CPUs        int
+	Endpoint    string
+	Customers   int
+	Others      int
+	SeedTime    time.Duration
+	Comparisons []comparison
+	Costs       []routeCost
+	Sizes       *sizeTable
+}
+
+func run(ctx context.Context, o options) error {
+	endpoint := os.Getenv(services.EnvEndpoint)
+	if endpoint == "" {
+		return fmt.Errorf("%s is not set: run me under DynamoDB Local with `go run ./cmd/withddb -- go run ./cmd/bench` (or `make bench`)", services.EnvEndpoint)
+	}
+	res := &result{
+		Started: time.Now().UTC(), GoVersion: runtime.Version(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH,
+		CPUs: runtime.NumCPU(), Endpoint: endpoint, Customers: o.customers, Others: o.others,
+	}
+
+	// Binary sizes first: it fails fast when `make build` has not run.
+	if !o.skipSizes {
+		log.Printf("binary sizes: building the minimal aws-lambda-go floor")
+		sizes, err := measureSizes()
+		if err != nil {
+			return err
+		}
+		res.Sizes = sizes
+	}
+
+	client, err := ddblocal.NewClient(ctx, endpoint)
+	if err != nil {
+		return err
+	}
+	table := fmt.Sprintf("bench-%d", time.Now().UnixNano())
+	if err := dynamo.CreateTable(ctx, client, table, app.Declaration().Table); err != nil {
+		return err
+	}
+	log.Printf("table %s on %s", table, endpoint)
+	secret := make([]byte, 32)
+	rand.Read(secret)
+	svc := services.New(dynamo.New(client, table), secret, portal.SystemClock, &portal.ULIDs{})
+
+	start := time.Now()
+	fx, err := seed(ctx, svc, o)
+	if err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	res.SeedTime = time.Since(start)
+	log.Printf("seeded %d + %d customers in %s", o.customers, o.others, res.SeedTime.Round(time.Second))
+
+	b := &bench{svc: svc, raw: client, table: table, fx: fx, o: o}
+	if res.Comparisons, err = b.compare(ctx); err != nil {
+		return err
+	}
+	if res.Costs, err = b.costs(ctx); err != nil {
+		return fmt.Errorf("route costs: %w", err)
+	}
+	res.Duration = time.Since(res.Started)
+
+	printSummary(os.Stdout, res)
+	if o.doc != "" {
+		if err := os.WriteFile(o.doc, []byte(markdown(res)), 0o644); err != nil {
+			return err
+		}
+		log.Printf("wrote %s", o.doc)
+	}
+	return nil
+}
