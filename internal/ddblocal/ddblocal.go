@@ -82,6 +82,10 @@ func Start(ctx context.Context, opt Options) (*Instance, error) {
 		return nil, err
 	}
 	if opt.DataDir != "" {
+		// The JVM runs in the jar's directory: a relative path would land there.
+		if opt.DataDir, err = filepath.Abs(opt.DataDir); err != nil {
+			return nil, fmt.Errorf("ddblocal: data directory: %w", err)
+		}
 		if err := os.MkdirAll(opt.DataDir, 0o755); err != nil {
 			return nil, fmt.Errorf("ddblocal: data directory: %w", err)
 		}

@@ -104,7 +104,10 @@ func TestStartPutGetConditionalStop(t *testing.T) {
 func TestDataDirPersists(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	dir := t.TempDir()
+	// A relative directory, as `make run` passes (.devstack/dynamodb), is
+	// relative to our working directory, not the JVM's.
+	t.Chdir(t.TempDir())
+	dir := filepath.Join("state", "dynamodb")
 	for i, want := range []int{0, 1} {
 		inst, err := Start(ctx, Options{DataDir: dir})
 		if err != nil {
@@ -135,6 +138,9 @@ func TestDataDirPersists(t *testing.T) {
 		if err := inst.Stop(); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if entries, err := os.ReadDir(dir); err != nil || len(entries) == 0 {
+		t.Fatalf("no database under %s: %v", dir, err)
 	}
 }
 
