@@ -65,6 +65,33 @@ func Declaration() App {
 				},
 			},
 			{
+				Name:        "licenses",
+				Description: "Customers' licenses: assign, change, revoke; cost and margin per license.",
+				MemoryMB:    256,
+				TimeoutSec:  10,
+				Kind:        KindHTTP,
+				Routes: []Route{
+					{Method: "GET", Path: "/v1/customers/{customerId}/licenses"},
+					{Method: "POST", Path: "/v1/customers/{customerId}/licenses"},
+					{Method: "PATCH", Path: "/v1/customers/{customerId}/licenses/{licenseId}"},
+					{Method: "DELETE", Path: "/v1/customers/{customerId}/licenses/{licenseId}"},
+				},
+			},
+			{
+				Name:        "billing",
+				Description: "Pricing settings (super_admin), pre-paid pools and the margin report.",
+				MemoryMB:    512,
+				TimeoutSec:  20,
+				Kind:        KindHTTP,
+				Routes: []Route{
+					{Method: "GET", Path: "/v1/settings/pricing"},
+					{Method: "PUT", Path: "/v1/settings/pricing"},
+					{Method: "GET", Path: "/v1/prepaid"},
+					{Method: "POST", Path: "/v1/prepaid"},
+					{Method: "GET", Path: "/v1/margins"},
+				},
+			},
+			{
 				Name:        "fallback",
 				Description: "Answers requests no route matches: 404, or 405 with Allow when only the method is wrong.",
 				MemoryMB:    128,

@@ -72,6 +72,12 @@ func seed(ctx context.Context, svc *services.Services, dir string) (Credentials,
 		return creds, err
 	}
 
+	if _, err := svc.Pricing.Get(asSuperAdmin); portal.ErrorCode(err) == portal.ENOTFOUND {
+		if _, err := svc.Pricing.Put(asSuperAdmin, DemoPricing(), nil); err != nil {
+			return creds, fmt.Errorf("pricing: %w", err)
+		}
+	}
+
 	superKey, err := svc.APIKeys.Issue(asSuperAdmin, superAdmin.ID, portal.APIKeyInput{Name: ptr("make run")})
 	if err != nil {
 		return creds, fmt.Errorf("super admin key: %w", err)
@@ -81,6 +87,19 @@ func seed(ctx context.Context, svc *services.Services, dir string) (Credentials,
 		return creds, fmt.Errorf("partner admin key: %w", err)
 	}
 	return Credentials{SuperAdminKey: superKey.Secret, PartnerID: partner.ID, PartnerAdminKey: partnerKey.Secret}, nil
+}
+
+// DemoPricing is the price list a fresh local stack starts with (EUR, minor units).
+func DemoPricing() portal.PricingInput {
+	return portal.PricingInput{
+		Currency: ptr("EUR"),
+		UnitCosts: &map[string]map[string]int64{
+			"per_asset": {"monthly": 200, "annual": 2000},
+			"per_scan":  {"monthly": 500, "annual": 5000},
+			"unlimited": {"monthly": 50000, "annual": 500000},
+		},
+		PrepaidTiers: &[]portal.PrepaidTier{{MinUnits: 100, DiscountBps: 1000}, {MinUnits: 500, DiscountBps: 2000}},
+	}
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -16,31 +16,33 @@ import (
 )
 
 type customerItem struct {
-	PK           string   `dynamodbav:"PK"`
-	SK           string   `dynamodbav:"SK"`
-	GSIPK        string   `dynamodbav:"GSIPK"`
-	GSI1SK       string   `dynamodbav:"GSI1SK"`
-	GSI2SK       string   `dynamodbav:"GSI2SK"`
-	GSI3SK       string   `dynamodbav:"GSI3SK"`
-	GSI4SK       string   `dynamodbav:"GSI4SK"`
-	GSI5SK       string   `dynamodbav:"GSI5SK"`
-	Entity       string   `dynamodbav:"entity"`
-	TenantID     string   `dynamodbav:"tenantId"`
-	PartnerID    string   `dynamodbav:"partnerId"`
-	Name         string   `dynamodbav:"name"`
-	NameLower    string   `dynamodbav:"nameLower"`
-	ContactEmail string   `dynamodbav:"contactEmail"`
-	Timezone     string   `dynamodbav:"timezone"`
-	Country      string   `dynamodbav:"country,omitempty"`
-	Tags         []string `dynamodbav:"tags"`
-	Status       string   `dynamodbav:"status"`
-	ResumeStatus string   `dynamodbav:"resumeStatus,omitempty"`
-	Plan         string   `dynamodbav:"plan"`
-	AccessLevel  string   `dynamodbav:"accessLevel"`
-	LastScanAt   string   `dynamodbav:"lastScanAt,omitempty"`
-	CreatedAt    string   `dynamodbav:"createdAt"`
-	UpdatedAt    string   `dynamodbav:"updatedAt"`
-	Version      int64    `dynamodbav:"version"`
+	PK            string         `dynamodbav:"PK"`
+	SK            string         `dynamodbav:"SK"`
+	GSIPK         string         `dynamodbav:"GSIPK"`
+	GSI1SK        string         `dynamodbav:"GSI1SK"`
+	GSI2SK        string         `dynamodbav:"GSI2SK"`
+	GSI3SK        string         `dynamodbav:"GSI3SK"`
+	GSI4SK        string         `dynamodbav:"GSI4SK"`
+	GSI5SK        string         `dynamodbav:"GSI5SK"`
+	Entity        string         `dynamodbav:"entity"`
+	TenantID      string         `dynamodbav:"tenantId"`
+	PartnerID     string         `dynamodbav:"partnerId"`
+	Name          string         `dynamodbav:"name"`
+	NameLower     string         `dynamodbav:"nameLower"`
+	ContactEmail  string         `dynamodbav:"contactEmail"`
+	Timezone      string         `dynamodbav:"timezone"`
+	Country       string         `dynamodbav:"country,omitempty"`
+	Tags          []string       `dynamodbav:"tags"`
+	Status        string         `dynamodbav:"status"`
+	ResumeStatus  string         `dynamodbav:"resumeStatus,omitempty"`
+	Plan          string         `dynamodbav:"plan"`
+	LicenseCounts map[string]int `dynamodbav:"licenseCounts,omitempty"`
+	AssetsInUse   int64          `dynamodbav:"assetsInUse"`
+	AccessLevel   string         `dynamodbav:"accessLevel"`
+	LastScanAt    string         `dynamodbav:"lastScanAt,omitempty"`
+	CreatedAt     string         `dynamodbav:"createdAt"`
+	UpdatedAt     string         `dynamodbav:"updatedAt"`
+	Version       int64          `dynamodbav:"version"`
 }
 
 func toCustomerItem(c portal.Customer) customerItem {
@@ -52,7 +54,8 @@ func toCustomerItem(c portal.Customer) customerItem {
 		Entity: "customer", TenantID: c.ID, PartnerID: c.PartnerID,
 		Name: c.Name, NameLower: nameKey(c.Name), ContactEmail: c.ContactEmail, Timezone: c.Timezone,
 		Country: c.Country, Tags: c.Tags, Status: string(c.Status), ResumeStatus: string(c.ResumeStatus),
-		Plan: string(c.Plan), AccessLevel: string(c.AccessLevel), LastScanAt: formatTimePtr(c.LastScanAt),
+		Plan: string(c.Plan), LicenseCounts: licenseCounts(c.LicenseCounts), AssetsInUse: c.AssetsInUse,
+		AccessLevel: string(c.AccessLevel), LastScanAt: formatTimePtr(c.LastScanAt),
 		CreatedAt: formatTime(c.CreatedAt), UpdatedAt: formatTime(c.UpdatedAt), Version: c.Version,
 	}
 }
@@ -66,9 +69,32 @@ func (it customerItem) customer() portal.Customer {
 		ID: it.TenantID, PartnerID: it.PartnerID, Name: it.Name, ContactEmail: it.ContactEmail,
 		Timezone: it.Timezone, Country: it.Country, Tags: tags, Status: portal.CustomerStatus(it.Status),
 		ResumeStatus: portal.CustomerStatus(it.ResumeStatus), Plan: portal.Plan(it.Plan),
+		LicenseCounts: modelCounts(it.LicenseCounts), AssetsInUse: it.AssetsInUse,
 		AccessLevel: portal.AccessLevel(it.AccessLevel), LastScanAt: parseTimePtr(it.LastScanAt),
 		CreatedAt: parseTime(it.CreatedAt), UpdatedAt: parseTime(it.UpdatedAt), Version: it.Version,
 	}
+}
+
+func licenseCounts(m map[portal.LicenseModel]int) map[string]int {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]int, len(m))
+	for k, v := range m {
+		out[string(k)] = v
+	}
+	return out
+}
+
+func modelCounts(m map[string]int) map[portal.LicenseModel]int {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[portal.LicenseModel]int, len(m))
+	for k, v := range m {
+		out[portal.LicenseModel(k)] = v
+	}
+	return out
 }
 
 // CreateCustomer implements portal.CustomerStore.

@@ -27,6 +27,8 @@ type CustomerJSON struct {
 	CreatedAt    time.Time  `json:"createdAt"`
 	UpdatedAt    time.Time  `json:"updatedAt"`
 	Version      int64      `json:"version"`
+	// Licenses are shown in the answer to a create that assigned some.
+	Licenses []LicenseJSON `json:"licenses,omitempty"`
 }
 
 func customerJSON(c portal.Customer) CustomerJSON {
@@ -62,7 +64,7 @@ func ifMatch(r *Request) (*int64, error) {
 
 // NewCustomers returns the handler of the customers function.
 func NewCustomers(svc *portal.CustomerService, idem portal.IdempotencyStore, clock portal.Clock) *Handler {
-	c := customers{svc}
+	c := customers{svc: svc, clock: clock}
 	return NewHandler(map[string]Route{
 		"POST /v1/customers":                      c.create,
 		"GET /v1/customers":                       c.list,
@@ -74,18 +76,26 @@ func NewCustomers(svc *portal.CustomerService, idem portal.IdempotencyStore, clo
 	}, idem, clock)
 }
 
-type customers struct{ svc *portal.CustomerService }
+type customers struct {
+	svc   *portal.CustomerService
+	clock portal.Clock
+}
 
 func (c customers) create(ctx context.Context, r *Request) (Response, error) {
 	var in portal.CustomerInput
 	if err := decodeJSON(r.Body, &in); err != nil {
 		return Response{}, err
 	}
-	cu, err := c.svc.Create(ctx, in)
+	cu, licenses, err := c.svc.CreateWithLicenses(ctx, in)
 	if err != nil {
 		return Response{}, err
 	}
 	res := customerResponse(http.StatusCreated, cu)
+	if len(licenses) > 0 {
+		body := res.Body.(CustomerJSON)
+		body.Licenses = licensesJSON(licenses, c.clock())
+		res.Body = body
+	}
 	res.Headers["Location"] = "/v1/customers/" + cu.ID
 	return res, nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,23 +39,81 @@ func decodeJSON(body []byte, dst any) error {
 		p.Add("body", "must be a JSON object")
 		return p.Err()
 	}
-	v := reflect.ValueOf(dst).Elem()
+	decodeObject(&p, "", fields, reflect.ValueOf(dst).Elem())
+	return p.Err()
+}
+
+// decodeObject decodes fields into the struct v, naming fields under path.
+func decodeObject(p *portal.Problems, path string, fields map[string]json.RawMessage, v reflect.Value) {
 	byName := map[string]reflect.Value{}
 	for i := 0; i < v.NumField(); i++ {
 		name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
 		byName[name] = v.Field(i)
 	}
 	for _, name := range sortedKeys(fields) {
+		field := name
+		if path != "" {
+			field = path + "." + name
+		}
 		f, ok := byName[name]
 		if !ok {
-			p.Add(name, "is not a known field")
+			p.Add(field, "is not a known field")
 			continue
 		}
-		if err := json.Unmarshal(fields[name], f.Addr().Interface()); err != nil {
-			p.Add(name, "must be %s", describe(f.Type()))
+		decodeValue(p, field, fields[name], f)
+	}
+}
+
+// decodeValue decodes raw into v. Objects and arrays of objects are decoded
+// field by field, so that unknown nested fields are reported by their path
+// ("licenses[0].quantity"); anything else with encoding/json.
+func decodeValue(p *portal.Problems, field string, raw json.RawMessage, v reflect.Value) {
+	t := v.Type()
+	elem := t
+	if elem.Kind() == reflect.Pointer {
+		elem = elem.Elem()
+	}
+	switch {
+	case string(bytes.TrimSpace(raw)) == "null":
+		return
+	case elem.Kind() == reflect.Struct && elem != timeType:
+		var fields map[string]json.RawMessage
+		if json.Unmarshal(raw, &fields) != nil {
+			p.Add(field, "must be %s", describe(t))
+			return
+		}
+		if t.Kind() == reflect.Pointer {
+			v.Set(reflect.New(elem))
+			v = v.Elem()
+		}
+		decodeObject(p, field, fields, v)
+	case elem.Kind() == reflect.Slice && structElem(elem.Elem()):
+		var items []json.RawMessage
+		if json.Unmarshal(raw, &items) != nil {
+			p.Add(field, "must be %s", describe(t))
+			return
+		}
+		s := reflect.MakeSlice(elem, len(items), len(items))
+		for i, item := range items {
+			decodeValue(p, field+"["+strconv.Itoa(i)+"]", item, s.Index(i))
+		}
+		if t.Kind() == reflect.Pointer {
+			v.Set(reflect.New(elem))
+			v = v.Elem()
+		}
+		v.Set(s)
+	default:
+		if err := json.Unmarshal(raw, v.Addr().Interface()); err != nil {
+			p.Add(field, "must be %s", describe(t))
 		}
 	}
-	return p.Err()
+}
+
+func structElem(t reflect.Type) bool {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.Kind() == reflect.Struct && t != timeType
 }
 
 var timeType = reflect.TypeOf(time.Time{})

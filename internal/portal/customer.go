@@ -59,11 +59,15 @@ type Customer struct {
 	// ResumeStatus is the status a suspended customer returns to on resume.
 	ResumeStatus CustomerStatus
 	Plan         Plan
-	AccessLevel  AccessLevel
-	LastScanAt   *time.Time
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-	Version      int64
+	// LicenseCounts counts the customer's non-revoked licenses per model; Plan derives from it.
+	LicenseCounts map[LicenseModel]int
+	// AssetsInUse is the number of monitored assets (what per-asset licenses count).
+	AssetsInUse int64
+	AccessLevel AccessLevel
+	LastScanAt  *time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	Version     int64
 }
 
 // CustomerInput is the body of a create request. Pointers distinguish
@@ -75,6 +79,8 @@ type CustomerInput struct {
 	Country      *string         `json:"country"`
 	Tags         *[]string       `json:"tags"`
 	Status       *CustomerStatus `json:"status"`
+	// Licenses are assigned with the customer, in the same transaction (create only).
+	Licenses *[]LicenseInput `json:"licenses"`
 }
 
 // CustomerSort names a sort order of the customer list.

@@ -3,6 +3,7 @@ package portal
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,18 +24,32 @@ const (
 // EFORBIDDEN for roles that may not do it, ENOTFOUND for customers outside
 // the caller's scope.
 type CustomerService struct {
-	Store   CustomerStore
-	Cursors Cursors
-	Clock   Clock
-	IDs     IDs
+	Store CustomerStore
+	// Licenses assigns the licenses a create request carries.
+	Licenses *LicenseService
+	Cursors  Cursors
+	Clock    Clock
+	IDs      IDs
 }
 
 // Create validates in and stores a new customer of the caller's partner.
 // EINVALID lists every bad field; nothing is written then.
 func (s *CustomerService) Create(ctx context.Context, in CustomerInput) (Customer, error) {
+	c, _, err := s.CreateWithLicenses(ctx, in)
+	return c, err
+}
+
+// MaxLicensesPerCreate bounds the licenses one create request may assign
+// (they share one transaction with the customer and pre-paid pools).
+const MaxLicensesPerCreate = 25
+
+// CreateWithLicenses is Create that also returns the licenses in.Licenses
+// assigned, written in the same transaction as the customer: an invalid
+// license or an exhausted pre-paid pool rejects the whole request.
+func (s *CustomerService) CreateWithLicenses(ctx context.Context, in CustomerInput) (Customer, []License, error) {
 	id, err := partnerAdmin(ctx)
 	if err != nil {
-		return Customer{}, err
+		return Customer{}, nil, err
 	}
 	var p Problems
 	if in.Name == nil {
@@ -60,13 +75,36 @@ func (s *CustomerService) Create(ctx context.Context, in CustomerInput) (Custome
 		oneOf(&p, "status", *in.Status, []CustomerStatus{StatusActive, StatusTrial})
 	}
 	in.apply(&p, &c)
+	if in.Licenses == nil {
+		if err := p.Err(); err != nil {
+			return Customer{}, nil, err
+		}
+		if err := s.Store.CreateCustomer(ctx, c); err != nil {
+			return Customer{}, nil, fmt.Errorf("create customer: %w", err)
+		}
+		return c, []License{}, nil
+	}
+	if len(*in.Licenses) > MaxLicensesPerCreate {
+		p.Add("licenses", "must have at most %d licenses; assign more with POST /v1/customers/{customerId}/licenses", MaxLicensesPerCreate)
+		return Customer{}, nil, p.Err()
+	}
+	b := s.Licenses.batch(ctx)
+	licenses := make([]License, 0, len(*in.Licenses))
+	for i, lin := range *in.Licenses {
+		l, err := b.build(&p, indexed("licenses", i), lin, c)
+		if err != nil {
+			return Customer{}, nil, err
+		}
+		licenses = append(licenses, l)
+		countLicenses(&c, l.Model, 1)
+	}
 	if err := p.Err(); err != nil {
-		return Customer{}, err
+		return Customer{}, nil, err
 	}
-	if err := s.Store.CreateCustomer(ctx, c); err != nil {
-		return Customer{}, fmt.Errorf("create customer: %w", err)
+	if err := s.Licenses.Store.SaveLicenses(ctx, &c, true, licenses, b.draws); err != nil {
+		return Customer{}, nil, fmt.Errorf("create customer with licenses: %w", err)
 	}
-	return c, nil
+	return c, licenses, nil
 }
 
 // apply validates the fields present in in and copies them onto c.
@@ -113,6 +151,9 @@ func (s *CustomerService) Update(ctx context.Context, customerID string, in Cust
 	var p Problems
 	if in.Status != nil {
 		oneOf(&p, "status", *in.Status, []CustomerStatus{StatusActive, StatusTrial})
+	}
+	if in.Licenses != nil {
+		p.Add("licenses", "cannot be changed here: use /v1/customers/{customerId}/licenses")
 	}
 	if err := p.Err(); err != nil {
 		return Customer{}, err
@@ -206,7 +247,8 @@ func (s *CustomerService) change(ctx context.Context, customerID string, ifMatch
 func customerEqual(a, b Customer) bool {
 	return a.Name == b.Name && a.ContactEmail == b.ContactEmail && a.Timezone == b.Timezone &&
 		a.Country == b.Country && slices.Equal(a.Tags, b.Tags) && a.Status == b.Status &&
-		a.ResumeStatus == b.ResumeStatus && a.Plan == b.Plan && a.AccessLevel == b.AccessLevel
+		a.ResumeStatus == b.ResumeStatus && a.Plan == b.Plan && a.AccessLevel == b.AccessLevel &&
+		maps.Equal(a.LicenseCounts, b.LicenseCounts)
 }
 
 // ListParams are the raw list parameters of a request.

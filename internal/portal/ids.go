@@ -16,6 +16,8 @@ const (
 	PrefixUser     = "usr_"
 	PrefixCustomer = "cus_"
 	PrefixAPIKey   = "key_"
+	PrefixLicense  = "lic_"
+	PrefixPrepaid  = "ppd_"
 )
 
 // Clock returns the current time. Services take one so tests control time.

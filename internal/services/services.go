@@ -34,19 +34,28 @@ type Services struct {
 	Users     *portal.UserService
 	APIKeys   *portal.APIKeyService
 	Customers *portal.CustomerService
+	Licenses  *portal.LicenseService
+	Pricing   *portal.PricingService
+	Prepaid   *portal.PrepaidService
+	Margins   *portal.MarginService
 }
 
 // New assembles the services on store.
 func New(store *dynamo.Store, cursorSecret []byte, clock portal.Clock, ids portal.IDs) *Services {
 	cursors := portal.Cursors{Secret: cursorSecret}
 	users := &portal.UserService{Users: store, Partners: store, Cursors: cursors, Clock: clock, IDs: ids}
+	licenses := &portal.LicenseService{Store: store, Customers: store, Pricing: store, Prepaid: store, Clock: clock, IDs: ids}
 	return &Services{
 		Store:     store,
 		Clock:     clock,
 		Partners:  &portal.PartnerService{Store: store, Clock: clock, IDs: ids},
 		Users:     users,
 		APIKeys:   &portal.APIKeyService{Keys: store, Users: users, Clock: clock, IDs: ids},
-		Customers: &portal.CustomerService{Store: store, Cursors: cursors, Clock: clock, IDs: ids},
+		Customers: &portal.CustomerService{Store: store, Licenses: licenses, Cursors: cursors, Clock: clock, IDs: ids},
+		Licenses:  licenses,
+		Pricing:   &portal.PricingService{Store: store, Clock: clock},
+		Prepaid:   &portal.PrepaidService{Store: store, Pricing: store, Clock: clock, IDs: ids},
+		Margins:   &portal.MarginService{Store: store},
 	}
 }
 
@@ -91,6 +100,10 @@ func (s *Services) HTTPHandler(name string) (*httpapi.Handler, bool) {
 		return httpapi.NewUsers(s.Users, s.APIKeys, s.Store, s.Clock), true
 	case "customers":
 		return httpapi.NewCustomers(s.Customers, s.Store, s.Clock), true
+	case "licenses":
+		return httpapi.NewLicenses(s.Licenses, s.Store, s.Clock), true
+	case "billing":
+		return httpapi.NewBilling(s.Pricing, s.Prepaid, s.Margins, s.Store, s.Clock), true
 	case "fallback":
 		return httpapi.NewFallback(app.Declaration(), s.Clock), true
 	}

@@ -1,0 +1,20 @@
+// Command billing is the Lambda function serving the billing routes (see internal/app).
+package main
+
+import (
+	"context"
+	"log"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/partnerportal/portal/internal/services"
+)
+
+func main() {
+	s, err := services.FromEnv(context.Background())
+	if err != nil {
+		log.Fatalf("billing: %v", err)
+	}
+	h, _ := s.HTTPHandler("billing")
+	lambda.Start(h.Handle)
+}

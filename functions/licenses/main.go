@@ -1,0 +1,20 @@
+// Command licenses is the Lambda function serving the licenses routes (see internal/app).
+package main
+
+import (
+	"context"
+	"log"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/partnerportal/portal/internal/services"
+)
+
+func main() {
+	s, err := services.FromEnv(context.Background())
+	if err != nil {
+		log.Fatalf("licenses: %v", err)
+	}
+	h, _ := s.HTTPHandler("licenses")
+	lambda.Start(h.Handle)
+}

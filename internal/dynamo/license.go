@@ -1,0 +1,262 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/partnerportal/portal/internal/portal"
+	"github.com/partnerportal/portal/internal/tenancy"
+)
+
+type licenseItem struct {
+	PK             string `dynamodbav:"PK"`
+	SK             string `dynamodbav:"SK"`
+	GSIPK          string `dynamodbav:"GSIPK"`
+	GSI1SK         string `dynamodbav:"GSI1SK"`
+	Entity         string `dynamodbav:"entity"`
+	LicenseID      string `dynamodbav:"licenseId"`
+	TenantID       string `dynamodbav:"tenantId"`
+	PartnerID      string `dynamodbav:"partnerId"`
+	Model          string `dynamodbav:"model"`
+	Quantity       int64  `dynamodbav:"quantity"`
+	BillingPeriod  string `dynamodbav:"billingPeriod"`
+	StartsAt       string `dynamodbav:"startsAt"`
+	EndsAt         string `dynamodbav:"endsAt,omitempty"`
+	Currency       string `dynamodbav:"currency"`
+	EndUserPrice   int64  `dynamodbav:"endUserPrice"`
+	UnitCost       int64  `dynamodbav:"unitCost"`
+	PricingVersion int64  `dynamodbav:"pricingVersion"`
+	Prepaid        bool   `dynamodbav:"prepaid"`
+	PrepaidPoolID  string `dynamodbav:"prepaidPoolId,omitempty"`
+	OveragePolicy  string `dynamodbav:"overagePolicy"`
+	Revoked        bool   `dynamodbav:"revoked"`
+	RevokedAt      string `dynamodbav:"revokedAt,omitempty"`
+	CreatedAt      string `dynamodbav:"createdAt"`
+	UpdatedAt      string `dynamodbav:"updatedAt"`
+	Version        int64  `dynamodbav:"version"`
+}
+
+func toLicenseItem(l portal.License) licenseItem {
+	return licenseItem{
+		PK: tenantPK(l.TenantID), SK: licenseSK(l.ID), GSIPK: partnerLicensesPK(l.PartnerID),
+		GSI1SK: formatTime(l.StartsAt) + sep + l.ID, Entity: "license", LicenseID: l.ID, TenantID: l.TenantID,
+		PartnerID: l.PartnerID, Model: string(l.Model), Quantity: l.Quantity, BillingPeriod: string(l.BillingPeriod),
+		StartsAt: formatTime(l.StartsAt), EndsAt: formatTimePtr(l.EndsAt), Currency: l.EndUserPrice.Currency,
+		EndUserPrice: l.EndUserPrice.Amount, UnitCost: l.UnitCost.Amount, PricingVersion: l.PricingVersion,
+		Prepaid: l.Prepaid, PrepaidPoolID: l.PrepaidPoolID, OveragePolicy: string(l.OveragePolicy),
+		Revoked: l.Revoked, RevokedAt: formatTimePtr(l.RevokedAt), CreatedAt: formatTime(l.CreatedAt),
+		UpdatedAt: formatTime(l.UpdatedAt), Version: l.Version,
+	}
+}
+
+func (it licenseItem) license() portal.License {
+	return portal.License{
+		ID: it.LicenseID, TenantID: it.TenantID, PartnerID: it.PartnerID, Model: portal.LicenseModel(it.Model),
+		Quantity: it.Quantity, BillingPeriod: portal.BillingPeriod(it.BillingPeriod), StartsAt: parseTime(it.StartsAt),
+		EndsAt: parseTimePtr(it.EndsAt), EndUserPrice: portal.Money{Amount: it.EndUserPrice, Currency: it.Currency},
+		UnitCost: portal.Money{Amount: it.UnitCost, Currency: it.Currency}, PricingVersion: it.PricingVersion,
+		Prepaid: it.Prepaid, PrepaidPoolID: it.PrepaidPoolID, OveragePolicy: portal.OveragePolicy(it.OveragePolicy),
+		Revoked: it.Revoked, RevokedAt: parseTimePtr(it.RevokedAt), CreatedAt: parseTime(it.CreatedAt),
+		UpdatedAt: parseTime(it.UpdatedAt), Version: it.Version,
+	}
+}
+
+func num(n int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
+}
+
+// versioned returns a Put of item: new when version is 1, otherwise only
+// over the stored version-1 (and, with partnerID, only within that partner).
+func (s *Store) versioned(item any, version int64, partnerID string) (*types.Put, error) {
+	av, err := attributevalue.MarshalMap(item)
+	if err != nil {
+		return nil, fmt.Errorf("encode item: %w", err)
+	}
+	put := &types.Put{TableName: &s.Table, Item: av, ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}
+	if version == 1 {
+		put.ConditionExpression = aws.String("attribute_not_exists(PK)")
+		return put, nil
+	}
+	put.ConditionExpression = aws.String("partnerId = :pid AND version = :prev")
+	put.ExpressionAttributeValues = map[string]types.AttributeValue{":pid": str(partnerID), ":prev": num(version - 1)}
+	return put, nil
+}
+
+// SaveLicenses implements portal.LicenseStore as one TransactWriteItems.
+func (s *Store) SaveLicenses(ctx context.Context, c *portal.Customer, newCustomer bool, licenses []portal.License, draws map[string]int64) error {
+	var tx []types.TransactWriteItem
+	if c != nil {
+		version := c.Version
+		if newCustomer {
+			version = 1
+		}
+		put, err := s.versioned(toCustomerItem(*c), version, c.PartnerID)
+		if err != nil {
+			return err
+		}
+		tx = append(tx, types.TransactWriteItem{Put: put})
+	}
+	for _, l := range licenses {
+		put, err := s.versioned(toLicenseItem(l), l.Version, l.PartnerID)
+		if err != nil {
+			return err
+		}
+		tx = append(tx, types.TransactWriteItem{Put: put})
+	}
+	pools := slices.Sorted(maps.Keys(draws))
+	partnerID := ""
+	if len(licenses) > 0 {
+		partnerID = licenses[0].PartnerID
+	}
+	for _, poolID := range pools {
+		tx = append(tx, types.TransactWriteItem{Update: &types.Update{
+			TableName:                           &s.Table,
+			Key:                                 key(partnerPK(partnerID), prepaidSK(poolID)),
+			UpdateExpression:                    aws.String("SET balance = balance - :q"),
+			ConditionExpression:                 aws.String("balance >= :q"),
+			ExpressionAttributeValues:           map[string]types.AttributeValue{":q": num(draws[poolID])},
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		}})
+	}
+	_, err := s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx, ReturnConsumedCapacity: total})
+	if err == nil {
+		return nil
+	}
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		return fmt.Errorf("save licenses: %w", err)
+	}
+	for i, r := range tce.CancellationReasons {
+		if aws.ToString(r.Code) != "ConditionalCheckFailed" {
+			continue
+		}
+		if i >= len(tx)-len(pools) {
+			poolID := pools[i-(len(tx)-len(pools))]
+			var old prepaidItem
+			if len(r.Item) == 0 || attributevalue.UnmarshalMap(r.Item, &old) != nil {
+				return portal.Errorf(portal.ENOTFOUND, "prepaid pool %s not found", poolID)
+			}
+			return portal.Errorf(portal.ECONFLICT, "pre-paid pool %s has %d units left; %d are needed", poolID, old.Balance, draws[poolID])
+		}
+		if c != nil && i == 0 && newCustomer {
+			return portal.Errorf(portal.ECONFLICT, "customer %s already exists", c.ID)
+		}
+		return portal.Errorf(portal.EPRECONDITION, "the customer or license changed meanwhile: read it again")
+	}
+	// Cancelled for another reason, such as a conflicting concurrent transaction.
+	return portal.Errorf(portal.EPRECONDITION, "a concurrent change got in the way: retry")
+}
+
+// GetLicense implements portal.LicenseStore with one GetItem.
+func (s *Store) GetLicense(ctx context.Context, scope tenancy.Scope, customerID, licenseID string) (portal.License, error) {
+	var it licenseItem
+	found, err := s.get(ctx, tenantPK(customerID), licenseSK(licenseID), &it)
+	if err != nil {
+		return portal.License{}, err
+	}
+	if !found || !inScope(scope, it.PartnerID, it.TenantID) {
+		return portal.License{}, portal.Errorf(portal.ENOTFOUND, "license %s not found", licenseID)
+	}
+	return it.license(), nil
+}
+
+// ListLicenses implements portal.LicenseStore with a Query of the tenant's partition.
+func (s *Store) ListLicenses(ctx context.Context, scope tenancy.Scope, customerID string) ([]portal.License, error) {
+	items, err := s.queryLicenses(ctx, &dynamodb.QueryInput{
+		TableName:              &s.Table,
+		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :sk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": str(tenantPK(customerID)), ":sk": str(licensePrefix),
+		},
+		ConsistentRead:         aws.Bool(true),
+		ReturnConsumedCapacity: total,
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]portal.License, 0, len(items))
+	for _, l := range items {
+		if inScope(scope, l.PartnerID, l.TenantID) {
+			out = append(out, l)
+		}
+	}
+	slices.SortFunc(out, func(a, b portal.License) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	return out, nil
+}
+
+// ListPartnerLicenses implements portal.MarginStore with a Query of the
+// partner's license index, pages of up to 1 MB.
+func (s *Store) ListPartnerLicenses(ctx context.Context, partnerID string, until time.Time) ([]portal.License, error) {
+	return s.queryLicenses(ctx, &dynamodb.QueryInput{
+		TableName:              &s.Table,
+		IndexName:              aws.String(indexByName),
+		KeyConditionExpression: aws.String("GSIPK = :pk AND GSI1SK < :until"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": str(partnerLicensesPK(partnerID)), ":until": str(formatTime(until)),
+		},
+		ReturnConsumedCapacity: total,
+	})
+}
+
+func (s *Store) queryLicenses(ctx context.Context, in *dynamodb.QueryInput) ([]portal.License, error) {
+	var out []portal.License
+	p := dynamodb.NewQueryPaginator(s.Client, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("query licenses: %w", err)
+		}
+		var items []licenseItem
+		if err := attributevalue.UnmarshalListOfMaps(page.Items, &items); err != nil {
+			return nil, fmt.Errorf("decode licenses: %w", err)
+		}
+		for _, it := range items {
+			out = append(out, it.license())
+		}
+	}
+	return out, nil
+}
+
+// CustomerNames implements portal.MarginStore: a Query of the partner's
+// customer list and one of its archived customers, names only.
+func (s *Store) CustomerNames(ctx context.Context, partnerID string) (map[string]string, error) {
+	names := map[string]string{}
+	for _, archived := range []bool{false, true} {
+		p := dynamodb.NewQueryPaginator(s.Client, &dynamodb.QueryInput{
+			TableName:                 &s.Table,
+			IndexName:                 aws.String(indexByName),
+			KeyConditionExpression:    aws.String("GSIPK = :pk"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(customerListPK(partnerID, archived))},
+			ProjectionExpression:      aws.String("tenantId, #name"),
+			ExpressionAttributeNames:  map[string]string{"#name": "name"},
+			ReturnConsumedCapacity:    total,
+		})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("query customer names: %w", err)
+			}
+			var items []struct {
+				TenantID string `dynamodbav:"tenantId"`
+				Name     string `dynamodbav:"name"`
+			}
+			if err := attributevalue.UnmarshalListOfMaps(page.Items, &items); err != nil {
+				return nil, fmt.Errorf("decode customer names: %w", err)
+			}
+			for _, it := range items {
+				names[it.TenantID] = it.Name
+			}
+		}
+	}
+	return names, nil
+}
