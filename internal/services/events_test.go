@@ -31,6 +31,8 @@ const (
 	customerID   = "cus_01JD0000000000000000000003"
 	keyID        = "key_01JD0000000000000000000004"
 	keySecret    = "pp_01jd0000000000000000000004_bG9jYWwtZXhhbXBsZS1rZXktZm9yLWV2ZW50cy0wMDE"
+	licensedID   = "cus_01JD0000000000000000000006" // a customer with license licenseID
+	licenseID    = "lic_01JD0000000000000000000005"
 )
 
 var eventsNow = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
@@ -64,6 +66,20 @@ func newServices(t *testing.T) *services.Services {
 	sum := sha256.Sum256([]byte(keySecret))
 	must(store.CreateAPIKey(ctx, portal.APIKey{ID: keyID, Hash: hex.EncodeToString(sum[:]), Hint: keySecret[:11], UserID: adminID, Role: tenancy.RolePartnerAdmin, PartnerID: partnerID, CreatedAt: eventsNow}))
 	must(store.CreateCustomer(ctx, portal.Customer{ID: customerID, PartnerID: partnerID, Name: "Acme GmbH", ContactEmail: "it@acme.example", Timezone: "Europe/Berlin", Country: "DE", Tags: []string{}, Status: portal.StatusActive, Plan: portal.PlanNone, AccessLevel: portal.AccessDisabled, CreatedAt: eventsNow, UpdatedAt: eventsNow, Version: 1}))
+	must(store.PutPricing(ctx, portal.Pricing{Version: 1, Currency: "EUR", UpdatedAt: eventsNow, UpdatedBy: superAdminID,
+		UnitCosts: map[portal.LicenseModel]map[portal.BillingPeriod]int64{
+			portal.ModelPerAsset:  {portal.PeriodMonthly: 200, portal.PeriodAnnual: 2000},
+			portal.ModelPerScan:   {portal.PeriodMonthly: 500, portal.PeriodAnnual: 5000},
+			portal.ModelUnlimited: {portal.PeriodMonthly: 50000, portal.PeriodAnnual: 500000},
+		},
+		PrepaidTiers: []portal.PrepaidTier{{MinUnits: 100, DiscountBps: 1000}},
+	}))
+	licensed := portal.Customer{ID: licensedID, PartnerID: partnerID, Name: "Beta Bank", ContactEmail: "sec@beta.example", Timezone: "UTC", Tags: []string{}, Status: portal.StatusActive, Plan: portal.PlanPerAsset, LicenseCounts: map[portal.LicenseModel]int{portal.ModelPerAsset: 1}, AccessLevel: portal.AccessDisabled, CreatedAt: eventsNow, UpdatedAt: eventsNow, Version: 1}
+	must(store.SaveLicenses(ctx, &licensed, true, []portal.License{{
+		ID: licenseID, TenantID: licensedID, PartnerID: partnerID, Model: portal.ModelPerAsset, Quantity: 50, BillingPeriod: portal.PeriodMonthly,
+		StartsAt: eventsNow, EndUserPrice: portal.Money{Amount: 25000, Currency: "EUR"}, UnitCost: portal.Money{Amount: 200, Currency: "EUR"},
+		PricingVersion: 1, OveragePolicy: portal.OverageSoft, CreatedAt: eventsNow, UpdatedAt: eventsNow, Version: 1,
+	}}, nil))
 	return s
 }
 
@@ -160,8 +176,8 @@ func TestSampleEventsReplayThroughTheRealHandlers(t *testing.T) {
 			}
 		}},
 		{"customers-list.json", 200, func(t *testing.T, _ events.APIGatewayV2HTTPResponse, b map[string]any) {
-			if got, want := len(b["items"].([]any)), 2; got != want {
-				t.Errorf("active customers = %d, want %d (the seeded one and the one created once)", got, want)
+			if got, want := len(b["items"].([]any)), 3; got != want {
+				t.Errorf("active customers = %d, want %d (two seeded and the one created once)", got, want)
 			}
 		}},
 		{"customers-get.json", 200, func(t *testing.T, res events.APIGatewayV2HTTPResponse, b map[string]any) {
@@ -175,6 +191,65 @@ func TestSampleEventsReplayThroughTheRealHandlers(t *testing.T) {
 			}
 		}},
 		{"customers-patch.json", 412, nil}, // If-Match "1" is stale now
+		{"pricing-get.json", 200, func(t *testing.T, res events.APIGatewayV2HTTPResponse, b map[string]any) {
+			if b["currency"] != "EUR" || res.Headers["ETag"] != `"1"` {
+				t.Errorf("pricing = %v %v", b["currency"], res.Headers["ETag"])
+			}
+		}},
+		{"licenses-create.json", 201, func(t *testing.T, _ events.APIGatewayV2HTTPResponse, b map[string]any) {
+			if got, want := b["cost"].(map[string]any)["amount"], 5000.0; got != want {
+				t.Errorf("cost = %v, want %v (10 scans at 500)", got, want)
+			}
+			if b["marginPercent"] != "49.49" || b["alertThresholdPercent"] != 80.0 {
+				t.Errorf("marginPercent = %v, alertThresholdPercent = %v", b["marginPercent"], b["alertThresholdPercent"])
+			}
+		}},
+		{"licenses-list.json", 200, func(t *testing.T, _ events.APIGatewayV2HTTPResponse, b map[string]any) {
+			if got := len(b["items"].([]any)); got != 1 {
+				t.Errorf("licenses = %d, want 1", got)
+			}
+		}},
+		{"customers-get.json", 200, func(t *testing.T, _ events.APIGatewayV2HTTPResponse, b map[string]any) {
+			if b["plan"] != "per_scan" {
+				t.Errorf("plan = %v, want per_scan after assigning a per-scan license", b["plan"])
+			}
+		}},
+		{"pricing-put.json", 200, func(t *testing.T, _ events.APIGatewayV2HTTPResponse, b map[string]any) {
+			if b["version"] != 2.0 {
+				t.Errorf("version = %v, want 2", b["version"])
+			}
+		}},
+		{"pricing-put.json", 412, nil}, // If-Match "1" is stale now
+		{"licenses-patch.json", 200, func(t *testing.T, _ events.APIGatewayV2HTTPResponse, b map[string]any) {
+			// The license keeps the unit cost it was assigned with under pricing version 1.
+			if got, want := b["unitCost"].(map[string]any)["amount"], 200.0; got != want {
+				t.Errorf("unitCost = %v, want %v", got, want)
+			}
+			if got, want := b["margin"].(map[string]any)["amount"], 18000.0; got != want {
+				t.Errorf("margin = %v, want %v (30000 − 60 × 200)", got, want)
+			}
+		}},
+		{"prepaid-create.json", 201, func(t *testing.T, _ events.APIGatewayV2HTTPResponse, b map[string]any) {
+			if got, want := b["unitCost"].(map[string]any)["amount"], 540.0; got != want {
+				t.Errorf("unitCost = %v, want %v (600 less 10 %%)", got, want)
+			}
+		}},
+		{"prepaid-list.json", 200, nil},
+		{"customers-create-with-licenses.json", 201, func(t *testing.T, _ events.APIGatewayV2HTTPResponse, b map[string]any) {
+			if b["plan"] != "mixed" || len(b["licenses"].([]any)) != 2 {
+				t.Errorf("plan = %v with %d licenses", b["plan"], len(b["licenses"].([]any)))
+			}
+		}},
+		{"margins.json", 200, func(t *testing.T, _ events.APIGatewayV2HTTPResponse, b map[string]any) {
+			totals := b["totals"].([]any)
+			if len(totals) != 1 || totals[0].(map[string]any)["currency"] != "EUR" {
+				t.Fatalf("totals = %v", totals)
+			}
+			if got := len(b["customers"].([]any)); got != 3 {
+				t.Errorf("customers in the report = %d, want 3", got)
+			}
+		}},
+		{"licenses-revoke.json", 200, wantStatus("revoked")},
 		{"customers-suspend.json", 200, wantStatus("suspended")},
 		{"customers-resume.json", 200, wantStatus("active")},
 		{"customers-archive.json", 200, wantStatus("archived")},
