@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/partnerportal/portal/internal/devserver"
 	"github.com/partnerportal/portal/internal/dynamo"
 	"github.com/partnerportal/portal/internal/tenancy"
 )
@@ -48,11 +49,38 @@ func fmtCU(v float64) string {
 	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", v), "0"), ".")
 }
 
+// caller sends one request to a function's handler under its own
+// dynamo.WithMeter, records its cost and returns the decoded body; a status
+// other than want is an error.
+type caller func(function string, want int, variant string, ev events.APIGatewayV2HTTPRequest) (map[string]any, error)
+
+func str(m map[string]any, k string) string { s, _ := m[k].(string); return s }
+
+// get returns a request without a body; rawQuery is its query string.
+func get(routeKey, path string, id tenancy.Identity, params map[string]string, rawQuery string) events.APIGatewayV2HTTPRequest {
+	q := map[string]string{}
+	vals, _ := url.ParseQuery(rawQuery)
+	for k := range vals {
+		q[k] = vals.Get(k)
+	}
+	if len(q) == 0 {
+		q = nil
+	}
+	ev := httpEvent(routeKey, path, id, params, q, "")
+	ev.RawQueryString = rawQuery
+	return ev
+}
+
+// post returns a request with a JSON body (any method with a body).
+func post(routeKey, path string, id tenancy.Identity, params map[string]string, body string) events.APIGatewayV2HTTPRequest {
+	return httpEvent(routeKey, path, id, params, nil, body)
+}
+
 // costs sends one request of every route it can exercise sensibly, each
 // under its own dynamo.WithMeter, and checks that each succeeded.
 func (b *bench) costs(ctx context.Context) ([]routeCost, error) {
 	var out []routeCost
-	call := func(function string, want int, variant string, ev events.APIGatewayV2HTTPRequest) (map[string]any, error) {
+	var call caller = func(function string, want int, variant string, ev events.APIGatewayV2HTTPRequest) (map[string]any, error) {
 		mctx, m := dynamo.WithMeter(ctx)
 		res, err := b.handler(function).Handle(mctx, ev)
 		if err != nil {
@@ -72,24 +100,7 @@ func (b *bench) costs(ctx context.Context) ([]routeCost, error) {
 		out = append(out, routeCost{Function: function, Route: ev.RouteKey, Variant: variant, Status: res.StatusCode, Items: items, Calls: m.Calls()})
 		return body, nil
 	}
-	str := func(m map[string]any, k string) string { s, _ := m[k].(string); return s }
 	admin, super := b.fx.admin, b.fx.superAdmin
-	get := func(routeKey, path string, id tenancy.Identity, params map[string]string, rawQuery string) events.APIGatewayV2HTTPRequest {
-		q := map[string]string{}
-		vals, _ := url.ParseQuery(rawQuery)
-		for k := range vals {
-			q[k] = vals.Get(k)
-		}
-		if len(q) == 0 {
-			q = nil
-		}
-		ev := httpEvent(routeKey, path, id, params, q, "")
-		ev.RawQueryString = rawQuery
-		return ev
-	}
-	post := func(routeKey, path string, id tenancy.Identity, params map[string]string, body string) events.APIGatewayV2HTTPRequest {
-		return httpEvent(routeKey, path, id, params, nil, body)
-	}
 
 	// partners
 	if _, err := call("partners", 201, "super_admin", post("POST /v1/partners", "/v1/partners", super, nil,
@@ -196,5 +207,104 @@ func (b *bench) costs(ctx context.Context) ([]routeCost, error) {
 			}
 		}
 	}
+
+	if err := b.licensingCosts(call, admin, super); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// licensingCosts adds the rows of pricing, pre-paid pools, licenses and
+// the margin report. The seed set pricing version 1; this sets version 2
+// with the same body.
+func (b *bench) licensingCosts(call caller, admin, super tenancy.Identity) error {
+	pricing, err := json.Marshal(devserver.DemoPricing())
+	if err != nil {
+		return err
+	}
+	if _, err := call("billing", 200, "super_admin, a new version (body of devserver.DemoPricing)",
+		post("PUT /v1/settings/pricing", "/v1/settings/pricing", super, nil, string(pricing))); err != nil {
+		return err
+	}
+	if _, err := call("billing", 200, "partner_admin", get("GET /v1/settings/pricing", "/v1/settings/pricing", admin, nil, "")); err != nil {
+		return err
+	}
+	pool, err := call("billing", 201, "500 per-asset units (20 % tier)", post("POST /v1/prepaid", "/v1/prepaid", admin, nil,
+		`{"model":"per_asset","units":500,"billingPeriod":"monthly"}`))
+	if err != nil {
+		return err
+	}
+	if _, err := call("billing", 200, "the partner's 1 pool", get("GET /v1/prepaid", "/v1/prepaid", admin, nil, "")); err != nil {
+		return err
+	}
+
+	// a customer created with its licenses, in one transaction
+	one, err := call("customers", 201, "with 1 license", post("POST /v1/customers", "/v1/customers", admin, nil,
+		`{"name":"Licensed Bakery GmbH","contactEmail":"it@licensed-bakery.example","timezone":"Europe/Berlin","country":"DE",`+
+			`"licenses":[{"model":"per_asset","quantity":50,"endUserPrice":{"amount":17500,"currency":"EUR"}}]}`))
+	if err != nil {
+		return err
+	}
+	three, err := call("customers", 201, "with 3 licenses, one pre-paid from a pool", post("POST /v1/customers", "/v1/customers", admin, nil,
+		`{"name":"Licensed Clinic AG","contactEmail":"it@licensed-clinic.example","timezone":"Europe/Zurich","country":"CH",`+
+			`"licenses":[{"model":"per_asset","quantity":40,"prepaid":true,"endUserPrice":{"amount":14000,"currency":"EUR"}},`+
+			`{"model":"per_scan","quantity":120,"billingPeriod":"annual","endUserPrice":{"amount":84000,"currency":"EUR"}},`+
+			`{"model":"unlimited","endUserPrice":{"amount":75000,"currency":"EUR"}}]}`))
+	if err != nil {
+		return err
+	}
+	if ls, _ := three["licenses"].([]any); len(ls) != 3 {
+		return fmt.Errorf("create with 3 licenses returned %d licenses", len(ls))
+	} else if l, _ := ls[0].(map[string]any); str(l, "prepaidPoolId") != str(pool, "id") {
+		return fmt.Errorf("the pre-paid license drew from pool %q, not %q", str(l, "prepaidPoolId"), str(pool, "id"))
+	}
+
+	// the lifecycle of one more license of the one-license customer
+	cid := str(one, "id")
+	params := map[string]string{"customerId": cid}
+	path := "/v1/customers/" + cid + "/licenses"
+	l, err := call("licenses", 201, "per-scan, monthly, to a customer with 1 license", post("POST /v1/customers/{customerId}/licenses", path, admin, params,
+		`{"model":"per_scan","quantity":100,"endUserPrice":{"amount":70000,"currency":"EUR"}}`))
+	if err != nil {
+		return err
+	}
+	lid := str(l, "id")
+	lparams := map[string]string{"customerId": cid, "licenseId": lid}
+	lpath := path + "/" + lid
+	if _, err := call("licenses", 200, "price change", post("PATCH /v1/customers/{customerId}/licenses/{licenseId}", lpath, admin, lparams,
+		`{"endUserPrice":{"amount":65000,"currency":"EUR"}}`)); err != nil {
+		return err
+	}
+	if _, err := call("licenses", 200, "quantity change", post("PATCH /v1/customers/{customerId}/licenses/{licenseId}", lpath, admin, lparams,
+		`{"quantity":150}`)); err != nil {
+		return err
+	}
+	if _, err := call("licenses", 200, "revoke (the customer's plan changes too)", httpEvent("DELETE /v1/customers/{customerId}/licenses/{licenseId}", lpath,
+		admin, lparams, nil, "")); err != nil {
+		return err
+	}
+	tid := str(three, "id")
+	if _, err := call("licenses", 200, "a customer with 3 licenses", get("GET /v1/customers/{customerId}/licenses", "/v1/customers/"+tid+"/licenses",
+		admin, map[string]string{"customerId": tid}, "")); err != nil {
+		return err
+	}
+
+	// the margin report
+	rep, err := call("billing", 200, fmt.Sprintf("%s customers with %s licenses (one or two each), this month",
+		thousands(b.o.licensed), thousands(b.fx.licenses)), get("GET /v1/margins", "/v1/margins", b.fx.licensedAdmin, nil, ""))
+	if err != nil {
+		return err
+	}
+	if cs, _ := rep["customers"].([]any); len(cs) != b.o.licensed {
+		return fmt.Errorf("margin report over the licensed partner lists %d customers, want %d", len(cs), b.o.licensed)
+	}
+	rep, err = call("billing", 200, fmt.Sprintf("partner with %s customers, 2 of them licensed", thousands(b.o.customers)),
+		get("GET /v1/margins", "/v1/margins", admin, nil, ""))
+	if err != nil {
+		return err
+	}
+	if cs, _ := rep["customers"].([]any); len(cs) != 2 {
+		return fmt.Errorf("margin report over the measured partner lists %d customers, want 2", len(cs))
+	}
+	return nil
 }

@@ -29,6 +29,8 @@ type bench struct {
 	table string
 	fx    *fixture
 	o     options
+
+	marginPages []int // pages of the margin report's queries, as the floor read them
 }
 
 // comparison is one side-by-side measurement: the API path against its floor.
@@ -125,7 +127,7 @@ func (b *bench) compare(ctx context.Context) ([]comparison, error) {
 		defer pprof.StopCPUProfile()
 	}
 	var out []comparison
-	for _, m := range []func(context.Context) (comparison, error){b.getCustomer, b.listPage, b.authorizer} {
+	for _, m := range []func(context.Context) (comparison, error){b.getCustomer, b.listPage, b.authorizer, b.margins} {
 		c, err := m(ctx)
 		if err != nil {
 			return nil, err
@@ -335,4 +337,117 @@ func (b *bench) authorizer(ctx context.Context) (comparison, error) {
 		Floor:    "raw `GetItem` of the key item (ConsistentRead, ReturnConsumedCapacity TOTAL)",
 		APIStats: statsOf(as), FloorStats: statsOf(fs),
 	}, nil
+}
+
+// margins: the billing handler's GET /v1/margins over the licensed partner
+// vs the Queries the store sends for it, every page, in the same order
+// (internal/dynamo/license.go ListPartnerLicenses: GSI1, GSIPK = the
+// partner's license partition AND GSI1SK < the end of the month; then
+// CustomerNames: GSI1 over the partner's customer partition and over its
+// archived one, projecting tenantId and name). The floor decodes nothing.
+func (b *bench) margins(ctx context.Context) (comparison, error) {
+	n := b.o.marginsN
+	if n <= 0 || b.o.licensed <= 0 {
+		return comparison{}, nil
+	}
+	h := b.handler("billing")
+	period := b.svc.Clock().Format("2006-01")
+	from, err := time.Parse("2006-01", period)
+	if err != nil {
+		return comparison{}, err
+	}
+	until := from.AddDate(0, 1, 0).UTC().Format("2006-01-02T15:04:05.000Z") // internal/dynamo timeLayout
+	ev := httpEvent("GET /v1/margins", "/v1/margins", b.fx.licensedAdmin, nil, map[string]string{"period": period}, "")
+	ev.RawQueryString = "period=" + period
+	pid := b.fx.licensed.ID
+	queries := []*dynamodb.QueryInput{{
+		TableName:              aws.String(b.table),
+		IndexName:              aws.String("GSI1"),
+		KeyConditionExpression: aws.String("GSIPK = :pk AND GSI1SK < :until"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk":    &types.AttributeValueMemberS{Value: "PARTNER#" + pid + "#LICENSES"},
+			":until": &types.AttributeValueMemberS{Value: until},
+		},
+		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+	}}
+	for _, part := range []string{"#CUSTOMERS", "#ARCHIVED"} {
+		queries = append(queries, &dynamodb.QueryInput{
+			TableName:                 aws.String(b.table),
+			IndexName:                 aws.String("GSI1"),
+			KeyConditionExpression:    aws.String("GSIPK = :pk"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: "PARTNER#" + pid + part}},
+			ProjectionExpression:      aws.String("tenantId, #name"),
+			ExpressionAttributeNames:  map[string]string{"#name": "name"},
+			ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal,
+		})
+	}
+	// floorRun sends every page of every query and returns the items and
+	// pages of each.
+	floorRun := func() (items, pages []int, err error) {
+		for _, in := range queries {
+			p := dynamodb.NewQueryPaginator(b.raw, in)
+			got, pp := 0, 0
+			for p.HasMorePages() {
+				out, err := p.NextPage(ctx)
+				if err != nil {
+					return nil, nil, err
+				}
+				got, pp = got+len(out.Items), pp+1
+			}
+			items, pages = append(items, got), append(pages, pp)
+		}
+		return items, pages, nil
+	}
+	// Check once that both sides see the same licenses and customers.
+	res, _ := h.Handle(ctx, ev)
+	var rep struct {
+		Customers []struct{ Licenses int }
+	}
+	if res.StatusCode != 200 || json.Unmarshal([]byte(res.Body), &rep) != nil {
+		return comparison{}, fmt.Errorf("margins: handler answered %d %.300s", res.StatusCode, res.Body)
+	}
+	licenses := 0
+	for _, c := range rep.Customers {
+		licenses += c.Licenses
+	}
+	items, pages, err := floorRun()
+	if err != nil {
+		return comparison{}, fmt.Errorf("margins: floor queries: %w", err)
+	}
+	if len(rep.Customers) != b.o.licensed || licenses != b.fx.licenses || items[0] != b.fx.licenses || items[1] != b.o.licensed || items[2] != 0 {
+		return comparison{}, fmt.Errorf("margins: handler reports %d customers with %d licenses, floor read %d licenses and %d+%d names; seeded %d customers with %d licenses",
+			len(rep.Customers), licenses, items[0], items[1], items[2], b.o.licensed, b.fx.licenses)
+	}
+	log.Printf("margins: floor pages: %d of licenses, %d of names, %d of archived names", pages[0], pages[1], pages[2])
+	b.marginPages = pages
+	api := func() error {
+		res, err := h.Handle(ctx, ev)
+		if err == nil && res.StatusCode != 200 {
+			err = fmt.Errorf("handler answered %d: %.300s", res.StatusCode, res.Body)
+		}
+		return err
+	}
+	floor := func() error {
+		_, _, err := floorRun()
+		return err
+	}
+	as, fs, err := b.interleave("margins", n, api, floor)
+	if err != nil {
+		return comparison{}, err
+	}
+	return comparison{
+		Name: "margins", N: n, Warmup: max(int(float64(n)*b.o.warmup), 10),
+		API: fmt.Sprintf("billing handler, `GET /v1/margins` (%s customers, %s licenses)", thousands(b.o.licensed), thousands(b.fx.licenses)),
+		Floor: fmt.Sprintf("the raw `Query`s the store sends, every page: GSI1 `GSIPK = :licenses AND GSI1SK < :until` (%s), then GSI1 `GSIPK = :customers` (%s) and `GSIPK = :archived` (%s) projecting `tenantId, name`; ReturnConsumedCapacity TOTAL",
+			plural(pages[0], "page"), plural(pages[1], "page"), plural(pages[2], "page")),
+		APIStats: statsOf(as), FloorStats: statsOf(fs),
+	}, nil
+}
+
+// plural returns "1 page", "2 pages".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -7,16 +7,20 @@
 // (`make bench` does that after `make build`). It needs DYNAMODB_ENDPOINT,
 // which cmd/withddb sets, and the zips of `make build` in dist/.
 //
-// It creates a fresh table, seeds a partner with 10,000 customers (and a
-// second partner with customers of its own), then measures, interleaving the
-// two sides of every comparison so that the noise of a shared machine hits
-// both alike:
+// It creates a fresh table, sets the pricing, seeds a partner with 10,000
+// customers (and a second partner with customers of its own, and a third
+// with 1,000 customers holding one or two licenses each), then measures,
+// interleaving the two sides of every comparison so that the noise of a
+// shared machine hits both alike:
 //
 //   - GET /v1/customers/{customerId} through the customers handler vs a raw
 //     GetItem of the same item, exactly as the store sends it;
 //   - GET /v1/customers?limit=50&sort=name vs the raw Query the store sends
 //     (same index, key condition and Limit 51);
-//   - the authorizer with a valid key vs a raw GetItem of the key item.
+//   - the authorizer with a valid key vs a raw GetItem of the key item;
+//   - GET /v1/margins over the third partner's 1,000 customers vs the raw
+//     Queries the store sends for it (same indexes and key conditions, every
+//     page).
 //
 // It also records the DynamoDB round trips and consumed capacity of every
 // route (dynamo.WithMeter), and the zipped size of every function's binary
@@ -53,10 +57,12 @@ type options struct {
 	doc        string
 	customers  int
 	others     int
+	licensed   int
 	workers    int
 	getN       int
 	listN      int
 	authN      int
+	marginsN   int
 	warmup     float64
 	skipSizes  bool
 	cpuProfile string
@@ -67,10 +73,12 @@ func main() {
 	flag.StringVar(&o.doc, "doc", "", "write the results as Markdown to this file (e.g. docs/PERFORMANCE.md)")
 	flag.IntVar(&o.customers, "customers", 10000, "customers of the measured partner")
 	flag.IntVar(&o.others, "others", 2000, "customers of a second partner, for realistic isolation")
+	flag.IntVar(&o.licensed, "licensed", 1000, "customers of a third partner, each with one or two licenses (the margin report)")
 	flag.IntVar(&o.workers, "workers", 16, "concurrent writers while seeding")
 	flag.IntVar(&o.getN, "get", 2000, "measured iterations of get-customer (each side)")
 	flag.IntVar(&o.listN, "list", 500, "measured iterations of the list page (each side)")
 	flag.IntVar(&o.authN, "auth", 2000, "measured iterations of the authorizer (each side); 0 skips it")
+	flag.IntVar(&o.marginsN, "margins", 100, "measured iterations of the margin report (each side); 0 skips it")
 	flag.Float64Var(&o.warmup, "warmup", 0.1, "warm-up iterations, as a fraction of the measured ones")
 	flag.BoolVar(&o.skipSizes, "skip-sizes", false, "skip the binary size table (no dist/ needed)")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the side-by-side comparisons to this file")
@@ -93,9 +101,12 @@ type result struct {
 	Endpoint    string
 	Customers   int
 	Others      int
+	Licensed    int // customers of the licensed partner
+	Licenses    int // their licenses
 	SeedTime    time.Duration
 	Comparisons []comparison
 	Costs       []routeCost
+	MarginPages []int // Query pages of the margin report: licenses, names, archived names
 	Sizes       *sizeTable
 }
 
@@ -107,6 +118,7 @@ func run(ctx context.Context, o options) error {
 	res := &result{
 		Started: time.Now().UTC(), GoVersion: runtime.Version(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH,
 		CPUs: runtime.NumCPU(), Endpoint: endpoint, Customers: o.customers, Others: o.others,
+		Licensed: o.licensed,
 	}
 
 	// Binary sizes first: it fails fast when `make build` has not run.
@@ -138,12 +150,14 @@ func run(ctx context.Context, o options) error {
 		return fmt.Errorf("seed: %w", err)
 	}
 	res.SeedTime = time.Since(start)
-	log.Printf("seeded %d + %d customers in %s", o.customers, o.others, res.SeedTime.Round(time.Second))
+	res.Licenses = fx.licenses
+	log.Printf("seeded %d + %d + %d customers (%d licenses) in %s", o.customers, o.others, o.licensed, fx.licenses, res.SeedTime.Round(time.Second))
 
 	b := &bench{svc: svc, raw: client, table: table, fx: fx, o: o}
 	if res.Comparisons, err = b.compare(ctx); err != nil {
 		return err
 	}
+	res.MarginPages = b.marginPages
 	if res.Costs, err = b.costs(ctx); err != nil {
 		return fmt.Errorf("route costs: %w", err)
 	}

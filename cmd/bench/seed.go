@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/partnerportal/portal/internal/devserver"
 	"github.com/partnerportal/portal/internal/portal"
 	"github.com/partnerportal/portal/internal/services"
 	"github.com/partnerportal/portal/internal/tenancy"
@@ -22,12 +23,19 @@ type fixture struct {
 	adminKey   portal.NewKey    // an API key of that admin
 	other      portal.Partner   // the second partner
 	customer   string           // a customer of partner, in the middle of its list
+
+	licensed      portal.Partner   // the partner whose customers all have licenses
+	licensedAdmin tenancy.Identity // its partner admin
+	licenses      int              // licenses of its customers
 }
 
-// seed makes a super admin, two partners with an admin each, an API key for
-// the first admin and the customers of both partners. Customers go through
-// CustomerService.Create, so they are validated and written exactly as the
-// API writes them.
+// seed makes a super admin, the pricing (devserver.DemoPricing), three
+// partners with an admin each, an API key for the first admin and the
+// customers of every partner: the measured partner's and the second
+// partner's without licenses, the third partner's with one or two licenses
+// each (for the margin report). Customers go through
+// CustomerService.CreateWithLicenses, so they are validated and written
+// exactly as the API writes them.
 func seed(ctx context.Context, svc *services.Services, o options) (*fixture, error) {
 	now := svc.Clock()
 	super := portal.User{
@@ -64,12 +72,21 @@ func seed(ctx context.Context, svc *services.Services, o options) (*fixture, err
 		return nil, fmt.Errorf("api key: %w", err)
 	}
 	fx.admin.KeyID = fx.adminKey.ID
+	if fx.licensed, fx.licensedAdmin, err = partner("Licensed MSSP", "admin@licensed-mssp.test"); err != nil {
+		return nil, err
+	}
+	if _, err := svc.Pricing.Put(asSuper, devserver.DemoPricing(), nil); err != nil {
+		return nil, fmt.Errorf("pricing: %w", err)
+	}
 
-	ids, err := seedCustomers(ctx, svc, fx.admin, o.customers, o.workers, 1)
+	ids, _, err := seedCustomers(ctx, svc, fx.admin, o.customers, o.workers, 1, false)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := seedCustomers(ctx, svc, otherAdmin, o.others, o.workers, 2); err != nil {
+	if _, _, err := seedCustomers(ctx, svc, otherAdmin, o.others, o.workers, 2, false); err != nil {
+		return nil, err
+	}
+	if _, fx.licenses, err = seedCustomers(ctx, svc, fx.licensedAdmin, o.licensed, o.workers, 3, true); err != nil {
 		return nil, err
 	}
 	if len(ids) == 0 {
@@ -80,17 +97,20 @@ func seed(ctx context.Context, svc *services.Services, o options) (*fixture, err
 }
 
 // seedCustomers creates n customers as admin with workers concurrent
-// writers, printing progress, and returns their IDs in creation order. One in
-// ten is on trial, so that status filters select something.
-func seedCustomers(ctx context.Context, svc *services.Services, admin tenancy.Identity, n, workers int, seedNo uint64) ([]string, error) {
+// writers, printing progress, and returns their IDs in creation order and the
+// number of licenses assigned. One in ten is on trial, so that status filters
+// select something. withLicenses gives every customer one or two licenses
+// (licenseInputs), assigned in the customer's create transaction.
+func seedCustomers(ctx context.Context, svc *services.Services, admin tenancy.Identity, n, workers int, seedNo uint64, withLicenses bool) ([]string, int, error) {
 	if n <= 0 {
-		return nil, nil
+		return nil, 0, nil
 	}
 	ctx, cancel := context.WithCancel(tenancy.WithIdentity(ctx, admin))
 	defer cancel()
 	ids := make([]string, n)
 	var (
 		next, done atomic.Int64
+		licenses   atomic.Int64
 		mu         sync.Mutex
 		firstErr   error
 		wg         sync.WaitGroup
@@ -105,7 +125,11 @@ func seedCustomers(ctx context.Context, svc *services.Services, admin tenancy.Id
 				if i >= n || ctx.Err() != nil {
 					return
 				}
-				c, err := svc.Customers.Create(ctx, customerInput(seedNo, i))
+				in := customerInput(seedNo, i)
+				if withLicenses {
+					in.Licenses = ptr(licenseInputs(i))
+				}
+				c, ls, err := svc.Customers.CreateWithLicenses(ctx, in)
 				if err != nil {
 					mu.Lock()
 					if firstErr == nil {
@@ -116,14 +140,41 @@ func seedCustomers(ctx context.Context, svc *services.Services, admin tenancy.Id
 					return
 				}
 				ids[i] = c.ID
+				licenses.Add(int64(len(ls)))
 				if d := done.Add(1); d%2000 == 0 || int(d) == n {
-					log.Printf("seed %s: %d/%d customers (%.0f/s)", admin.PartnerID, d, n, float64(d)/time.Since(start).Seconds())
+					log.Printf("seed %s: %d/%d customers, %d licenses (%.0f/s)", admin.PartnerID, d, n, licenses.Load(), float64(d)/time.Since(start).Seconds())
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	return ids, firstErr
+	return ids, int(licenses.Load()), firstErr
+}
+
+// licenseInputs returns the licenses of the i-th licensed customer: a
+// monthly per-asset license for every customer and, for every other one, a
+// second license: alternately an annual per-scan and a monthly unlimited one.
+// Not pre-paid: concurrent draws from one pool would conflict in the
+// transaction and the seed does not retry.
+func licenseInputs(i int) []portal.LicenseInput {
+	r := rand.New(rand.NewPCG(3, uint64(i)))
+	eur := func(amount int64) *portal.MoneyInput {
+		return &portal.MoneyInput{Amount: &amount, Currency: ptr("EUR")}
+	}
+	assets := int64(5 + r.IntN(200))
+	out := []portal.LicenseInput{{
+		Model: ptr(portal.ModelPerAsset), Quantity: &assets, EndUserPrice: eur(assets * 350),
+	}}
+	switch i % 4 {
+	case 1:
+		scans := int64(12 * (1 + r.IntN(20)))
+		out = append(out, portal.LicenseInput{
+			Model: ptr(portal.ModelPerScan), Quantity: &scans, BillingPeriod: ptr(portal.PeriodAnnual), EndUserPrice: eur(scans * 700),
+		})
+	case 3:
+		out = append(out, portal.LicenseInput{Model: ptr(portal.ModelUnlimited), EndUserPrice: eur(75000)})
+	}
+	return out
 }
 
 var (
