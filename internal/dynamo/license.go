@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -114,10 +115,7 @@ func (s *Store) SaveLicenses(ctx context.Context, c *portal.Customer, newCustome
 		tx = append(tx, types.TransactWriteItem{Put: put})
 	}
 	pools := slices.Sorted(maps.Keys(draws))
-	partnerID := ""
-	if len(licenses) > 0 {
-		partnerID = licenses[0].PartnerID
-	}
+	partnerID := partnerOf(c, licenses)
 	for _, poolID := range pools {
 		tx = append(tx, types.TransactWriteItem{Update: &types.Update{
 			TableName:                           &s.Table,
@@ -151,10 +149,27 @@ func (s *Store) SaveLicenses(ctx context.Context, c *portal.Customer, newCustome
 		if c != nil && i == 0 && newCustomer {
 			return portal.Errorf(portal.ECONFLICT, "customer %s already exists", c.ID)
 		}
+		var old struct {
+			PartnerID string `dynamodbav:"partnerId"`
+		}
+		if len(r.Item) > 0 && (attributevalue.UnmarshalMap(r.Item, &old) != nil || old.PartnerID != partnerOf(c, licenses)) {
+			return portal.Errorf(portal.ENOTFOUND, "customer or license not found")
+		}
 		return portal.Errorf(portal.EPRECONDITION, "the customer or license changed meanwhile: read it again")
 	}
 	// Cancelled for another reason, such as a conflicting concurrent transaction.
 	return portal.Errorf(portal.EPRECONDITION, "a concurrent change got in the way: retry")
+}
+
+// partnerOf returns the partner the saved items belong to.
+func partnerOf(c *portal.Customer, licenses []portal.License) string {
+	if c != nil {
+		return c.PartnerID
+	}
+	if len(licenses) > 0 {
+		return licenses[0].PartnerID
+	}
+	return ""
 }
 
 // GetLicense implements portal.LicenseStore with one GetItem.
@@ -190,7 +205,12 @@ func (s *Store) ListLicenses(ctx context.Context, scope tenancy.Scope, customerI
 			out = append(out, l)
 		}
 	}
-	slices.SortFunc(out, func(a, b portal.License) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	slices.SortFunc(out, func(a, b portal.License) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
 	return out, nil
 }
 

@@ -88,23 +88,33 @@ func (s *CustomerService) CreateWithLicenses(ctx context.Context, in CustomerInp
 		p.Add("licenses", "must have at most %d licenses; assign more with POST /v1/customers/{customerId}/licenses", MaxLicensesPerCreate)
 		return Customer{}, nil, p.Err()
 	}
-	b := s.Licenses.batch(ctx)
-	licenses := make([]License, 0, len(*in.Licenses))
-	for i, lin := range *in.Licenses {
-		l, err := b.build(&p, indexed("licenses", i), lin, c)
-		if err != nil {
+	for attempt := 1; ; attempt++ {
+		// Each attempt starts from the customer as validated and fresh pool balances.
+		c := c
+		b := s.Licenses.batch(ctx)
+		licenses := make([]License, 0, len(*in.Licenses))
+		for i, lin := range *in.Licenses {
+			l, err := b.build(&p, indexed("licenses", i), lin, c)
+			if err != nil {
+				return Customer{}, nil, err
+			}
+			licenses = append(licenses, l)
+			countLicenses(&c, l.Model, 1)
+		}
+		if err := p.Err(); err != nil {
 			return Customer{}, nil, err
 		}
-		licenses = append(licenses, l)
-		countLicenses(&c, l.Model, 1)
+		err := s.Licenses.Store.SaveLicenses(ctx, &c, true, licenses, b.draws)
+		if ErrorCode(err) == EPRECONDITION && attempt < maxLicenseRetries {
+			// A concurrent draw on the same pre-paid pool got in the way.
+			backoff(ctx, attempt)
+			continue
+		}
+		if err != nil {
+			return Customer{}, nil, fmt.Errorf("create customer with licenses: %w", err)
+		}
+		return c, licenses, nil
 	}
-	if err := p.Err(); err != nil {
-		return Customer{}, nil, err
-	}
-	if err := s.Licenses.Store.SaveLicenses(ctx, &c, true, licenses, b.draws); err != nil {
-		return Customer{}, nil, fmt.Errorf("create customer with licenses: %w", err)
-	}
-	return c, licenses, nil
 }
 
 // apply validates the fields present in in and copies them onto c.

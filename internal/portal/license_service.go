@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"time"
 
 	"github.com/partnerportal/portal/internal/tenancy"
@@ -165,12 +166,16 @@ func (b *licenseBatch) pool(p *Problems, field string, poolID *string, l License
 				p.Add(field, "pool %s holds %s %s units, not %s %s", pool.ID, pool.BillingPeriod, pool.Model, l.BillingPeriod, l.Model)
 				return nil, nil
 			}
+			if pool.UnitCost.Currency != l.EndUserPrice.Currency {
+				p.Add(field, "pool %s was bought in %s; this license is priced in %s", pool.ID, pool.UnitCost.Currency, l.EndUserPrice.Currency)
+				return nil, nil
+			}
 			if left < l.Quantity {
 				return nil, Errorf(ECONFLICT, "pre-paid pool %s has %d units left; this license needs %d", pool.ID, left, l.Quantity)
 			}
 			return pool, nil
 		}
-		if pool.Model == l.Model && pool.BillingPeriod == l.BillingPeriod {
+		if pool.Model == l.Model && pool.BillingPeriod == l.BillingPeriod && pool.UnitCost.Currency == l.EndUserPrice.Currency {
 			if left >= l.Quantity {
 				return pool, nil
 			}
@@ -199,8 +204,18 @@ func countLicenses(c *Customer, model LicenseModel, delta int) {
 	c.Plan = planOf(c.LicenseCounts)
 }
 
-// maxLicenseRetries bounds retries when a customer changes between our read and write.
-const maxLicenseRetries = 3
+// maxLicenseRetries bounds retries when a customer or pool changes between
+// our read and write (concurrent license changes on one customer).
+const maxLicenseRetries = 6
+
+// backoff waits before retry attempt (1-based), with jitter, or until ctx ends.
+func backoff(ctx context.Context, attempt int) {
+	d := time.Duration(attempt*attempt)*5*time.Millisecond + time.Duration(rand.Int64N(int64(10*time.Millisecond)))
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
 
 // Create assigns a license to a customer of the caller's partner.
 // EINVALID names bad fields; ECONFLICT for archived customers and empty
@@ -235,6 +250,7 @@ func (s *LicenseService) Create(ctx context.Context, customerID string, in Licen
 		c.UpdatedAt = b.now
 		err = s.Store.SaveLicenses(ctx, &c, false, []License{l}, b.draws)
 		if ErrorCode(err) == EPRECONDITION && attempt < maxLicenseRetries {
+			backoff(ctx, attempt)
 			continue
 		}
 		if err != nil {
@@ -284,7 +300,7 @@ func (s *LicenseService) Update(ctx context.Context, customerID, licenseID strin
 				p.Add("quantity", "must be at least 1")
 			case l.Prepaid && *in.Quantity != l.Quantity:
 				return Errorf(ECONFLICT, "license %s is pre-paid: its quantity is fixed; revoke it and assign a new one", l.ID)
-			case l.Model == ModelPerAsset && *in.Quantity < c.AssetsInUse:
+			case l.Model == ModelPerAsset && *in.Quantity < l.Quantity && *in.Quantity < c.AssetsInUse:
 				return Errorf(ECONFLICT, "customer %s monitors %d assets: a per-asset quantity of %d is below current usage; remove assets first", c.ID, c.AssetsInUse, *in.Quantity)
 			default:
 				l.Quantity = *in.Quantity
@@ -371,6 +387,7 @@ func (s *LicenseService) change(ctx context.Context, customerID, licenseID strin
 		}
 		err = s.Store.SaveLicenses(ctx, changed, false, []License{l}, nil)
 		if ErrorCode(err) == EPRECONDITION && ifMatch == nil && attempt < maxLicenseRetries {
+			backoff(ctx, attempt)
 			continue
 		}
 		if err != nil {
