@@ -11,8 +11,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -92,6 +94,49 @@ func NewTable(t testing.TB) (*dynamodb.Client, string) {
 		}
 	})
 	return c, name
+}
+
+// NewStore returns a store on a fresh table (see NewTable), deleted when the
+// test ends. Tests of one function may share it: give them one SeqIDs, so
+// that the IDs they make never collide.
+func NewStore(t testing.TB) *dynamo.Store {
+	t.Helper()
+	client, table := NewTable(t)
+	return dynamo.New(client, table)
+}
+
+// SeqIDs is a portal.IDs that makes valid, predictable IDs: the prefix and
+// the number of the call, zero-padded to a 26-character ULID, so the first is
+// "cus_00000000000000000000000001". The zero value is ready to use, and safe
+// for concurrent use.
+type SeqIDs struct {
+	mu sync.Mutex
+	n  int
+}
+
+// New implements portal.IDs.
+func (g *SeqIDs) New(prefix string) string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.n++
+	return fmt.Sprintf("%s%026d", prefix, g.n)
+}
+
+// writeOps are the DynamoDB operations that change items.
+var writeOps = []string{"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
+
+// Writes returns, in order, the operations m recorded that write to the
+// table, whether or not their conditions held: nil when the metered code
+// wrote nothing. With dynamo.WithMeter it tells that invalid input was
+// rejected before reaching the database.
+func Writes(m *dynamo.Meter) []string {
+	var ops []string
+	for _, c := range m.Calls() {
+		if slices.Contains(writeOps, c.Operation) {
+			ops = append(ops, c.Operation)
+		}
+	}
+	return ops
 }
 
 var unsafeChars = regexp.MustCompile(`[^a-zA-Z0-9_.-]+`)

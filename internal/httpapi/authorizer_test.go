@@ -4,58 +4,34 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"io"
 	"log/slog"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/partnerportal/portal/internal/dynamo"
 	"github.com/partnerportal/portal/internal/portal"
 	"github.com/partnerportal/portal/internal/tenancy"
 )
 
-// keyStore is an APIKeyStore holding one key; it counts calls and can fail.
-type keyStore struct {
-	key   portal.APIKey
-	calls int
-	err   error
-}
-
-func (s *keyStore) CreateAPIKey(context.Context, portal.APIKey) error { s.calls++; return s.err }
-func (s *keyStore) GetAPIKey(_ context.Context, id string) (portal.APIKey, error) {
-	s.calls++
-	if s.err != nil {
-		return portal.APIKey{}, s.err
-	}
-	if id != s.key.ID {
-		return portal.APIKey{}, portal.Errorf(portal.ENOTFOUND, "API key %s not found", id)
-	}
-	return s.key, nil
-}
-func (s *keyStore) RevokeAPIKey(context.Context, string, time.Time) error { s.calls++; return s.err }
-func (s *keyStore) TouchAPIKey(context.Context, string, time.Time, time.Duration) error {
-	s.calls++
-	return s.err
-}
-
 const testKeyULID = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
 
-// testKeySecret is the one key newAuthorizer's store knows, as its owner holds it.
+// testKeySecret is the one key newAuthorizer's table holds, as its owner holds it.
 var testKeySecret = portal.APIKeyPrefix + strings.ToLower(testKeyULID) + "_" + strings.Repeat("s", 43)
 
-// newAuthorizer returns an authorizer whose store holds testKeySecret, owned by adminA.
-func newAuthorizer() (*Authorizer, *keyStore) {
+// newAuthorizer returns the authorizer on a fresh table that holds
+// testKeySecret (only its hash), owned by adminA, and the store on that table.
+func newAuthorizer(t *testing.T) (*Authorizer, *dynamo.Store) {
+	t.Helper()
+	f := newFixture(t)
 	sum := sha256.Sum256([]byte(testKeySecret))
-	store := &keyStore{key: portal.APIKey{
-		ID: portal.PrefixAPIKey + testKeyULID, Hash: hex.EncodeToString(sum[:]), UserID: adminA.UserID,
-		Role: tenancy.RolePartnerAdmin, PartnerID: partnerA,
-	}}
-	a := NewAuthorizer(&portal.APIKeyService{Keys: store, Clock: testClock})
-	a.log = slog.New(slog.NewJSONHandler(io.Discard, nil))
-	return a, store
+	must(t, f.store.CreateAPIKey(context.Background(), portal.APIKey{
+		ID: portal.PrefixAPIKey + testKeyULID, Hash: hex.EncodeToString(sum[:]), Hint: testKeySecret[:11],
+		UserID: adminA.UserID, Role: tenancy.RolePartnerAdmin, PartnerID: partnerA, CreatedAt: testNow,
+	}))
+	return f.authorizer, f.store
 }
 
 // authRequest is an authorizer event with the Authorization header ("" for none).
@@ -69,6 +45,8 @@ func authRequest(header string) events.APIGatewayV2CustomAuthorizerV2Request {
 }
 
 func TestAuthorizer(t *testing.T) {
+	a, store := newAuthorizer(t)
+
 	t.Run("DeniesWithoutError", func(t *testing.T) {
 		for name, header := range map[string]string{
 			"Missing":      "",
@@ -78,22 +56,21 @@ func TestAuthorizer(t *testing.T) {
 			"MalformedKey": "Bearer pp_short",
 			"RawKey":       testKeySecret,
 		} {
-			a, store := newAuthorizer()
-			res, err := a.Handle(context.Background(), authRequest(header))
+			ctx, m := dynamo.WithMeter(context.Background())
+			res, err := a.Handle(ctx, authRequest(header))
 			if err != nil {
 				t.Fatalf("%s: error %v, want none (a denial is not a fault)", name, err)
 			}
 			if res.IsAuthorized {
 				t.Fatalf("%s: authorized", name)
 			}
-			if store.calls != 0 {
-				t.Fatalf("%s: store calls = %d, want 0", name, store.calls)
+			if calls := m.Calls(); len(calls) != 0 {
+				t.Fatalf("%s: DynamoDB calls = %v, want none", name, calls)
 			}
 		}
 	})
 
 	t.Run("WrongSecretDenied", func(t *testing.T) {
-		a, _ := newAuthorizer()
 		res, err := a.Handle(context.Background(), authRequest("Bearer "+testKeySecret[:len(testKeySecret)-1]+"t"))
 		if err != nil || res.IsAuthorized {
 			t.Fatalf("authorized = %v, err = %v; want a denial without error", res.IsAuthorized, err)
@@ -101,7 +78,6 @@ func TestAuthorizer(t *testing.T) {
 	})
 
 	t.Run("ValidKeyAuthorizedWithIdentity", func(t *testing.T) {
-		a, _ := newAuthorizer()
 		res, err := a.Handle(context.Background(), authRequest("Bearer "+testKeySecret))
 		if err != nil || !res.IsAuthorized {
 			t.Fatalf("authorized = %v, err = %v; want authorized", res.IsAuthorized, err)
@@ -121,8 +97,10 @@ func TestAuthorizer(t *testing.T) {
 	})
 
 	t.Run("StoreFailureIsAnError", func(t *testing.T) {
-		a, store := newAuthorizer()
-		store.err = errors.New("throttled")
+		// DynamoDB answers every call with an error: the table does not exist.
+		gone := &dynamo.Store{Client: store.Client, Table: store.Table + "_gone"}
+		a := NewAuthorizer(&portal.APIKeyService{Keys: gone, Clock: testClock})
+		a.log = slog.New(slog.NewJSONHandler(io.Discard, nil))
 		res, err := a.Handle(context.Background(), authRequest("Bearer "+testKeySecret))
 		if err == nil || res.IsAuthorized {
 			t.Fatalf("authorized = %v, err = %v; want an error (answered 500 by the gateway)", res.IsAuthorized, err)

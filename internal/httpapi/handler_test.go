@@ -12,12 +12,14 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/partnerportal/portal/internal/portal"
+	"github.com/partnerportal/portal/internal/tenancy"
 )
 
 func TestHandler(t *testing.T) {
+	f := newFixture(t)
+
 	t.Run("UnknownRouteKeyIs404", func(t *testing.T) {
-		f := newCustomersFixture()
-		res := do(t, f.h, event("GET /v1/partners", "/v1/partners", &adminA, ""))
+		res := do(t, f.customers, event("GET /v1/partners", "/v1/partners", &adminA, ""))
 		p := problem(t, res, http.StatusNotFound)
 		if got, want := p.Code, portal.ENOTFOUND; got != want {
 			t.Fatalf("code = %q, want %q", got, want)
@@ -25,9 +27,8 @@ func TestHandler(t *testing.T) {
 	})
 
 	t.Run("ProblemDocument", func(t *testing.T) {
-		f := newCustomersFixture()
 		ev := event("POST /v1/customers", "/v1/customers", &adminA, `{"name":"","contactEmail":"x"}`)
-		res := do(t, f.h, ev)
+		res, m := doMetered(t, f.customers, ev)
 		p := problem(t, res, http.StatusBadRequest)
 		if got, want := p.Type, "urn:partner-portal:problem:invalid"; got != want {
 			t.Fatalf("type = %q, want %q", got, want)
@@ -54,9 +55,7 @@ func TestHandler(t *testing.T) {
 		if _, ok := errs["contactEmail"]; !ok {
 			t.Fatalf("errors = %v, want contactEmail", errs)
 		}
-		if f.store.writes != 0 {
-			t.Fatalf("writes = %d, want 0", f.store.writes)
-		}
+		wantNoWrites(t, m)
 	})
 
 	t.Run("BadBodyReportedThroughRoute", func(t *testing.T) {
@@ -67,22 +66,19 @@ func TestHandler(t *testing.T) {
 			{`[]`, "body", "must be a JSON object"},
 			{``, "body", "a JSON object is required"},
 		} {
-			f := newCustomersFixture()
-			p := problem(t, do(t, f.h, event("POST /v1/customers", "/v1/customers", &adminA, tc.body)), http.StatusBadRequest)
+			res, m := doMetered(t, f.customers, event("POST /v1/customers", "/v1/customers", &adminA, tc.body))
+			p := problem(t, res, http.StatusBadRequest)
 			if reason := fieldReasons(p)[tc.field]; !strings.HasPrefix(reason, tc.reason) {
 				t.Fatalf("%s: %s reason = %q, want %q", tc.body, tc.field, reason, tc.reason)
 			}
-			if f.store.writes != 0 {
-				t.Fatalf("%s: writes = %d, want 0", tc.body, f.store.writes)
-			}
+			wantNoWrites(t, m)
 		}
 	})
 
 	t.Run("Base64Body", func(t *testing.T) {
-		f := newCustomersFixture()
 		ev := event("POST /v1/customers", "/v1/customers", &adminA, base64.StdEncoding.EncodeToString([]byte(`{"name":"Acme","contactEmail":"ops@acme.example"}`)))
 		ev.IsBase64Encoded = true
-		res := do(t, f.h, ev)
+		res := do(t, f.customers, ev)
 		if got, want := res.StatusCode, http.StatusCreated; got != want {
 			t.Fatalf("status = %d, want %d; body %s", got, want, res.Body)
 		}
@@ -94,33 +90,31 @@ func TestHandler(t *testing.T) {
 	})
 
 	t.Run("InvalidBase64Is400", func(t *testing.T) {
-		f := newCustomersFixture()
 		ev := event("POST /v1/customers", "/v1/customers", &adminA, "not base64!")
 		ev.IsBase64Encoded = true
-		problem(t, do(t, f.h, ev), http.StatusBadRequest)
+		problem(t, do(t, f.customers, ev), http.StatusBadRequest)
 	})
 
 	t.Run("BodyOver256KiBIs413", func(t *testing.T) {
-		f := newCustomersFixture()
 		big := `{"name":"` + strings.Repeat("a", MaxBodyBytes) + `"}`
-		p := problem(t, do(t, f.h, event("POST /v1/customers", "/v1/customers", &adminA, big)), http.StatusRequestEntityTooLarge)
+		res, m := doMetered(t, f.customers, event("POST /v1/customers", "/v1/customers", &adminA, big))
+		p := problem(t, res, http.StatusRequestEntityTooLarge)
 		if got, want := p.Code, portal.ETOOLARGE; got != want {
 			t.Fatalf("code = %q, want %q", got, want)
 		}
+		wantNoWrites(t, m)
 
 		ev := event("POST /v1/customers", "/v1/customers", &adminA, base64.StdEncoding.EncodeToString([]byte(big)))
 		ev.IsBase64Encoded = true
-		problem(t, do(t, f.h, ev), http.StatusRequestEntityTooLarge)
-		if f.store.writes != 0 {
-			t.Fatalf("writes = %d, want 0", f.store.writes)
-		}
+		res, m = doMetered(t, f.customers, ev)
+		problem(t, res, http.StatusRequestEntityTooLarge)
+		wantNoWrites(t, m)
 	})
 
 	t.Run("BodyOfExactly256KiBIsRead", func(t *testing.T) {
-		f := newCustomersFixture()
 		body := `{"name":"Acme","contactEmail":"ops@acme.example"}`
 		body += strings.Repeat(" ", MaxBodyBytes-len(body))
-		res := do(t, f.h, event("POST /v1/customers", "/v1/customers", &adminA, body))
+		res := do(t, f.customers, event("POST /v1/customers", "/v1/customers", &adminA, body))
 		if got, want := res.StatusCode, http.StatusCreated; got != want {
 			t.Fatalf("status = %d, want %d; body %s", got, want, res.Body)
 		}
@@ -178,21 +172,22 @@ func TestHandler(t *testing.T) {
 	})
 
 	t.Run("Unauthenticated", func(t *testing.T) {
-		f := newCustomersFixture()
-		p := problem(t, do(t, f.h, event("GET /v1/customers", "/v1/customers", nil, "")), http.StatusUnauthorized)
+		p := problem(t, do(t, f.customers, event("GET /v1/customers", "/v1/customers", nil, "")), http.StatusUnauthorized)
 		if got, want := p.Code, portal.EUNAUTHORIZED; got != want {
 			t.Fatalf("code = %q, want %q", got, want)
 		}
 		bad := adminA
 		bad.PartnerID = ""
-		problem(t, do(t, f.h, event("GET /v1/customers", "/v1/customers", &bad, "")), http.StatusUnauthorized)
+		problem(t, do(t, f.customers, event("GET /v1/customers", "/v1/customers", &bad, "")), http.StatusUnauthorized)
 	})
 }
 
 func TestCustomersRoutes(t *testing.T) {
-	create := func(t *testing.T, f *customersFixture) CustomerJSON {
+	f := newFixture(t)
+	// create makes a customer as id through the API.
+	create := func(t *testing.T, id *tenancy.Identity) CustomerJSON {
 		t.Helper()
-		res := do(t, f.h, event("POST /v1/customers", "/v1/customers", &adminA, `{"name":"Acme","contactEmail":"ops@acme.example"}`))
+		res := do(t, f.customers, event("POST /v1/customers", "/v1/customers", id, `{"name":"Acme","contactEmail":"ops@acme.example"}`))
 		if res.StatusCode != http.StatusCreated {
 			t.Fatalf("create: status %d, body %s", res.StatusCode, res.Body)
 		}
@@ -211,8 +206,7 @@ func TestCustomersRoutes(t *testing.T) {
 	}
 
 	t.Run("AnotherPartnersCustomerIs404Never403", func(t *testing.T) {
-		f := newCustomersFixture()
-		c := create(t, f)
+		c := create(t, &adminA)
 		path := "/v1/customers/" + c.ID
 		for _, ev := range []struct{ key, body string }{
 			{"GET /v1/customers/{customerId}", ""},
@@ -223,25 +217,26 @@ func TestCustomersRoutes(t *testing.T) {
 		} {
 			p := ev.key[strings.Index(ev.key, " ")+1:]
 			p = strings.Replace(p, "/v1/customers/{customerId}", path, 1)
-			pr := problem(t, do(t, f.h, event(ev.key, p, &adminB, ev.body)), http.StatusNotFound)
+			res, m := doMetered(t, f.customers, event(ev.key, p, &adminB, ev.body))
+			pr := problem(t, res, http.StatusNotFound)
 			if pr.Code != portal.ENOTFOUND {
 				t.Fatalf("%s: code = %q, want %q", ev.key, pr.Code, portal.ENOTFOUND)
 			}
+			wantNoWrites(t, m)
 		}
-		problem(t, do(t, f.h, event("GET /v1/customers/{customerId}", path, &memberA, "")), http.StatusNotFound)
-		problem(t, do(t, f.h, event("GET /v1/customers/{customerId}", "/v1/customers/cus_nope", &adminA, "")), http.StatusNotFound)
+		problem(t, do(t, f.customers, event("GET /v1/customers/{customerId}", path, &memberA, "")), http.StatusNotFound)
+		problem(t, do(t, f.customers, event("GET /v1/customers/{customerId}", "/v1/customers/cus_nope", &adminA, "")), http.StatusNotFound)
 	})
 
 	t.Run("IfMatch", func(t *testing.T) {
-		f := newCustomersFixture()
-		c := create(t, f)
+		c := create(t, &adminA)
 		path := "/v1/customers/" + c.ID
 		patch := func(ifMatch, body string) events.APIGatewayV2HTTPResponse {
 			ev := event("PATCH /v1/customers/{customerId}", path, &adminA, body)
 			if ifMatch != "" {
 				ev.Headers["if-match"] = ifMatch
 			}
-			return do(t, f.h, ev)
+			return do(t, f.customers, ev)
 		}
 		res := patch(`"1"`, `{"name":"Acme 2"}`)
 		if res.StatusCode != http.StatusOK || res.Headers["ETag"] != `"2"` {
@@ -258,20 +253,21 @@ func TestCustomersRoutes(t *testing.T) {
 	})
 
 	t.Run("ActionsTakeNoBody", func(t *testing.T) {
-		f := newCustomersFixture()
-		c := create(t, f)
+		c := create(t, &adminA)
 		path := "/v1/customers/" + c.ID + "/suspend"
-		p := problem(t, do(t, f.h, event("POST /v1/customers/{customerId}/suspend", path, &adminA, `{"reason":"x"}`)), http.StatusBadRequest)
+		res, m := doMetered(t, f.customers, event("POST /v1/customers/{customerId}/suspend", path, &adminA, `{"reason":"x"}`))
+		p := problem(t, res, http.StatusBadRequest)
 		if _, ok := fieldReasons(p)["body"]; !ok {
 			t.Fatalf("errors = %v, want body", p.Errors)
 		}
-		res := do(t, f.h, event("POST /v1/customers/{customerId}/suspend", path, &adminA, `{}`))
+		wantNoWrites(t, m)
+		res = do(t, f.customers, event("POST /v1/customers/{customerId}/suspend", path, &adminA, `{}`))
 		var got CustomerJSON
 		decodeBody(t, res, &got)
 		if res.StatusCode != http.StatusOK || got.Status != "suspended" {
 			t.Fatalf("suspend: status %d, customer status %q", res.StatusCode, got.Status)
 		}
-		res = do(t, f.h, event("POST /v1/customers/{customerId}/resume", "/v1/customers/"+c.ID+"/resume", &adminA, ""))
+		res = do(t, f.customers, event("POST /v1/customers/{customerId}/resume", "/v1/customers/"+c.ID+"/resume", &adminA, ""))
 		decodeBody(t, res, &got)
 		if res.StatusCode != http.StatusOK || got.Status != "active" {
 			t.Fatalf("resume: status %d, customer status %q", res.StatusCode, got.Status)
@@ -279,14 +275,14 @@ func TestCustomersRoutes(t *testing.T) {
 	})
 
 	t.Run("ListQueryParameters", func(t *testing.T) {
-		f := newCustomersFixture()
+		admin := f.newAdmin()
 		for range 3 {
-			create(t, f)
+			create(t, admin)
 		}
 		list := func(q map[string]string) events.APIGatewayV2HTTPResponse {
-			ev := event("GET /v1/customers", "/v1/customers", &adminA, "")
+			ev := event("GET /v1/customers", "/v1/customers", admin, "")
 			ev.QueryStringParameters = q
-			return do(t, f.h, ev)
+			return do(t, f.customers, ev)
 		}
 		p := problem(t, list(map[string]string{"colour": "red", "limit": "abc"}), http.StatusBadRequest)
 		if reason := fieldReasons(p)["colour"]; !strings.Contains(reason, "not a known query parameter") {
@@ -312,7 +308,7 @@ func TestCustomersRoutes(t *testing.T) {
 		}
 		ev := event("GET /v1/customers", "/v1/customers", &adminB, "")
 		ev.QueryStringParameters = map[string]string{"limit": "2", "cursor": page.NextCursor}
-		p = problem(t, do(t, f.h, ev), http.StatusBadRequest)
+		p = problem(t, do(t, f.customers, ev), http.StatusBadRequest)
 		if _, ok := fieldReasons(p)["cursor"]; !ok {
 			t.Fatalf("errors = %v, want cursor", p.Errors)
 		}
@@ -325,10 +321,12 @@ func TestCustomersRoutes(t *testing.T) {
 	})
 
 	t.Run("EmptyListIsArray", func(t *testing.T) {
-		f := newCustomersFixture()
-		res := do(t, f.h, event("GET /v1/customers", "/v1/customers", &memberA, ""))
-		if res.StatusCode != http.StatusOK || !strings.Contains(res.Body, `"items":[]`) {
-			t.Fatalf("status %d, body %s; want 200 with \"items\":[]", res.StatusCode, res.Body)
+		// A member sees no customers yet; a new partner has none.
+		for _, id := range []*tenancy.Identity{&memberA, f.newAdmin()} {
+			res := do(t, f.customers, event("GET /v1/customers", "/v1/customers", id, ""))
+			if res.StatusCode != http.StatusOK || !strings.Contains(res.Body, `"items":[]`) {
+				t.Fatalf("%s: status %d, body %s; want 200 with \"items\":[]", id.Role, res.StatusCode, res.Body)
+			}
 		}
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/partnerportal/portal/internal/ddbtest"
 	"github.com/partnerportal/portal/internal/portal"
 )
 
@@ -16,7 +17,6 @@ import (
 // like any other 500; today the key stays reserved and every retry gets 409
 // "still being processed" until the record expires (24 h).
 func TestPanicReleasesIdempotencyKey(t *testing.T) {
-	idem := newMemIdempotency()
 	calls := 0
 	h := NewHandler(map[string]Route{
 		"POST /v1/things": func(context.Context, *Request) (Response, error) {
@@ -26,7 +26,7 @@ func TestPanicReleasesIdempotencyKey(t *testing.T) {
 			}
 			return JSON(http.StatusCreated, map[string]int{"n": calls}), nil
 		},
-	}, idem, testClock)
+	}, ddbtest.NewStore(t), testClock)
 	quiet(h)
 	ev := event("POST /v1/things", "/v1/things", &adminA, `{}`)
 	ev.Headers["Idempotency-Key"] = "k-1"
@@ -64,8 +64,8 @@ func TestDecodeNullBodyIsNotAnObject(t *testing.T) {
 // The authentication scheme is case-insensitive (RFC 9110 §11.1): "bearer"
 // and "BEARER" name the same scheme as "Bearer".
 func TestAuthorizerSchemeIsCaseInsensitive(t *testing.T) {
+	a, _ := newAuthorizer(t)
 	for _, scheme := range []string{"bearer", "BEARER"} {
-		a, _ := newAuthorizer()
 		res, err := a.Handle(context.Background(), authRequest(scheme+" "+testKeySecret))
 		if err != nil || !res.IsAuthorized {
 			t.Errorf("%s <valid key>: authorized = %v, err = %v; want authorized", scheme, res.IsAuthorized, err)

@@ -1,9 +1,13 @@
 package portal_test
 
 import (
+	"context"
 	"encoding/base64"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/partnerportal/portal/internal/portal"
 	"github.com/partnerportal/portal/internal/tenancy"
@@ -118,26 +122,39 @@ func TestCursors(t *testing.T) {
 }
 
 func TestCustomerList(t *testing.T) {
-	seed := func(t *testing.T, n int) (*portal.CustomerService, *memCustomers) {
+	w := newWorld(t)
+	svc := w.customers
+	// seed creates customers with names for a partner of their own and returns its admin.
+	seed := func(t *testing.T, names ...string) tenancy.Identity {
 		t.Helper()
-		svc, store := newCustomerService()
-		for range n {
-			if _, err := svc.Create(as(adminA), validInput()); err != nil {
+		admin := w.newAdmin()
+		for _, name := range names {
+			in := validInput()
+			in.Name = &name
+			if _, err := svc.Create(as(admin), in); err != nil {
 				t.Fatalf("Create: %v", err)
 			}
 		}
-		return svc, store
+		return admin
+	}
+	// namesOf returns the names of customers, in order.
+	namesOf := func(cs []portal.Customer) []string {
+		out := make([]string, len(cs))
+		for i, c := range cs {
+			out[i] = c.Name
+		}
+		return out
 	}
 
 	t.Run("PagesWithCursor", func(t *testing.T) {
-		svc, _ := seed(t, 5)
+		admin := seed(t, "Alpha", "Bravo", "Charlie", "Delta", "Echo")
 		seen := map[string]bool{}
 		cursor := ""
 		for pages := 0; ; pages++ {
 			if pages > 5 {
 				t.Fatal("pagination does not end")
 			}
-			page, err := svc.List(as(adminA), portal.ListParams{Limit: "2", Cursor: cursor})
+			page, err := svc.List(as(admin), portal.ListParams{Limit: "2", Cursor: cursor})
 			if err != nil {
 				t.Fatalf("List page %d: %v", pages, err)
 			}
@@ -158,45 +175,71 @@ func TestCustomerList(t *testing.T) {
 	})
 
 	t.Run("DefaultQuery", func(t *testing.T) {
-		svc, store := seed(t, 1)
-		if _, err := svc.List(as(adminA), portal.ListParams{}); err != nil {
+		// Created in reverse order; one more than a page.
+		var names []string
+		for i := portal.DefaultPageSize + 1; i >= 1; i-- {
+			names = append(names, fmt.Sprintf("Customer %02d", i))
+		}
+		admin := seed(t, names...)
+		in := validInput()
+		in.Name = ptr("Aardvark")
+		archived, err := svc.Create(as(admin), in)
+		if err != nil {
+			t.Fatalf("Create: %v", err)
+		}
+		if _, err := svc.Archive(as(admin), archived.ID); err != nil {
+			t.Fatalf("Archive: %v", err)
+		}
+
+		page, err := svc.List(as(admin), portal.ListParams{})
+		if err != nil {
 			t.Fatalf("List: %v", err)
 		}
-		q := store.lastQ
-		if q.Sort != portal.SortName || q.Descending || q.Limit != portal.DefaultPageSize || q.Status != "" {
-			t.Fatalf("query = %+v, want sort by name ascending, %d per page, every status but archived", q, portal.DefaultPageSize)
+		slices.Reverse(names)
+		if got, want := namesOf(page.Items), names[:portal.DefaultPageSize]; !slices.Equal(got, want) || page.NextCursor == "" {
+			t.Fatalf("first page = %q (cursor %q), want %q and a cursor: sort by name ascending, %d per page, every status but archived",
+				got, page.NextCursor, want, portal.DefaultPageSize)
+		}
+		next, err := svc.List(as(admin), portal.ListParams{Cursor: page.NextCursor})
+		if err != nil {
+			t.Fatalf("List page 2: %v", err)
+		}
+		if got, want := namesOf(next.Items), names[portal.DefaultPageSize:]; !slices.Equal(got, want) || next.NextCursor != "" {
+			t.Fatalf("second page = %q (cursor %q), want %q and no cursor", got, next.NextCursor, want)
 		}
 	})
 
 	t.Run("CursorBoundToFilters", func(t *testing.T) {
-		svc, _ := seed(t, 3)
-		page, err := svc.List(as(adminA), portal.ListParams{Limit: "1"})
+		admin := seed(t, "Alpha", "Bravo", "Charlie")
+		page, err := svc.List(as(admin), portal.ListParams{Limit: "1"})
 		if err != nil || page.NextCursor == "" {
 			t.Fatalf("List = %+v, %v; want a next cursor", page, err)
 		}
-		_, err = svc.List(as(adminA), portal.ListParams{Limit: "1", Status: "trial", Cursor: page.NextCursor})
+		_, err = svc.List(as(admin), portal.ListParams{Limit: "1", Status: "trial", Cursor: page.NextCursor})
 		if reason := fields(t, err)["cursor"]; !strings.Contains(reason, "filters") {
 			t.Fatalf("cursor reason = %q, want it to mention the filters", reason)
 		}
-		_, err = svc.List(as(adminA), portal.ListParams{Limit: "1", Sort: "-name", Cursor: page.NextCursor})
+		_, err = svc.List(as(admin), portal.ListParams{Limit: "1", Sort: "-name", Cursor: page.NextCursor})
 		if _, ok := fields(t, err)["cursor"]; !ok {
 			t.Fatal("a cursor reused with another sort order was accepted")
 		}
-		if _, err := svc.List(as(adminA), portal.ListParams{Limit: "2", Cursor: page.NextCursor}); err != nil {
+		if _, err := svc.List(as(admin), portal.ListParams{Limit: "2", Cursor: page.NextCursor}); err != nil {
 			t.Fatalf("the same query with another page size rejected the cursor: %v", err)
 		}
 	})
 
 	t.Run("CursorBoundToCaller", func(t *testing.T) {
-		svc, _ := seed(t, 3)
-		page, err := svc.List(as(adminA), portal.ListParams{Limit: "1"})
+		admin := seed(t, "Alpha", "Bravo", "Charlie")
+		page, err := svc.List(as(admin), portal.ListParams{Limit: "1"})
 		if err != nil || page.NextCursor == "" {
 			t.Fatalf("List = %+v, %v; want a next cursor", page, err)
 		}
-		for _, other := range []tenancy.Identity{adminB, admin2A} {
+		colleague := admin
+		colleague.UserID = w.ids.New(portal.PrefixUser)
+		for _, other := range []tenancy.Identity{adminB, colleague} {
 			_, err := svc.List(as(other), portal.ListParams{Limit: "1", Cursor: page.NextCursor})
 			if _, ok := fields(t, err)["cursor"]; !ok {
-				t.Fatalf("cursor of %s accepted for %s", adminA.UserID, other.UserID)
+				t.Fatalf("cursor of %s accepted for %s", admin.UserID, other.UserID)
 			}
 		}
 	})
@@ -204,7 +247,6 @@ func TestCustomerList(t *testing.T) {
 	// listError runs List with lp and returns the reasons by field.
 	listError := func(t *testing.T, lp portal.ListParams) map[string]string {
 		t.Helper()
-		svc, _ := newCustomerService()
 		_, err := svc.List(as(adminA), lp)
 		return fields(t, err)
 	}
@@ -220,7 +262,6 @@ func TestCustomerList(t *testing.T) {
 		}
 		for _, v := range []string{"1", "100"} {
 			t.Run("Accepts/"+v, func(t *testing.T) {
-				svc, _ := newCustomerService()
 				if _, err := svc.List(as(adminA), portal.ListParams{Limit: v}); err != nil {
 					t.Fatalf("List(limit=%s): %v", v, err)
 				}
@@ -229,12 +270,13 @@ func TestCustomerList(t *testing.T) {
 	})
 
 	t.Run("Sort", func(t *testing.T) {
-		svc, store := newCustomerService()
-		if _, err := svc.List(as(adminA), portal.ListParams{Sort: "-name"}); err != nil {
+		admin := seed(t, "bravo", "Alpha", "Charlie")
+		page, err := svc.List(as(admin), portal.ListParams{Sort: "-name"})
+		if err != nil {
 			t.Fatalf("List(sort=-name): %v", err)
 		}
-		if q := store.lastQ; q.Sort != portal.SortName || !q.Descending {
-			t.Fatalf("query = %+v, want name descending", q)
+		if got, want := namesOf(page.Items), []string{"Charlie", "bravo", "Alpha"}; !slices.Equal(got, want) {
+			t.Fatalf("sort=-name listed %q, want %q: by name, case-insensitive, descending", got, want)
 		}
 		got := listError(t, portal.ListParams{Sort: "size"})
 		if got, want := got["sort"], "must be one of: name, status, plan, lastScanAt, createdAt"; got != want {
@@ -268,12 +310,28 @@ func TestCustomerList(t *testing.T) {
 		if _, ok := got["lastScanAfter"]; !ok {
 			t.Fatalf("an empty window was accepted: %v", got)
 		}
-		svc, store := newCustomerService()
-		if _, err := svc.List(as(adminA), portal.ListParams{LastScanBefore: "2026-01-01T01:00:00+01:00"}); err != nil {
+
+		// Scans are recorded by the scanner, not through the service: store them.
+		admin := w.newAdmin()
+		for _, scan := range []struct {
+			name string
+			at   time.Time
+		}{
+			{"Scanned before midnight UTC", time.Date(2025, 12, 31, 23, 30, 0, 0, time.UTC)},
+			{"Scanned after midnight UTC", time.Date(2026, 1, 1, 0, 30, 0, 0, time.UTC)},
+		} {
+			must(t, w.store.CreateCustomer(context.Background(), portal.Customer{
+				ID: w.ids.New(portal.PrefixCustomer), PartnerID: admin.PartnerID, Name: scan.name, ContactEmail: "ops@acme.example",
+				Timezone: "UTC", Tags: []string{}, Status: portal.StatusActive, Plan: portal.PlanNone, AccessLevel: portal.AccessDisabled,
+				LastScanAt: &scan.at, CreatedAt: testNow, UpdatedAt: testNow, Version: 1,
+			}))
+		}
+		page, err := svc.List(as(admin), portal.ListParams{LastScanBefore: "2026-01-01T01:00:00+01:00"})
+		if err != nil {
 			t.Fatalf("List with an RFC 3339 offset time: %v", err)
 		}
-		if got := store.lastQ.LastScanBefore; got == nil || got.Location().String() != "UTC" || got.Hour() != 0 {
-			t.Fatalf("lastScanBefore = %v, want 2026-01-01T00:00:00Z", got)
+		if got, want := namesOf(page.Items), []string{"Scanned before midnight UTC"}; !slices.Equal(got, want) {
+			t.Fatalf("lastScanBefore=2026-01-01T01:00:00+01:00 listed %q, want %q (the time is 2026-01-01T00:00:00Z)", got, want)
 		}
 	})
 
@@ -287,7 +345,6 @@ func TestCustomerList(t *testing.T) {
 	})
 
 	t.Run("ValidationBeforeMemberShortcut", func(t *testing.T) {
-		svc, _ := newCustomerService()
 		_, err := svc.List(as(memberA), portal.ListParams{Limit: "abc"})
 		if _, ok := fields(t, err)["limit"]; !ok {
 			t.Fatal("a partner member's bad limit was not reported")

@@ -31,8 +31,8 @@ func TestCursorEditedInTrailingBitsIsRejected(t *testing.T) {
 // Only ISO 3166-1 alpha-2 codes are countries: UK (use GB), SU, YU, DD, UN,
 // EZ… are reserved or withdrawn codes that x/text still calls countries.
 func TestCountryRejectsNonISOCodes(t *testing.T) {
+	svc := newWorld(t).customers
 	for _, v := range []string{"UK", "SU", "YU", "DD", "UN", "EZ", "FX", "ZR"} {
-		svc, _ := newCustomerService()
 		in := validInput()
 		in.Country = &v
 		_, err := svc.Create(as(adminA), in)
@@ -44,7 +44,7 @@ func TestCountryRejectsNonISOCodes(t *testing.T) {
 
 // Update checks the caller before the input, as every other method does.
 func TestUpdateAuthenticatesBeforeValidating(t *testing.T) {
-	svc, _ := newCustomerService()
+	svc := newWorld(t).customers
 	bad := portal.CustomerInput{Status: ptr(portal.CustomerStatus("deleted"))}
 	_, err := svc.Update(context.Background(), "cus_00000000000000000000000001", bad, nil)
 	wantCode(t, err, portal.EUNAUTHORIZED)

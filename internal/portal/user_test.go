@@ -2,25 +2,26 @@ package portal_test
 
 import (
 	"context"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/partnerportal/portal/internal/ddbtest"
+	"github.com/partnerportal/portal/internal/dynamo"
 	"github.com/partnerportal/portal/internal/portal"
 	"github.com/partnerportal/portal/internal/tenancy"
 )
 
-func newUserService() (*portal.UserService, *memUsers) {
-	store := newMemUsers()
-	return &portal.UserService{Users: store, Partners: store, Cursors: portal.Cursors{Secret: testSecret}, Clock: testClock, IDs: &seqIDs{}}, store
-}
-
 func TestUserCreate(t *testing.T) {
+	w := newWorld(t)
+	svc := w.users
 	role := func(r tenancy.Role) *tenancy.Role { return &r }
 
 	t.Run("PartnerAdminCreatesForOwnPartner", func(t *testing.T) {
-		svc, store := newUserService()
-		u, err := svc.Create(as(adminA), portal.UserInput{Email: ptr("Dev@Partner.Example"), Role: role(tenancy.RolePartnerMember)})
+		ctx, m := metered(adminA)
+		u, err := svc.Create(ctx, portal.UserInput{Email: ptr("Dev@Partner.Example"), Role: role(tenancy.RolePartnerMember)})
 		if err != nil {
 			t.Fatalf("Create: %v", err)
 		}
@@ -33,24 +34,24 @@ func TestUserCreate(t *testing.T) {
 		if !portal.ValidID(portal.PrefixUser, u.ID) || u.Status != "active" || u.Version != 1 {
 			t.Fatalf("user = %+v, want an active usr_ user at version 1", u)
 		}
-		if store.writes != 1 {
-			t.Fatalf("writes = %d, want 1", store.writes)
+		if got := ddbtest.Writes(m); len(got) != 1 {
+			t.Fatalf("DynamoDB writes = %v, want one", got)
+		}
+		if stored, err := w.store.GetUser(context.Background(), u.ID); err != nil || !reflect.DeepEqual(stored, u) {
+			t.Fatalf("stored user = %+v, %v; want the one Create returned, %+v", stored, err, u)
 		}
 	})
 
 	t.Run("PartnerAdminCannotSetPartnerID", func(t *testing.T) {
-		svc, store := newUserService()
-		_, err := svc.Create(as(adminA), portal.UserInput{Email: ptr("dev@partner.example"), Role: role(tenancy.RolePartnerMember), PartnerID: ptr(partnerB)})
+		ctx, m := metered(adminA)
+		_, err := svc.Create(ctx, portal.UserInput{Email: ptr("dev@partner.example"), Role: role(tenancy.RolePartnerMember), PartnerID: ptr(partnerB)})
 		if reason := fields(t, err)["partnerId"]; !strings.Contains(reason, "must not be set") {
 			t.Fatalf("partnerId reason = %q, want \"must not be set…\"", reason)
 		}
-		if store.writes != 0 {
-			t.Fatalf("writes = %d, want 0", store.writes)
-		}
+		wantNoWrites(t, m)
 	})
 
 	t.Run("PartnerAdminCannotCreateSuperAdmin", func(t *testing.T) {
-		svc, _ := newUserService()
 		_, err := svc.Create(as(adminA), portal.UserInput{Email: ptr("root@partner.example"), Role: role(tenancy.RoleSuperAdmin)})
 		if got, want := fields(t, err)["role"], "must be one of: partner_admin, partner_member"; got != want {
 			t.Fatalf("role reason = %q, want %q", got, want)
@@ -59,30 +60,25 @@ func TestUserCreate(t *testing.T) {
 
 	t.Run("SuperAdminMustNamePartnerOfPartnerUsers", func(t *testing.T) {
 		for _, pid := range []*string{nil, ptr(""), ptr("prt_123"), ptr("cus_0000000000000000000000000A")} {
-			svc, store := newUserService()
-			_, err := svc.Create(as(superAdm), portal.UserInput{Email: ptr("admin@partner.example"), Role: role(tenancy.RolePartnerAdmin), PartnerID: pid})
+			ctx, m := metered(superAdm)
+			_, err := svc.Create(ctx, portal.UserInput{Email: ptr("admin@partner.example"), Role: role(tenancy.RolePartnerAdmin), PartnerID: pid})
 			if reason := fields(t, err)["partnerId"]; !strings.Contains(reason, "is required") {
 				t.Fatalf("partnerId %v: reason = %q, want \"is required…\"", pid, reason)
 			}
-			if store.writes != 0 {
-				t.Fatalf("writes = %d, want 0", store.writes)
-			}
+			wantNoWrites(t, m)
 		}
 	})
 
 	t.Run("SuperAdminNamesUnknownPartner", func(t *testing.T) {
-		svc, store := newUserService()
-		_, err := svc.Create(as(superAdm), portal.UserInput{Email: ptr("admin@partner.example"), Role: role(tenancy.RolePartnerAdmin), PartnerID: ptr(partnerB)})
+		ctx, m := metered(superAdm)
+		_, err := svc.Create(ctx, portal.UserInput{Email: ptr("admin@partner.example"), Role: role(tenancy.RolePartnerAdmin), PartnerID: ptr(partnerB)})
 		if reason := fields(t, err)["partnerId"]; !strings.Contains(reason, "no partner") {
 			t.Fatalf("partnerId reason = %q, want \"no partner …\"", reason)
 		}
-		if store.writes != 0 {
-			t.Fatalf("writes = %d, want 0", store.writes)
-		}
+		wantNoWrites(t, m)
 	})
 
 	t.Run("SuperAdminCreatesPartnerAdmin", func(t *testing.T) {
-		svc, _ := newUserService()
 		u, err := svc.Create(as(superAdm), portal.UserInput{Email: ptr("admin@partner.example"), Role: role(tenancy.RolePartnerAdmin), PartnerID: ptr(partnerA)})
 		if err != nil {
 			t.Fatalf("Create: %v", err)
@@ -93,7 +89,6 @@ func TestUserCreate(t *testing.T) {
 	})
 
 	t.Run("SuperAdminUsersHaveNoPartner", func(t *testing.T) {
-		svc, _ := newUserService()
 		_, err := svc.Create(as(superAdm), portal.UserInput{Email: ptr("ops@platform.example"), Role: role(tenancy.RoleSuperAdmin), PartnerID: ptr(partnerA)})
 		if _, ok := fields(t, err)["partnerId"]; !ok {
 			t.Fatal("a super_admin with a partnerId was accepted")
@@ -108,7 +103,6 @@ func TestUserCreate(t *testing.T) {
 	})
 
 	t.Run("CustomerRolesNotAvailableYet", func(t *testing.T) {
-		svc, _ := newUserService()
 		_, err := svc.Create(as(adminA), portal.UserInput{Email: ptr("it@customer.example"), Role: role(tenancy.RoleCustomerAdmin), CustomerID: ptr("cus_00000000000000000000000001")})
 		got := fields(t, err)
 		if reason := got["customerId"]; !strings.Contains(reason, "not available yet") {
@@ -126,19 +120,16 @@ func TestUserCreate(t *testing.T) {
 			{Email: ptr("dev"), Role: role(tenancy.RolePartnerMember)},
 			{Email: ptr("Dev <dev@partner.example>"), Role: role(tenancy.RolePartnerMember)},
 		} {
-			svc, store := newUserService()
-			_, err := svc.Create(as(adminA), in)
+			ctx, m := metered(adminA)
+			_, err := svc.Create(ctx, in)
 			if _, ok := fields(t, err)["email"]; !ok {
 				t.Fatalf("email %v was accepted", in.Email)
 			}
-			if store.writes != 0 {
-				t.Fatalf("writes = %d, want 0", store.writes)
-			}
+			wantNoWrites(t, m)
 		}
 	})
 
 	t.Run("EveryBadFieldAtOnce", func(t *testing.T) {
-		svc, _ := newUserService()
 		_, err := svc.Create(as(adminA), portal.UserInput{Email: ptr("x"), Name: ptr(""), Role: role("root"), PartnerID: ptr(partnerA), CustomerID: ptr("c")})
 		got := fields(t, err)
 		for _, f := range []string{"email", "name", "role", "partnerId", "customerId"} {
@@ -149,7 +140,6 @@ func TestUserCreate(t *testing.T) {
 	})
 
 	t.Run("Roles", func(t *testing.T) {
-		svc, _ := newUserService()
 		in := portal.UserInput{Email: ptr("dev@partner.example"), Role: role(tenancy.RolePartnerMember)}
 		_, err := svc.Create(as(memberA), in)
 		wantCode(t, err, portal.EFORBIDDEN)
@@ -158,27 +148,26 @@ func TestUserCreate(t *testing.T) {
 	})
 
 	t.Run("EmailTaken", func(t *testing.T) {
-		svc, _ := newUserService()
-		in := portal.UserInput{Email: ptr("dev@partner.example"), Role: role(tenancy.RolePartnerMember)}
+		in := portal.UserInput{Email: ptr("taken@partner.example"), Role: role(tenancy.RolePartnerMember)}
 		if _, err := svc.Create(as(adminA), in); err != nil {
 			t.Fatalf("Create: %v", err)
 		}
 		_, err := svc.Create(as(adminA), in)
 		wantCode(t, err, portal.ECONFLICT)
+		// Addresses are unique across the platform, whatever their case.
+		_, err = svc.Create(as(superAdm), portal.UserInput{Email: ptr("Taken@Partner.Example"), Role: role(tenancy.RoleSuperAdmin)})
+		wantCode(t, err, portal.ECONFLICT)
 	})
 }
 
-func newKeyService() (*portal.APIKeyService, *memKeys, *memUsers) {
-	users, keys := newMemUsers(), newMemKeys()
-	clock := testClock
-	ids := &seqIDs{}
-	us := &portal.UserService{Users: users, Partners: users, Cursors: portal.Cursors{Secret: testSecret}, Clock: clock, IDs: ids}
-	return &portal.APIKeyService{Keys: keys, Users: us, Clock: clock, IDs: ids}, keys, users
-}
-
 func TestAPIKeys(t *testing.T) {
+	w := newWorld(t)
+	w.addUser(t, adminA, "admin@a.example")
+	w.addUser(t, adminB, "admin@b.example")
+	svc := w.keys
+
 	t.Run("AuthenticateRejectsMalformedWithoutStore", func(t *testing.T) {
-		svc, keys, _ := newKeyService()
+		ctx, m := dynamo.WithMeter(context.Background())
 		tail := "_" + strings.Repeat("A", 43)
 		ulid := "01arz3ndektsv4rrffq69g5fav"
 		for name, secret := range map[string]string{
@@ -193,19 +182,17 @@ func TestAPIKeys(t *testing.T) {
 			"ULIDOverflow":    "pp_" + "81arz3ndektsv4rrffq69g5fav" + tail,
 			"SeparatorInULID": "pp_" + "01arz3ndektsv4rrffq69g5fa_" + tail,
 		} {
-			_, err := svc.Authenticate(context.Background(), secret)
+			_, err := svc.Authenticate(ctx, secret)
 			if got, want := code(err), portal.EUNAUTHORIZED; got != want {
 				t.Fatalf("%s: code = %q, want %q", name, got, want)
 			}
 		}
-		if got, want := keys.calls, 0; got != want {
-			t.Fatalf("store calls = %d, want %d: malformed keys never reach the store", got, want)
+		if got := m.Calls(); len(got) != 0 {
+			t.Fatalf("DynamoDB calls = %v, want none: malformed keys never reach the store", got)
 		}
 	})
 
 	t.Run("IssueThenAuthenticate", func(t *testing.T) {
-		svc, keys, users := newKeyService()
-		users.users[adminA.UserID] = portal.User{ID: adminA.UserID, Role: adminA.Role, PartnerID: adminA.PartnerID}
 		k, err := svc.Issue(as(adminA), adminA.UserID, portal.APIKeyInput{Name: ptr("ci")})
 		if err != nil {
 			t.Fatalf("Issue: %v", err)
@@ -223,8 +210,15 @@ func TestAPIKeys(t *testing.T) {
 		if id.UserID != adminA.UserID || id.Role != adminA.Role || id.PartnerID != partnerA || id.KeyID != k.ID {
 			t.Fatalf("identity = %+v, want the key owner's with keyId %s", id, k.ID)
 		}
-		if stored := keys.keys[k.ID]; stored.LastUsedAt == nil {
-			t.Fatal("lastUsedAt was not recorded")
+		stored, err := w.store.GetAPIKey(context.Background(), k.ID)
+		if err != nil {
+			t.Fatalf("GetAPIKey: %v", err)
+		}
+		if stored.Hash != k.Hash || strings.Contains(stored.Hash, k.Secret) {
+			t.Fatalf("stored hash = %q, want %q and never the secret", stored.Hash, k.Hash)
+		}
+		if stored.LastUsedAt == nil || !stored.LastUsedAt.Equal(testNow) {
+			t.Fatalf("lastUsedAt = %v, want %v", stored.LastUsedAt, testNow)
 		}
 
 		wrong := k.Secret[:len(k.Secret)-1] + map[bool]string{true: "B", false: "A"}[strings.HasSuffix(k.Secret, "A")]
@@ -239,33 +233,29 @@ func TestAPIKeys(t *testing.T) {
 	})
 
 	t.Run("Expired", func(t *testing.T) {
-		svc, keys, users := newKeyService()
-		users.users[adminA.UserID] = portal.User{ID: adminA.UserID, Role: adminA.Role, PartnerID: adminA.PartnerID}
 		k, err := svc.Issue(as(adminA), adminA.UserID, portal.APIKeyInput{ExpiresAt: ptr(testNow.Add(time.Hour))})
 		if err != nil {
 			t.Fatalf("Issue: %v", err)
 		}
-		stored := keys.keys[k.ID]
-		stored.ExpiresAt = ptr(testNow)
-		keys.keys[k.ID] = stored
-		_, err = svc.Authenticate(context.Background(), k.Secret)
+		if _, err := svc.Authenticate(context.Background(), k.Secret); err != nil {
+			t.Fatalf("Authenticate before expiry: %v", err)
+		}
+		anHourLater := *svc
+		anHourLater.Clock = func() time.Time { return testNow.Add(time.Hour) }
+		_, err = anHourLater.Authenticate(context.Background(), k.Secret)
 		wantCode(t, err, portal.EUNAUTHORIZED)
 	})
 
 	t.Run("IssueExpiryInThePast", func(t *testing.T) {
-		svc, keys, _ := newKeyService()
-		_, err := svc.Issue(as(adminA), adminA.UserID, portal.APIKeyInput{ExpiresAt: ptr(testNow)})
+		ctx, m := metered(adminA)
+		_, err := svc.Issue(ctx, adminA.UserID, portal.APIKeyInput{ExpiresAt: ptr(testNow)})
 		if _, ok := fields(t, err)["expiresAt"]; !ok {
 			t.Fatal("an expiry that is not in the future was accepted")
 		}
-		if keys.calls != 0 {
-			t.Fatalf("store calls = %d, want 0", keys.calls)
-		}
+		wantNoWrites(t, m)
 	})
 
 	t.Run("OtherPartnersUserIsNotFound", func(t *testing.T) {
-		svc, _, users := newKeyService()
-		users.users[adminB.UserID] = portal.User{ID: adminB.UserID, Role: adminB.Role, PartnerID: adminB.PartnerID}
 		_, err := svc.Issue(as(adminA), adminB.UserID, portal.APIKeyInput{})
 		wantCode(t, err, portal.ENOTFOUND)
 	})
@@ -316,33 +306,26 @@ func TestValidID(t *testing.T) {
 }
 
 func TestPartnerCreate(t *testing.T) {
-	newSvc := func() (*portal.PartnerService, *memUsers) {
-		store := newMemUsers()
-		return &portal.PartnerService{Store: store, Clock: testClock, IDs: &seqIDs{}}, store
-	}
+	w := newWorld(t)
+	svc := w.partners
 	t.Run("OnlySuperAdmin", func(t *testing.T) {
-		svc, store := newSvc()
-		_, err := svc.Create(as(adminA), portal.PartnerInput{Name: ptr("MSSP"), ContactEmail: ptr("ops@mssp.example")})
+		ctx, m := metered(adminA)
+		_, err := svc.Create(ctx, portal.PartnerInput{Name: ptr("MSSP"), ContactEmail: ptr("ops@mssp.example")})
 		wantCode(t, err, portal.EFORBIDDEN)
-		if store.writes != 0 {
-			t.Fatalf("writes = %d, want 0", store.writes)
-		}
+		wantNoWrites(t, m)
 	})
 	t.Run("EveryBadFieldAtOnce", func(t *testing.T) {
-		svc, store := newSvc()
-		_, err := svc.Create(as(superAdm), portal.PartnerInput{Country: ptr("DEU")})
+		ctx, m := metered(superAdm)
+		_, err := svc.Create(ctx, portal.PartnerInput{Country: ptr("DEU")})
 		got := fields(t, err)
 		for _, f := range []string{"name", "contactEmail", "country"} {
 			if _, ok := got[f]; !ok {
 				t.Errorf("%s not reported: %v", f, got)
 			}
 		}
-		if store.writes != 0 {
-			t.Fatalf("writes = %d, want 0", store.writes)
-		}
+		wantNoWrites(t, m)
 	})
 	t.Run("Creates", func(t *testing.T) {
-		svc, _ := newSvc()
 		p, err := svc.Create(as(superAdm), portal.PartnerInput{Name: ptr("MSSP"), ContactEmail: ptr("ops@mssp.example"), Country: ptr("fr")})
 		if err != nil {
 			t.Fatalf("Create: %v", err)
@@ -350,37 +333,43 @@ func TestPartnerCreate(t *testing.T) {
 		if !portal.ValidID(portal.PrefixPartner, p.ID) || p.Country != "FR" || p.Status != "active" {
 			t.Fatalf("partner = %+v, want an active prt_ partner in FR", p)
 		}
+		if stored, err := w.store.GetPartner(context.Background(), p.ID); err != nil || !reflect.DeepEqual(stored, p) {
+			t.Fatalf("stored partner = %+v, %v; want the one Create returned, %+v", stored, err, p)
+		}
 	})
 }
 
 func TestUserList(t *testing.T) {
+	svc := newWorld(t).users
 	role := tenancy.RolePartnerMember
-	seed := func(t *testing.T) *portal.UserService {
-		t.Helper()
-		svc, _ := newUserService()
-		for _, e := range []string{"a@p.example", "b@p.example", "c@p.example"} {
-			if _, err := svc.Create(as(adminA), portal.UserInput{Email: ptr(e), Role: &role}); err != nil {
-				t.Fatalf("Create: %v", err)
-			}
+	// Partner A has three users; partner B has none.
+	for _, e := range []string{"c@p.example", "a@p.example", "b@p.example"} {
+		if _, err := svc.Create(as(adminA), portal.UserInput{Email: ptr(e), Role: &role}); err != nil {
+			t.Fatalf("Create: %v", err)
 		}
-		return svc
+	}
+	emails := func(us []portal.User) []string {
+		out := make([]string, len(us))
+		for i, u := range us {
+			out[i] = u.Email
+		}
+		return out
 	}
 
 	t.Run("PartnerAdminSeesOwnPartner", func(t *testing.T) {
-		svc := seed(t)
 		page, err := svc.List(as(adminA), "", "2", "")
 		if err != nil {
 			t.Fatalf("List: %v", err)
 		}
-		if got, want := len(page.Items), 2; got != want || page.NextCursor == "" {
-			t.Fatalf("items = %d, cursor %q; want %d and a cursor", got, page.NextCursor, want)
+		if got, want := emails(page.Items), []string{"a@p.example", "b@p.example"}; !slices.Equal(got, want) || page.NextCursor == "" {
+			t.Fatalf("items = %q, cursor %q; want %q and a cursor", got, page.NextCursor, want)
 		}
 		next, err := svc.List(as(adminA), "", "2", page.NextCursor)
 		if err != nil {
 			t.Fatalf("List page 2: %v", err)
 		}
-		if got, want := len(next.Items), 1; got != want || next.NextCursor != "" {
-			t.Fatalf("page 2 items = %d, cursor %q; want %d and none", got, next.NextCursor, want)
+		if got, want := emails(next.Items), []string{"c@p.example"}; !slices.Equal(got, want) || next.NextCursor != "" {
+			t.Fatalf("page 2 items = %q, cursor %q; want %q and none", got, next.NextCursor, want)
 		}
 		other, err := svc.List(as(adminB), "", "", "")
 		if err != nil || len(other.Items) != 0 {
@@ -389,7 +378,6 @@ func TestUserList(t *testing.T) {
 	})
 
 	t.Run("PartnerAdminCannotNamePartner", func(t *testing.T) {
-		svc := seed(t)
 		_, err := svc.List(as(adminA), partnerB, "", "")
 		if _, ok := fields(t, err)["partnerId"]; !ok {
 			t.Fatal("partnerId accepted from a partner admin")
@@ -397,7 +385,6 @@ func TestUserList(t *testing.T) {
 	})
 
 	t.Run("SuperAdminNamesPartner", func(t *testing.T) {
-		svc := seed(t)
 		page, err := svc.List(as(superAdm), partnerA, "", "")
 		if err != nil || len(page.Items) != 3 {
 			t.Fatalf("List(partnerA) = %d items, %v; want 3", len(page.Items), err)
@@ -409,7 +396,6 @@ func TestUserList(t *testing.T) {
 	})
 
 	t.Run("CursorBoundToPartnerQuery", func(t *testing.T) {
-		svc := seed(t)
 		page, err := svc.List(as(superAdm), partnerA, "1", "")
 		if err != nil || page.NextCursor == "" {
 			t.Fatalf("List = %+v, %v", page, err)
@@ -421,7 +407,6 @@ func TestUserList(t *testing.T) {
 	})
 
 	t.Run("Roles", func(t *testing.T) {
-		svc := seed(t)
 		_, err := svc.List(as(memberA), "", "", "")
 		wantCode(t, err, portal.EFORBIDDEN)
 		_, err = svc.List(as(adminA), "", "0", "")
@@ -432,14 +417,17 @@ func TestUserList(t *testing.T) {
 }
 
 func TestAPIKeyRevoke(t *testing.T) {
-	svc, _, users := newKeyService()
-	users.users[adminA.UserID] = portal.User{ID: adminA.UserID, Role: adminA.Role, PartnerID: adminA.PartnerID}
+	w := newWorld(t)
+	w.addUser(t, adminA, "admin@a.example")
+	svc := w.keys
 	k, err := svc.Issue(as(adminA), adminA.UserID, portal.APIKeyInput{})
 	if err != nil {
 		t.Fatalf("Issue: %v", err)
 	}
 	t.Run("AnotherPartnerGetsNotFound", func(t *testing.T) {
-		wantCode(t, svc.Revoke(as(adminB), k.ID), portal.ENOTFOUND)
+		ctx, m := metered(adminB)
+		wantCode(t, svc.Revoke(ctx, k.ID), portal.ENOTFOUND)
+		wantNoWrites(t, m)
 	})
 	t.Run("MalformedIDNotFound", func(t *testing.T) {
 		wantCode(t, svc.Revoke(as(adminA), "key_nope"), portal.ENOTFOUND)
@@ -447,6 +435,10 @@ func TestAPIKeyRevoke(t *testing.T) {
 	t.Run("OwnerRevokes", func(t *testing.T) {
 		if err := svc.Revoke(as(adminA), k.ID); err != nil {
 			t.Fatalf("Revoke: %v", err)
+		}
+		stored, err := w.store.GetAPIKey(context.Background(), k.ID)
+		if err != nil || stored.RevokedAt == nil || !stored.RevokedAt.Equal(testNow) {
+			t.Fatalf("stored key = %+v, %v; want it revoked at %v", stored, err, testNow)
 		}
 	})
 }

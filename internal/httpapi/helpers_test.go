@@ -1,0 +1,211 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/partnerportal/portal/internal/ddbtest"
+	"github.com/partnerportal/portal/internal/dynamo"
+	"github.com/partnerportal/portal/internal/portal"
+	"github.com/partnerportal/portal/internal/tenancy"
+)
+
+// The handlers run on the domain services on the DynamoDB store against
+// DynamoDB Local (see internal/ddbtest): one table per test function, shared
+// by its subtests. This file also builds API Gateway HTTP API (v2) events.
+
+// TestMain stops the DynamoDB Local instance the tests started, if any.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if err := ddbtest.Shutdown(); err != nil {
+		os.Stderr.WriteString("ddbtest shutdown: " + err.Error() + "\n")
+	}
+	os.Exit(code)
+}
+
+var (
+	testNow    = time.Date(2026, 3, 14, 9, 26, 53, 0, time.UTC)
+	testClock  = func() time.Time { return testNow }
+	testSecret = []byte("0123456789abcdef0123456789abcdef")
+
+	partnerA = "prt_0000000000000000000000000A"
+	partnerB = "prt_0000000000000000000000000B"
+
+	adminA   = tenancy.Identity{UserID: "usr_00000000000000000000000AA1", Role: tenancy.RolePartnerAdmin, PartnerID: partnerA, KeyID: "key_00000000000000000000000AA1"}
+	memberA  = tenancy.Identity{UserID: "usr_00000000000000000000000AM1", Role: tenancy.RolePartnerMember, PartnerID: partnerA}
+	adminB   = tenancy.Identity{UserID: "usr_00000000000000000000000BA1", Role: tenancy.RolePartnerAdmin, PartnerID: partnerB}
+	superAdm = tenancy.Identity{UserID: "usr_000000000000000000000SUPER", Role: tenancy.RoleSuperAdmin}
+)
+
+// fixture is the API of one test function: the handlers of the customers,
+// users and partners functions and the authorizer, on the services on a
+// fresh table, with the test clock and predictable IDs. The table starts
+// with partner A and its admin, adminA. The handlers log into logs.
+type fixture struct {
+	store      *dynamo.Store
+	ids        *ddbtest.SeqIDs
+	keys       *portal.APIKeyService
+	customers  *Handler
+	users      *Handler
+	partners   *Handler
+	authorizer *Authorizer
+	logs       *bytes.Buffer
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	store := ddbtest.NewStore(t)
+	ids := &ddbtest.SeqIDs{}
+	cursors := portal.Cursors{Secret: testSecret}
+	users := &portal.UserService{Users: store, Partners: store, Cursors: cursors, Clock: testClock, IDs: ids}
+	keys := &portal.APIKeyService{Keys: store, Users: users, Clock: testClock, IDs: ids}
+	licenses := &portal.LicenseService{Store: store, Customers: store, Pricing: store, Prepaid: store, Clock: testClock, IDs: ids}
+	f := &fixture{
+		store:      store,
+		ids:        ids,
+		keys:       keys,
+		customers:  NewCustomers(&portal.CustomerService{Store: store, Licenses: licenses, Cursors: cursors, Clock: testClock, IDs: ids}, store, testClock),
+		users:      NewUsers(users, keys, store, testClock),
+		partners:   NewPartners(&portal.PartnerService{Store: store, Clock: testClock, IDs: ids}, store, testClock),
+		authorizer: NewAuthorizer(keys),
+		logs:       &bytes.Buffer{},
+	}
+	for _, h := range []*Handler{f.customers, f.users, f.partners} {
+		h.log = slog.New(slog.NewJSONHandler(f.logs, nil))
+	}
+	f.authorizer.log = slog.New(slog.NewJSONHandler(f.logs, nil))
+	ctx := context.Background()
+	must(t, store.CreatePartner(ctx, portal.Partner{ID: partnerA, Name: "Partner A", ContactEmail: "ops@a.example", Status: "active", CreatedAt: testNow, UpdatedAt: testNow, Version: 1}))
+	must(t, store.CreateUser(ctx, portal.User{ID: adminA.UserID, Email: "admin@a.example", Role: adminA.Role, PartnerID: partnerA, Status: "active", CreatedAt: testNow, UpdatedAt: testNow, Version: 1}))
+	return f
+}
+
+// newAdmin returns the admin of a partner of its own: everything the test
+// creates as it is all that partner has, and its Idempotency-Keys are its own.
+func (f *fixture) newAdmin() *tenancy.Identity {
+	return &tenancy.Identity{UserID: f.ids.New(portal.PrefixUser), Role: tenancy.RolePartnerAdmin, PartnerID: f.ids.New(portal.PrefixPartner)}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// quiet sends h's log to a buffer, returned for inspection.
+func quiet(h *Handler) *bytes.Buffer {
+	var buf bytes.Buffer
+	h.log = slog.New(slog.NewJSONHandler(&buf, nil))
+	return &buf
+}
+
+// event builds an HTTP API v2 event for routeKey ("POST /v1/customers"),
+// with the concrete path, the authorizer's identity (nil for none), and body.
+func event(routeKey, path string, id *tenancy.Identity, body string) events.APIGatewayV2HTTPRequest {
+	method, _, _ := strings.Cut(routeKey, " ")
+	ev := events.APIGatewayV2HTTPRequest{
+		Version:  "2.0",
+		RouteKey: routeKey,
+		RawPath:  path,
+		Headers:  map[string]string{"content-type": "application/json"},
+		Body:     body,
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			RouteKey:  routeKey,
+			RequestID: "req-" + strings.ReplaceAll(strings.Trim(path, "/"), "/", "-"),
+			HTTP:      events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path},
+		},
+	}
+	if tmplParts, pathParts := strings.Split(strings.TrimPrefix(routeKey, method+" "), "/"), strings.Split(path, "/"); len(tmplParts) == len(pathParts) {
+		for i, p := range tmplParts {
+			if strings.HasPrefix(p, "{") {
+				if ev.PathParameters == nil {
+					ev.PathParameters = map[string]string{}
+				}
+				ev.PathParameters[strings.Trim(p, "{}")] = pathParts[i]
+			}
+		}
+	}
+	if id != nil {
+		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: map[string]any{
+			"userId": id.UserID, "role": string(id.Role), "partnerId": id.PartnerID, "tenantId": id.TenantID, "keyId": id.KeyID,
+		}}
+	}
+	return ev
+}
+
+// do runs ev through h; Handle never returns an error.
+func do(t *testing.T, h *Handler, ev events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+	t.Helper()
+	res, _ := doMetered(t, h, ev)
+	return res
+}
+
+// doMetered runs ev through h and returns the meter of the DynamoDB calls it made.
+func doMetered(t *testing.T, h *Handler, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, *dynamo.Meter) {
+	t.Helper()
+	ctx, m := dynamo.WithMeter(context.Background())
+	res, err := h.Handle(ctx, ev)
+	if err != nil {
+		t.Fatalf("Handle returned an error: %v", err)
+	}
+	return res, m
+}
+
+// wantNoWrites fails if m recorded a write to the table.
+func wantNoWrites(t *testing.T, m *dynamo.Meter) {
+	t.Helper()
+	if w := ddbtest.Writes(m); len(w) != 0 {
+		t.Fatalf("DynamoDB writes = %v, want none", w)
+	}
+}
+
+// problem decodes a problem+json response, checking its media type and that
+// its status matches the HTTP status.
+func problem(t *testing.T, res events.APIGatewayV2HTTPResponse, wantStatus int) Problem {
+	t.Helper()
+	if got := res.StatusCode; got != wantStatus {
+		t.Fatalf("status = %d, want %d; body %s", got, wantStatus, res.Body)
+	}
+	if got, want := res.Headers["Content-Type"], "application/problem+json"; got != want {
+		t.Fatalf("Content-Type = %q, want %q", got, want)
+	}
+	var p Problem
+	dec := json.NewDecoder(strings.NewReader(res.Body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		t.Fatalf("problem body %s: %v", res.Body, err)
+	}
+	if p.Status != res.StatusCode {
+		t.Fatalf("problem status = %d, HTTP status = %d", p.Status, res.StatusCode)
+	}
+	if p.Type == "" || p.Title == "" || p.Detail == "" || p.Code == "" {
+		t.Fatalf("problem %+v lacks type, title, detail or code", p)
+	}
+	return p
+}
+
+// fieldReasons returns a problem's errors by field.
+func fieldReasons(p Problem) map[string]string {
+	out := map[string]string{}
+	for _, e := range p.Errors {
+		out[e.Field] = e.Reason
+	}
+	return out
+}
+
+// decodeBody decodes a JSON response body into v.
+func decodeBody(t *testing.T, res events.APIGatewayV2HTTPResponse, v any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(res.Body), v); err != nil {
+		t.Fatalf("body %q: %v", res.Body, err)
+	}
+}

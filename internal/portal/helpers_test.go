@@ -1,0 +1,148 @@
+package portal_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/partnerportal/portal/internal/ddbtest"
+	"github.com/partnerportal/portal/internal/dynamo"
+	"github.com/partnerportal/portal/internal/portal"
+	"github.com/partnerportal/portal/internal/tenancy"
+)
+
+// The services run on the DynamoDB store against DynamoDB Local (see
+// internal/ddbtest): one table per test function, shared by its subtests.
+
+// TestMain stops the DynamoDB Local instance the tests started, if any.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if err := ddbtest.Shutdown(); err != nil {
+		os.Stderr.WriteString("ddbtest shutdown: " + err.Error() + "\n")
+	}
+	os.Exit(code)
+}
+
+var (
+	testNow    = time.Date(2026, 3, 14, 9, 26, 53, 0, time.UTC)
+	testClock  = func() time.Time { return testNow }
+	testSecret = []byte("0123456789abcdef0123456789abcdef")
+
+	partnerA = "prt_0000000000000000000000000A"
+	partnerB = "prt_0000000000000000000000000B"
+
+	adminA   = tenancy.Identity{UserID: "usr_00000000000000000000000AA1", Role: tenancy.RolePartnerAdmin, PartnerID: partnerA, KeyID: "key_00000000000000000000000AA1"}
+	admin2A  = tenancy.Identity{UserID: "usr_00000000000000000000000AA2", Role: tenancy.RolePartnerAdmin, PartnerID: partnerA}
+	memberA  = tenancy.Identity{UserID: "usr_00000000000000000000000AM1", Role: tenancy.RolePartnerMember, PartnerID: partnerA}
+	adminB   = tenancy.Identity{UserID: "usr_00000000000000000000000BA1", Role: tenancy.RolePartnerAdmin, PartnerID: partnerB}
+	superAdm = tenancy.Identity{UserID: "usr_000000000000000000000SUPER", Role: tenancy.RoleSuperAdmin}
+)
+
+// world is the services of one test function on a fresh table, with the
+// test clock and predictable IDs. The table starts with partner A (not B).
+type world struct {
+	store     *dynamo.Store
+	ids       *ddbtest.SeqIDs
+	customers *portal.CustomerService
+	users     *portal.UserService
+	partners  *portal.PartnerService
+	keys      *portal.APIKeyService
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	store := ddbtest.NewStore(t)
+	ids := &ddbtest.SeqIDs{}
+	cursors := portal.Cursors{Secret: testSecret}
+	users := &portal.UserService{Users: store, Partners: store, Cursors: cursors, Clock: testClock, IDs: ids}
+	licenses := &portal.LicenseService{Store: store, Customers: store, Pricing: store, Prepaid: store, Clock: testClock, IDs: ids}
+	w := &world{
+		store:     store,
+		ids:       ids,
+		customers: &portal.CustomerService{Store: store, Licenses: licenses, Cursors: cursors, Clock: testClock, IDs: ids},
+		users:     users,
+		partners:  &portal.PartnerService{Store: store, Clock: testClock, IDs: ids},
+		keys:      &portal.APIKeyService{Keys: store, Users: users, Clock: testClock, IDs: ids},
+	}
+	must(t, store.CreatePartner(context.Background(), portal.Partner{
+		ID: partnerA, Name: "Partner A", ContactEmail: "ops@a.example", Status: "active", CreatedAt: testNow, UpdatedAt: testNow, Version: 1,
+	}))
+	return w
+}
+
+// addUser stores the user that id authenticates as, with e-mail address email.
+func (w *world) addUser(t *testing.T, id tenancy.Identity, email string) {
+	t.Helper()
+	must(t, w.store.CreateUser(context.Background(), portal.User{
+		ID: id.UserID, Email: email, Role: id.Role, PartnerID: id.PartnerID, TenantID: id.TenantID,
+		Status: "active", CreatedAt: testNow, UpdatedAt: testNow, Version: 1,
+	}))
+}
+
+// newAdmin returns the admin of a partner of its own: everything the test
+// creates as it is all that partner has, however many tests share the table.
+func (w *world) newAdmin() tenancy.Identity {
+	return tenancy.Identity{UserID: w.ids.New(portal.PrefixUser), Role: tenancy.RolePartnerAdmin, PartnerID: w.ids.New(portal.PrefixPartner)}
+}
+
+// as returns a context carrying id.
+func as(id tenancy.Identity) context.Context {
+	return tenancy.WithIdentity(context.Background(), id)
+}
+
+// metered returns a context carrying id whose DynamoDB calls m records.
+func metered(id tenancy.Identity) (context.Context, *dynamo.Meter) {
+	return dynamo.WithMeter(as(id))
+}
+
+// --- assertion helpers ---
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// wantNoWrites fails if m recorded a write to the table.
+func wantNoWrites(t *testing.T, m *dynamo.Meter) {
+	t.Helper()
+	if w := ddbtest.Writes(m); len(w) != 0 {
+		t.Fatalf("DynamoDB writes = %v, want none", w)
+	}
+}
+
+// code returns the domain error code of err ("" for nil).
+func code(err error) string { return portal.ErrorCode(err) }
+
+// fields returns the field errors of an EINVALID error, by field name.
+func fields(t *testing.T, err error) map[string]string {
+	t.Helper()
+	var e *portal.Error
+	if !errors.As(err, &e) || e.Code != portal.EINVALID {
+		t.Fatalf("error = %v, want an EINVALID *portal.Error", err)
+	}
+	out := map[string]string{}
+	for _, f := range e.Fields {
+		if _, dup := out[f.Field]; dup {
+			t.Fatalf("field %q reported twice in %v", f.Field, e.Fields)
+		}
+		out[f.Field] = f.Reason
+	}
+	return out
+}
+
+// wantCode fails unless err carries the domain code want.
+func wantCode(t *testing.T, err error, want string) {
+	t.Helper()
+	if got := code(err); got != want {
+		t.Fatalf("error code = %q (%v), want %q", got, err, want)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// second returns the error of a two-value call.
+func second[T any](_ T, err error) error { return err }
