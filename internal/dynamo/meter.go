@@ -51,13 +51,14 @@ func WithMeter(ctx context.Context) (context.Context, *Meter) {
 	return context.WithValue(ctx, meterKey{}, m), m
 }
 
-// metered adds the meter middleware to a DynamoDB client's options. It sits
-// inside the SDK's retry loop, so every HTTP attempt counts as a round trip.
+// metered adds the meter middleware to a DynamoDB client's options. It
+// records each operation the store asks for once, whatever the SDK's retry
+// loop does underneath: budgets are about what our code asks of DynamoDB.
 func metered(o *dynamodb.Options) {
 	o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
-		return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc("PortalMeter",
-			func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
-				out, md, err := next.HandleFinalize(ctx, in)
+		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("PortalMeter",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				out, md, err := next.HandleInitialize(ctx, in)
 				if m, ok := ctx.Value(meterKey{}).(*Meter); ok {
 					m.mu.Lock()
 					m.calls = append(m.calls, Call{Operation: middleware.GetOperationName(ctx), Capacity: capacityOf(out.Result)})

@@ -1,7 +1,7 @@
 package httpapi
 
-// Specifications that the current code does not meet. Each test names the
-// fix; see the report that came with this file. They fail until fixed.
+// Regression specifications: each pins a defect found in review and fixed,
+// so that it cannot come back.
 
 import (
 	"context"

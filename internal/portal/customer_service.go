@@ -84,6 +84,9 @@ func (s *CustomerService) CreateWithLicenses(ctx context.Context, in CustomerInp
 		}
 		return c, []License{}, nil
 	}
+	if s.Licenses == nil {
+		return Customer{}, nil, Errorf(EINTERNAL, "customer service has no license service")
+	}
 	if len(*in.Licenses) > MaxLicensesPerCreate {
 		p.Add("licenses", "must have at most %d licenses; assign more with POST /v1/customers/{customerId}/licenses", MaxLicensesPerCreate)
 		return Customer{}, nil, p.Err()

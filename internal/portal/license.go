@@ -109,15 +109,9 @@ func (l License) Margin() Money {
 	return Money{Amount: l.EndUserPrice.Amount - l.Cost().Amount, Currency: l.EndUserPrice.Currency}
 }
 
-// activeIn reports whether the license is active at some moment of [from, to).
-func (l License) activeIn(from, to time.Time) bool {
-	if !l.StartsAt.Before(to) {
-		return false
-	}
-	if l.EndsAt != nil && !l.EndsAt.After(from) {
-		return false
-	}
-	return l.RevokedAt == nil || l.RevokedAt.After(from)
+// activeAt reports whether the license is in force at t.
+func (l License) activeAt(t time.Time) bool {
+	return !t.Before(l.StartsAt) && (l.EndsAt == nil || t.Before(*l.EndsAt)) && (l.RevokedAt == nil || t.Before(*l.RevokedAt))
 }
 
 // LicenseInput is a license as a request states it (POST; PATCH uses the

@@ -78,12 +78,12 @@ func (s *MarginService) Report(ctx context.Context, period string) (MarginReport
 	byCustomer := map[string]*CustomerMargin{}
 	totals := map[string]*Amounts{}
 	for _, l := range licenses {
-		if !l.activeIn(from, to) {
+		k, ok := l.licenseMonthIn(from)
+		if !ok {
 			continue
 		}
 		revenue, cost := l.EndUserPrice.Amount, l.Cost().Amount
 		if l.BillingPeriod == PeriodAnnual {
-			k := monthOfLicenseYear(l.StartsAt, from)
 			revenue, cost = MonthShare(revenue, k), MonthShare(cost, k)
 		}
 		cm := byCustomer[l.TenantID]
@@ -128,9 +128,21 @@ func addAmounts(list []Amounts, currency string, revenue, cost int64) []Amounts 
 	return append(list, Amounts{Currency: currency, Revenue: revenue, Cost: cost, Margin: revenue - cost})
 }
 
-// monthOfLicenseYear returns which month (1–12) of its license year month is
-// for a license that started at start.
-func monthOfLicenseYear(start, month time.Time) int {
-	months := (month.Year()-start.Year())*12 + int(month.Month()) - int(start.Month())
-	return ((months%12)+12)%12 + 1
+// licenseMonthIn finds the license month (a month of the license's term,
+// counted from StartsAt) that begins in the calendar month starting at
+// month, and reports whether the license is active when it begins; k is its
+// place (1–12) in the license year. A license started on the 31st begins
+// its months on the last day of shorter months.
+func (l License) licenseMonthIn(month time.Time) (k int, ok bool) {
+	s := l.StartsAt
+	months := (month.Year()-s.Year())*12 + int(month.Month()) - int(s.Month())
+	if months < 0 {
+		return 0, false
+	}
+	lastDay := time.Date(month.Year(), month.Month()+1, 0, 0, 0, 0, 0, time.UTC).Day()
+	begins := time.Date(month.Year(), month.Month(), min(s.Day(), lastDay), s.Hour(), s.Minute(), s.Second(), s.Nanosecond(), time.UTC)
+	if !l.activeAt(begins) {
+		return 0, false
+	}
+	return months%12 + 1, true
 }

@@ -423,3 +423,48 @@ func TestMarginReportIsAFixedNumberOfQueries(t *testing.T) {
 }
 
 func refOf[T any](v T) *T { return &v }
+
+// A license counts in the calendar month in which one of its license months
+// begins while it is in force: twelve months for a year, whatever the day it started.
+func TestMarginReportCountsEachLicenseMonthOnce(t *testing.T) {
+	w := newMarginWorld(t)
+	admin := w.admin
+	monthly, annual := portal.PeriodMonthly, portal.PeriodAnnual
+	w.setPricing(t, "EUR", map[portal.LicenseModel][2]int64{
+		portal.ModelPerAsset:  {199, 1990},
+		portal.ModelPerScan:   {195, 1950},
+		portal.ModelUnlimited: {10000, 60000},
+	})
+	t.Run("AnAnnualLicenseStartingMidMonthCountsInTwelveMonthsNotThirteen", func(t *testing.T) {
+		echo := w.customer(t, admin, "Echo Ltd")
+		w.assign(t, admin, echo, licenseSpec{portal.ModelUnlimited, 0, annual, 120000, "EUR", utcDay(2026, 1, 15), refOf(utcDay(2027, 1, 15))})
+		var revenue int64
+		months := 0
+		for month := utcDay(2026, 1, 1); month.Before(utcDay(2027, 3, 1)); month = month.AddDate(0, 1, 0) {
+			r := w.report(t, admin, month.Format("2006-01"))
+			for _, c := range r.Customers {
+				if c.CustomerName == "Echo Ltd" {
+					eur, _ := amountsIn(c.Amounts, "EUR")
+					revenue += eur.Revenue
+					months++
+				}
+			}
+		}
+		if months != 12 || revenue != 120000 {
+			t.Fatalf("counted in %d months for %d, want 12 months for 120000", months, revenue)
+		}
+	})
+	t.Run("ALicenseStartedOnThe31stBeginsItsMonthsOnShorterMonthsLastDay", func(t *testing.T) {
+		fox := w.customer(t, admin, "Foxtrot BV")
+		l := w.assign(t, admin, fox, licenseSpec{portal.ModelPerAsset, 1, monthly, 777, "EUR", utcDay(2026, 1, 31), nil})
+		w.revokeAt(t, admin, l, time.Date(2026, 2, 28, 12, 0, 0, 0, time.UTC)) // after its February month began
+		for _, period := range []string{"2026-01", "2026-02"} {
+			if lineOf(t, w.report(t, admin, period), "Foxtrot BV").Licenses != 1 {
+				t.Fatalf("%s: Foxtrot's license not counted", period)
+			}
+		}
+		if names := namesOf(w.report(t, admin, "2026-03")); strings.Contains(strings.Join(names, ","), "Foxtrot") {
+			t.Fatalf("2026-03 counts a license revoked in February: %v", names)
+		}
+	})
+}
