@@ -247,16 +247,36 @@ func (s *Store) queryLicenses(ctx context.Context, in *dynamodb.QueryInput) ([]p
 	return out, nil
 }
 
-// CustomerNames implements portal.MarginStore: a Query of the partner's
-// customer list and one of its archived customers, names only.
-func (s *Store) CustomerNames(ctx context.Context, partnerID string) (map[string]string, error) {
+// CustomerNames implements portal.MarginStore. Customers with licenses have
+// a plan other than "none", so their names come from the plan index (GSI3)
+// without its "none" range: a Query per 1 MB page, however many unlicensed
+// customers the partner has. The few it misses (archived customers, or ones
+// whose licenses were all revoked since) are read with BatchGetItem.
+func (s *Store) CustomerNames(ctx context.Context, partnerID string, ids []string) (map[string]string, error) {
 	names := map[string]string{}
-	for _, archived := range []bool{false, true} {
+	missing := func() []string {
+		var out []string
+		for _, id := range ids {
+			if _, ok := names[id]; !ok {
+				out = append(out, id)
+			}
+		}
+		return out
+	}
+	// GSI3SK sorts "mixed" < "none" < "per_asset" < "per_scan" < "unlimited".
+	none := string(portal.PlanNone) + sep
+	for _, cond := range []struct{ expr, value string }{
+		{"GSI3SK < :v", none},
+		{"GSI3SK > :v", none + "\U0010FFFF"},
+	} {
+		if len(missing()) == 0 {
+			break
+		}
 		p := dynamodb.NewQueryPaginator(s.Client, &dynamodb.QueryInput{
 			TableName:                 &s.Table,
-			IndexName:                 aws.String(indexByName),
-			KeyConditionExpression:    aws.String("GSIPK = :pk"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(customerListPK(partnerID, archived))},
+			IndexName:                 aws.String(indexByPlan),
+			KeyConditionExpression:    aws.String("GSIPK = :pk AND " + cond.expr),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(customerListPK(partnerID, false)), ":v": str(cond.value)},
 			ProjectionExpression:      aws.String("tenantId, #name"),
 			ExpressionAttributeNames:  map[string]string{"#name": "name"},
 			ReturnConsumedCapacity:    total,
@@ -266,17 +286,52 @@ func (s *Store) CustomerNames(ctx context.Context, partnerID string) (map[string
 			if err != nil {
 				return nil, fmt.Errorf("query customer names: %w", err)
 			}
-			var items []struct {
-				TenantID string `dynamodbav:"tenantId"`
-				Name     string `dynamodbav:"name"`
-			}
-			if err := attributevalue.UnmarshalListOfMaps(page.Items, &items); err != nil {
-				return nil, fmt.Errorf("decode customer names: %w", err)
-			}
-			for _, it := range items {
-				names[it.TenantID] = it.Name
+			if err := addNames(names, page.Items); err != nil {
+				return nil, err
 			}
 		}
 	}
+	for rest := missing(); len(rest) > 0; {
+		batch := rest[:min(len(rest), 100)]
+		rest = rest[len(batch):]
+		keys := make([]map[string]types.AttributeValue, len(batch))
+		for i, id := range batch {
+			keys[i] = key(tenantPK(id), customerSK)
+		}
+		req := map[string]types.KeysAndAttributes{s.Table: {
+			Keys: keys, ProjectionExpression: aws.String("tenantId, partnerId, #name"),
+			ExpressionAttributeNames: map[string]string{"#name": "name"},
+		}}
+		for len(req) > 0 {
+			out, err := s.Client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req, ReturnConsumedCapacity: total})
+			if err != nil {
+				return nil, fmt.Errorf("batch get customer names: %w", err)
+			}
+			var mine []map[string]types.AttributeValue
+			for _, item := range out.Responses[s.Table] {
+				if v, ok := item["partnerId"].(*types.AttributeValueMemberS); ok && v.Value == partnerID {
+					mine = append(mine, item)
+				}
+			}
+			if err := addNames(names, mine); err != nil {
+				return nil, err
+			}
+			req = out.UnprocessedKeys
+		}
+	}
 	return names, nil
+}
+
+func addNames(names map[string]string, items []map[string]types.AttributeValue) error {
+	var rows []struct {
+		TenantID string `dynamodbav:"tenantId"`
+		Name     string `dynamodbav:"name"`
+	}
+	if err := attributevalue.UnmarshalListOfMaps(items, &rows); err != nil {
+		return fmt.Errorf("decode customer names: %w", err)
+	}
+	for _, r := range rows {
+		names[r.TenantID] = r.Name
+	}
+	return nil
 }

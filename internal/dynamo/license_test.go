@@ -243,7 +243,7 @@ func (l *licensing) nothingStored(t *testing.T, partnerID string, ids []string) 
 			}
 		}
 	}
-	names, err := l.store.CustomerNames(l.ctx, partnerID)
+	names, _, err := l.store.ListCustomers(l.ctx, tenancy.Scope{PartnerID: partnerID}, portal.CustomerQuery{Sort: portal.SortName, Limit: 100}, nil)
 	mustOK(t, "customer names", err)
 	if len(names) > 0 {
 		t.Fatalf("partner has customers %v after a rejected request", names)

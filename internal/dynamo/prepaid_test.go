@@ -443,7 +443,7 @@ func TestPrepaidConcurrentDrawsNeverOverdraw(t *testing.T) {
 			_, _, err := l.customers.CreateWithLicenses(ctx, customerIn(fmt.Sprintf("Racer %02d", i), prepaidLic(scanLic(quantity, 5000))))
 			return err
 		})
-		names, err := l.store.CustomerNames(l.ctx, admin.PartnerID)
+		names, _, err := l.store.ListCustomers(l.ctx, tenancy.Scope{PartnerID: admin.PartnerID}, portal.CustomerQuery{Sort: portal.SortName, Limit: 100}, nil)
 		mustOK(t, "names", err)
 		if got, want := len(names), won; got != want {
 			t.Fatalf("customers stored = %d, want %d (one per successful draw, none for the losers)", got, want)

@@ -3,6 +3,7 @@ package portal
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -15,8 +16,9 @@ type MarginStore interface {
 	// ListPartnerLicenses returns every license of the partner's customers
 	// that starts before until, revoked ones included.
 	ListPartnerLicenses(ctx context.Context, partnerID string, until time.Time) ([]License, error)
-	// CustomerNames returns the names of all the partner's customers by ID, archived ones included.
-	CustomerNames(ctx context.Context, partnerID string) (map[string]string, error)
+	// CustomerNames returns the names of the partner's customers ids, by ID
+	// (archived ones included; IDs of other partners are left out).
+	CustomerNames(ctx context.Context, partnerID string, ids []string) (map[string]string, error)
 }
 
 // Amounts are revenue, cost and margin in one currency.
@@ -71,10 +73,6 @@ func (s *MarginService) Report(ctx context.Context, period string) (MarginReport
 	if err != nil {
 		return MarginReport{}, fmt.Errorf("list licenses: %w", err)
 	}
-	names, err := s.Store.CustomerNames(ctx, id.PartnerID)
-	if err != nil {
-		return MarginReport{}, fmt.Errorf("customer names: %w", err)
-	}
 	byCustomer := map[string]*CustomerMargin{}
 	totals := map[string]*Amounts{}
 	for _, l := range licenses {
@@ -88,7 +86,7 @@ func (s *MarginService) Report(ctx context.Context, period string) (MarginReport
 		}
 		cm := byCustomer[l.TenantID]
 		if cm == nil {
-			cm = &CustomerMargin{CustomerID: l.TenantID, CustomerName: names[l.TenantID]}
+			cm = &CustomerMargin{CustomerID: l.TenantID}
 			byCustomer[l.TenantID] = cm
 		}
 		cm.Licenses++
@@ -99,8 +97,13 @@ func (s *MarginService) Report(ctx context.Context, period string) (MarginReport
 		t := totals[l.EndUserPrice.Currency]
 		t.Revenue, t.Cost, t.Margin = t.Revenue+revenue, t.Cost+cost, t.Margin+revenue-cost
 	}
+	names, err := s.Store.CustomerNames(ctx, id.PartnerID, slices.Collect(maps.Keys(byCustomer)))
+	if err != nil {
+		return MarginReport{}, fmt.Errorf("customer names: %w", err)
+	}
 	r := MarginReport{Period: period, Customers: []CustomerMargin{}, Totals: []Amounts{}}
 	for _, cm := range byCustomer {
+		cm.CustomerName = names[cm.CustomerID]
 		r.Customers = append(r.Customers, *cm)
 	}
 	slices.SortFunc(r.Customers, func(a, b CustomerMargin) int {

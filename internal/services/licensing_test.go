@@ -417,8 +417,8 @@ func TestMarginReportIsAFixedNumberOfQueries(t *testing.T) {
 	if len(thirty) != len(one) {
 		t.Fatalf("the report makes %d calls for 30 customers and %d for one; want the same", len(thirty), len(one))
 	}
-	if got, want := len(one), 3; got != want {
-		t.Fatalf("the report makes %d Queries, want %d (licenses, customer names, archived customer names)", got, want)
+	if got := len(one); got < 2 || got > 3 {
+		t.Fatalf("the report makes %d Queries, want 2 or 3 (licenses, then the names of licensed customers from the plan index: the ranges before and after \"none\")", got)
 	}
 }
 
