@@ -13,9 +13,12 @@ func Declaration() App {
 		Description: "Partner Portal: MSSP reseller backend for the vulnerability-scanning service",
 		Table:       table(),
 		Authorizer: Authorizer{
-			Function:        "authorizer",
-			IdentityHeader:  "Authorization",
-			CacheTTLSeconds: 30,
+			Function:       "authorizer",
+			IdentityHeader: "Authorization",
+			// No caching: every request is authorized afresh, so a revoked key or
+			// a changed access level takes effect on the next request, and the
+			// functions (not the gateway) answer missing credentials with 401.
+			CacheTTLSeconds: 0,
 		},
 		Functions: []Function{
 			{
@@ -167,6 +170,9 @@ type Index struct {
 }
 
 // Authorizer names the function that authorises every non-public route.
+// With CacheTTLSeconds 0 it runs for every request, with or without the
+// identity header; otherwise API Gateway caches its answer per header value
+// and refuses requests without the header itself.
 type Authorizer struct {
 	Function        string
 	IdentityHeader  string

@@ -106,7 +106,7 @@ func (a App) Validate() error {
 	if authz.Kind != KindAuthorizer {
 		return fmt.Errorf("authorizer function %q has kind %q, want %q", authz.Name, authz.Kind, KindAuthorizer)
 	}
-	if a.Authorizer.IdentityHeader == "" {
+	if a.Authorizer.IdentityHeader == "" && a.Authorizer.CacheTTLSeconds > 0 {
 		return fmt.Errorf("authorizer %q has no identity header", a.Authorizer.Function)
 	}
 	if ttl := a.Authorizer.CacheTTLSeconds; ttl < 0 || ttl > 3600 {
@@ -298,6 +298,15 @@ func keySchema(hash, rng string) *yaml.Node {
 	return list(keys...)
 }
 
+// identity is the authorizer's identity source: the header when answers
+// are cached, none when every request is authorized.
+func (az Authorizer) identity() *yaml.Node {
+	if az.CacheTTLSeconds == 0 {
+		return object(kv("ReauthorizeEvery", num(0)))
+	}
+	return object(kv("Headers", strs(az.IdentityHeader)), kv("ReauthorizeEvery", num(az.CacheTTLSeconds)))
+}
+
 func (a App) httpAPIResource() *yaml.Node {
 	az := a.Authorizer
 	return object(
@@ -312,10 +321,7 @@ func (a App) httpAPIResource() *yaml.Node {
 					kv("EnableSimpleResponses", boolean(true)),
 					// Otherwise SAM grants API Gateway no permission to invoke the authorizer.
 					kv("EnableFunctionDefaultPermissions", boolean(true)),
-					kv("Identity", object(
-						kv("Headers", strs(az.IdentityHeader)),
-						kv("ReauthorizeEvery", num(az.CacheTTLSeconds)),
-					)),
+					kv("Identity", az.identity()),
 				)))),
 			)),
 		)),

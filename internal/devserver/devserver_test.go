@@ -257,8 +257,17 @@ func TestTheCurlWalkThroughAgainstTheLocalServer(t *testing.T) {
 		admin.do("POST", "/v1/customers", map[string]any{"name": "Other", "contactEmail": "it@o.example"}, "Idempotency-Key", "k-1").want(t, 422)
 	})
 	t.Run("CredentialsAreChecked", func(t *testing.T) {
-		api{t, st.URL, ""}.do("GET", "/v1/customers", nil).want(t, 401)
-		api{t, st.URL, "pp_nonsense"}.do("GET", "/v1/customers", nil).want(t, 403)
+		missing := api{t, st.URL, ""}.do("GET", "/v1/customers", nil).want(t, 401)
+		if got, want := missing.header.Get("WWW-Authenticate"), `Bearer realm="partner-portal"`; got != want {
+			t.Errorf("WWW-Authenticate = %q, want %q", got, want)
+		}
+		bad := api{t, st.URL, "pp_nonsense"}.do("GET", "/v1/customers", nil).want(t, 401)
+		if got := bad.header.Get("WWW-Authenticate"); !strings.Contains(got, `error="invalid_token"`) {
+			t.Errorf("WWW-Authenticate = %q, want an invalid_token challenge", got)
+		}
+		if ct := bad.header.Get("Content-Type"); ct != "application/problem+json" {
+			t.Errorf("Content-Type = %q", ct)
+		}
 		admin.do("POST", "/v1/partners", map[string]any{"name": "X", "contactEmail": "x@x.example"}).want(t, 403)
 	})
 }

@@ -55,7 +55,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ev := g.event(r, body, route, params)
 	if !route.Public {
 		identity := ev.Headers[strings.ToLower(g.App.Authorizer.IdentityHeader)]
-		if identity == "" {
+		if identity == "" && g.App.Authorizer.CacheTTLSeconds > 0 {
+			// With caching, the header is the identity source and API Gateway requires it.
 			gatewayError(w, http.StatusUnauthorized, "Unauthorized")
 			return
 		}
@@ -112,7 +113,7 @@ func (g *Gateway) authorize(ctx context.Context, ev events.APIGatewayV2HTTPReque
 		Version:               "2.0",
 		Type:                  "REQUEST",
 		RouteArn:              "arn:aws:execute-api:us-east-1:000000000000:local/$default/" + ev.RequestContext.HTTP.Method + ev.RawPath,
-		IdentitySource:        []string{identity},
+		IdentitySource:        identitySource(identity),
 		RouteKey:              ev.RouteKey,
 		RawPath:               ev.RawPath,
 		RawQueryString:        ev.RawQueryString,
@@ -134,6 +135,13 @@ func (g *Gateway) authorize(ctx context.Context, ev events.APIGatewayV2HTTPReque
 		g.mu.Unlock()
 	}
 	return res, nil
+}
+
+func identitySource(identity string) []string {
+	if identity == "" {
+		return nil
+	}
+	return []string{identity}
 }
 
 // event builds the HTTP API payload format 2.0 event for r.

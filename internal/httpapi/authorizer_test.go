@@ -47,7 +47,9 @@ func authRequest(header string) events.APIGatewayV2CustomAuthorizerV2Request {
 func TestAuthorizer(t *testing.T) {
 	a, store := newAuthorizer(t)
 
-	t.Run("DeniesWithoutError", func(t *testing.T) {
+	// The authorizer lets unauthenticated requests through with the reason
+	// and no identity, so that the function answers 401 problem+json.
+	t.Run("BadCredentialsCarryAnAuthErrorAndNoIdentity", func(t *testing.T) {
 		for name, header := range map[string]string{
 			"Missing":      "",
 			"NotBearer":    "Basic dXNlcjpwYXNz",
@@ -59,10 +61,17 @@ func TestAuthorizer(t *testing.T) {
 			ctx, m := dynamo.WithMeter(context.Background())
 			res, err := a.Handle(ctx, authRequest(header))
 			if err != nil {
-				t.Fatalf("%s: error %v, want none (a denial is not a fault)", name, err)
+				t.Fatalf("%s: error %v, want none (bad credentials are not a fault)", name, err)
 			}
-			if res.IsAuthorized {
-				t.Fatalf("%s: authorized", name)
+			want := "invalid"
+			if header == "" {
+				want = "missing"
+			}
+			if got := res.Context["authError"]; got != want {
+				t.Fatalf("%s: authError = %v, want %s", name, got, want)
+			}
+			if _, ok := res.Context["userId"]; ok {
+				t.Fatalf("%s: an identity was granted: %v", name, res.Context)
 			}
 			if calls := m.Calls(); len(calls) != 0 {
 				t.Fatalf("%s: DynamoDB calls = %v, want none", name, calls)
@@ -70,10 +79,10 @@ func TestAuthorizer(t *testing.T) {
 		}
 	})
 
-	t.Run("WrongSecretDenied", func(t *testing.T) {
+	t.Run("WrongSecretIsInvalid", func(t *testing.T) {
 		res, err := a.Handle(context.Background(), authRequest("Bearer "+testKeySecret[:len(testKeySecret)-1]+"t"))
-		if err != nil || res.IsAuthorized {
-			t.Fatalf("authorized = %v, err = %v; want a denial without error", res.IsAuthorized, err)
+		if err != nil || res.Context["authError"] != "invalid" || res.Context["userId"] != nil {
+			t.Fatalf("context = %v, err = %v; want authError invalid and no identity", res.Context, err)
 		}
 	})
 

@@ -18,5 +18,5 @@ func NewFallback(a app.App, clock portal.Clock) *Handler {
 			}
 			return Response{}, portal.Errorf(portal.ENOTFOUND, "no route %s %s", r.Method, r.Path)
 		},
-	}, nil, clock)
+	}, nil, clock).Public()
 }

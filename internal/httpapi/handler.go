@@ -52,6 +52,7 @@ type Route func(ctx context.Context, r *Request) (Response, error)
 // Handler is the Lambda handler of one function: it dispatches on the
 // event's route key to the function's routes.
 type Handler struct {
+	public      bool // routes served without an identity (the $default fallback)
 	routes      map[string]Route
 	idempotency portal.IdempotencyStore
 	clock       portal.Clock
@@ -62,6 +63,12 @@ type Handler struct {
 // idempotency may be nil for functions without POST routes.
 func NewHandler(routes map[string]Route, idempotency portal.IdempotencyStore, clock portal.Clock) *Handler {
 	return &Handler{routes: routes, idempotency: idempotency, clock: clock, log: slog.New(slog.NewJSONHandler(os.Stderr, nil))}
+}
+
+// Public lets the handler's routes serve requests without an identity.
+func (h *Handler) Public() *Handler {
+	h.public = true
+	return h
 }
 
 // RouteKeys lists the route keys the handler serves.
@@ -121,6 +128,8 @@ func (h *Handler) serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest, 
 	id, authenticated := identityFrom(ev)
 	if authenticated {
 		ctx = tenancy.WithIdentity(ctx, id)
+	} else if !h.public {
+		return unauthenticated(ev, req)
 	}
 	run := func() (res Response) {
 		defer func() {
@@ -144,17 +153,35 @@ func (h *Handler) serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest, 
 	return run()
 }
 
+// authContext returns the authorizer's context value k ("" if absent).
+func authContext(ev events.APIGatewayV2HTTPRequest, k string) string {
+	if ev.RequestContext.Authorizer == nil {
+		return ""
+	}
+	s, _ := ev.RequestContext.Authorizer.Lambda[k].(string)
+	return s
+}
+
 // identityFrom reads the identity the authorizer put into the request context.
 func identityFrom(ev events.APIGatewayV2HTTPRequest) (tenancy.Identity, bool) {
-	if ev.RequestContext.Authorizer == nil || ev.RequestContext.Authorizer.Lambda == nil {
-		return tenancy.Identity{}, false
-	}
-	get := func(k string) string { s, _ := ev.RequestContext.Authorizer.Lambda[k].(string); return s }
+	get := func(k string) string { return authContext(ev, k) }
 	id := tenancy.Identity{
 		UserID: get("userId"), Role: tenancy.Role(get("role")), PartnerID: get("partnerId"),
 		TenantID: get("tenantId"), KeyID: get("keyId"),
+		TenantAccess: get("tenantAccess"), TenantStatus: get("tenantStatus"),
 	}
 	return id, id.Valid()
+}
+
+// unauthenticated answers 401 with a WWW-Authenticate challenge (RFC 6750).
+func unauthenticated(ev events.APIGatewayV2HTTPRequest, req *Request) Response {
+	msg, challenge := "credentials are missing: send Authorization: Bearer <API key>", `Bearer realm="partner-portal"`
+	if authContext(ev, "authError") != authMissing {
+		msg, challenge = "the API key is invalid, revoked or expired", `Bearer realm="partner-portal", error="invalid_token"`
+	}
+	res := problemFor(portal.Errorf(portal.EUNAUTHORIZED, "%s", msg), req.Path, req.RequestID)
+	res.Headers["WWW-Authenticate"] = challenge
+	return res
 }
 
 func (h *Handler) encode(ctx context.Context, req *Request, res Response) events.APIGatewayV2HTTPResponse {

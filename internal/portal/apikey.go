@@ -69,8 +69,10 @@ type APIKeyStore interface {
 type APIKeyService struct {
 	Keys  APIKeyStore
 	Users *UserService
-	Clock Clock
-	IDs   IDs
+	// Customers tells a customer user's tenant state at authentication.
+	Customers CustomerStore
+	Clock     Clock
+	IDs       IDs
 }
 
 // NewKey is a key as shown to its owner exactly once.
@@ -143,8 +145,9 @@ func (s *APIKeyService) Revoke(ctx context.Context, keyID string) error {
 	return s.Keys.RevokeAPIKey(ctx, keyID, s.Clock())
 }
 
-// Authenticate resolves a presented key to its identity. EUNAUTHORIZED for
-// malformed, unknown, wrong, revoked or expired keys, without saying which.
+// Authenticate resolves a presented key to its identity, with the tenant's
+// access level and status for customer users. EUNAUTHORIZED for malformed,
+// unknown, wrong, revoked or expired keys, without saying which.
 func (s *APIKeyService) Authenticate(ctx context.Context, secret string) (tenancy.Identity, error) {
 	deny := Errorf(EUNAUTHORIZED, "invalid API key")
 	if len(secret) != apiKeyLength || !strings.HasPrefix(secret, APIKeyPrefix) || secret[len(APIKeyPrefix)+26] != '_' {
@@ -171,7 +174,18 @@ func (s *APIKeyService) Authenticate(ctx context.Context, secret string) (tenanc
 			return tenancy.Identity{}, fmt.Errorf("touch api key: %w", err)
 		}
 	}
-	return k.Identity(), nil
+	id := k.Identity()
+	if id.Role.IsCustomerRole() {
+		c, err := s.Customers.GetCustomer(ctx, id.Scope(), id.TenantID)
+		if ErrorCode(err) == ENOTFOUND {
+			return tenancy.Identity{}, deny
+		}
+		if err != nil {
+			return tenancy.Identity{}, err
+		}
+		id.TenantAccess, id.TenantStatus = string(c.AccessLevel), string(c.Status)
+	}
+	return id, nil
 }
 
 func hashKey(secret string) string {

@@ -320,8 +320,8 @@ func TestSampleAuthorizerEvent(t *testing.T) {
 			t.Fatal(err)
 		}
 		res, err := s.Authorizer().Handle(context.Background(), ev)
-		if err != nil || res.IsAuthorized {
-			t.Fatalf("authorized = %v, %v; want denied", res.IsAuthorized, err)
+		if err != nil || res.Context["authError"] != "invalid" || res.Context["userId"] != nil {
+			t.Fatalf("context = %v, %v; want authError invalid and no identity", res.Context, err)
 		}
 	})
 }

@@ -50,7 +50,7 @@ func New(store *dynamo.Store, cursorSecret []byte, clock portal.Clock, ids porta
 		Clock:     clock,
 		Partners:  &portal.PartnerService{Store: store, Clock: clock, IDs: ids},
 		Users:     users,
-		APIKeys:   &portal.APIKeyService{Keys: store, Users: users, Clock: clock, IDs: ids},
+		APIKeys:   &portal.APIKeyService{Keys: store, Users: users, Customers: store, Clock: clock, IDs: ids},
 		Customers: &portal.CustomerService{Store: store, Licenses: licenses, Cursors: cursors, Clock: clock, IDs: ids},
 		Licenses:  licenses,
 		Pricing:   &portal.PricingService{Store: store, Clock: clock},

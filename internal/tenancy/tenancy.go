@@ -40,6 +40,10 @@ type Identity struct {
 	PartnerID string // empty for super_admin
 	TenantID  string // set only for customer roles
 	KeyID     string // the API key that authenticated the request
+	// TenantAccess and TenantStatus are the tenant's portal access level
+	// and status when the request was authorized (customer roles only).
+	TenantAccess string
+	TenantStatus string
 }
 
 // Scope is the partition of data a principal may touch, derived from its Identity.
