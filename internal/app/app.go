@@ -65,6 +65,7 @@ func Declaration() App {
 					{Method: "DELETE", Path: "/v1/customers/{customerId}"},
 					{Method: "POST", Path: "/v1/customers/{customerId}/suspend"},
 					{Method: "POST", Path: "/v1/customers/{customerId}/resume"},
+					{Method: "PUT", Path: "/v1/customers/{customerId}/access"},
 				},
 			},
 			{

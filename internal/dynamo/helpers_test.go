@@ -136,7 +136,7 @@ func (e *env) customers() *portal.CustomerService {
 
 // users returns a UserService on the env's store, clock and IDs.
 func (e *env) users() *portal.UserService {
-	return &portal.UserService{Users: e.store, Partners: e.store, Cursors: portal.Cursors{Secret: []byte("test cursor secret")}, Clock: e.clock.Now, IDs: e.ids}
+	return &portal.UserService{Users: e.store, Partners: e.store, Customers: e.store, Cursors: portal.Cursors{Secret: []byte("test cursor secret")}, Clock: e.clock.Now, IDs: e.ids}
 }
 
 // rawItem reads one item as stored, bypassing the store's decoding.

@@ -39,6 +39,7 @@ type userRef struct {
 	Entity    string `dynamodbav:"entity"`
 	UserID    string `dynamodbav:"userId"`
 	PartnerID string `dynamodbav:"partnerId,omitempty"`
+	TenantID  string `dynamodbav:"tenantId,omitempty"`
 }
 
 func (it userItem) user() portal.User {
@@ -54,13 +55,13 @@ func (it userItem) user() portal.User {
 func (s *Store) CreateUser(ctx context.Context, u portal.User) error {
 	items := []any{
 		userItem{
-			PK: userHomePK(u.PartnerID), SK: userSK(u.ID), GSIPK: userListPK(u.PartnerID), GSI1SK: strings.ToLower(u.Email) + sep + u.ID,
+			PK: userHomePK(u.PartnerID, u.TenantID), SK: userSK(u.ID), GSIPK: userListPK(u.PartnerID, u.TenantID), GSI1SK: strings.ToLower(u.Email) + sep + u.ID,
 			Entity: "user", UserID: u.ID, Email: u.Email, Name: u.Name, Role: string(u.Role),
 			PartnerID: u.PartnerID, TenantID: u.TenantID, Status: u.Status,
 			CreatedAt: formatTime(u.CreatedAt), UpdatedAt: formatTime(u.UpdatedAt), Version: u.Version,
 		},
-		userRef{PK: emailPK(u.Email), SK: emailSK, Entity: "user_email", UserID: u.ID, PartnerID: u.PartnerID},
-		userRef{PK: userDirPK(u.ID), SK: userDirSK, Entity: "user_ref", UserID: u.ID, PartnerID: u.PartnerID},
+		userRef{PK: emailPK(u.Email), SK: emailSK, Entity: "user_email", UserID: u.ID, PartnerID: u.PartnerID, TenantID: u.TenantID},
+		userRef{PK: userDirPK(u.ID), SK: userDirSK, Entity: "user_ref", UserID: u.ID, PartnerID: u.PartnerID, TenantID: u.TenantID},
 	}
 	tx := make([]types.TransactWriteItem, len(items))
 	for i, item := range items {
@@ -95,7 +96,7 @@ func (s *Store) GetUser(ctx context.Context, id string) (portal.User, error) {
 		return portal.User{}, firstErr(err, notFound)
 	}
 	var it userItem
-	found, err = s.get(ctx, userHomePK(ref.PartnerID), userSK(id), &it)
+	found, err = s.get(ctx, userHomePK(ref.PartnerID, ref.TenantID), userSK(id), &it)
 	if err != nil || !found {
 		return portal.User{}, firstErr(err, notFound)
 	}
@@ -113,12 +114,12 @@ func firstErr(errs ...error) error {
 
 // ListUsers implements portal.UserStore with one Query on the user list
 // index, asking for one user more than needed to know whether a page follows.
-func (s *Store) ListUsers(ctx context.Context, partnerID string, limit int, start portal.Position) ([]portal.User, portal.Position, error) {
+func (s *Store) ListUsers(ctx context.Context, scope tenancy.Scope, limit int, start portal.Position) ([]portal.User, portal.Position, error) {
 	res, err := s.Client.Query(ctx, &dynamodb.QueryInput{
 		TableName:                 &s.Table,
 		IndexName:                 aws.String(userListIndex),
 		KeyConditionExpression:    aws.String("GSIPK = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(userListPK(partnerID))},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(userListPK(scope.PartnerID, scope.TenantID))},
 		ExclusiveStartKey:         startKey(start),
 		Limit:                     aws.Int32(int32(limit + 1)),
 		ReturnConsumedCapacity:    total,

@@ -6,8 +6,8 @@ import "strings"
 // platform partition); two small items make e-mail addresses unique and let
 // a user be found by ID alone. The three are written in one transaction.
 //
-//	PK PARTNER#<partnerId> | PLATFORM   SK USER#<userId>     the user
-//	GSIPK USERS#<partnerId | PLATFORM>  GSI1SK <email lower>␟<userId>  the partner's user list
+//	PK TENANT#<customerId> | PARTNER#<partnerId> | PLATFORM   SK USER#<userId>   the user
+//	GSIPK USERS#<customerId | partnerId | PLATFORM>  GSI1SK <email lower>␟<userId>  the partner's user list
 //	PK EMAIL#<email lower>              SK EMAIL             uniqueness
 //	PK USER#<userId>                    SK USER              directory: where the user lives
 const (
@@ -17,8 +17,11 @@ const (
 	userListIndex = "GSI1"
 )
 
-func userHomePK(partnerID string) string {
-	if partnerID == "" {
+func userHomePK(partnerID, tenantID string) string {
+	switch {
+	case tenantID != "":
+		return tenantPK(tenantID)
+	case partnerID == "":
 		return platformPK
 	}
 	return partnerPK(partnerID)
@@ -26,8 +29,11 @@ func userHomePK(partnerID string) string {
 
 func userSK(userID string) string { return "USER#" + userID }
 
-func userListPK(partnerID string) string {
-	if partnerID == "" {
+func userListPK(partnerID, tenantID string) string {
+	switch {
+	case tenantID != "":
+		return "USERS#" + tenantID
+	case partnerID == "":
 		return "USERS#" + platformPK
 	}
 	return "USERS#" + partnerID

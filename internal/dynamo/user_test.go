@@ -146,7 +146,7 @@ func TestUsers(t *testing.T) {
 		var pos portal.Position
 		for pages := 1; ; pages++ {
 			mctx, m := e.measure(e.ctx)
-			users, next, err := e.store.ListUsers(mctx, mine.PartnerID, 3, pos)
+			users, next, err := e.store.ListUsers(mctx, tenancy.Scope{PartnerID: mine.PartnerID}, 3, pos)
 			mustOK(t, "list", err)
 			if got, want := ops(m), []string{"Query"}; !slices.Equal(got, want) {
 				t.Fatalf("page %d calls = %v, want %v", pages, got, want)
@@ -176,7 +176,7 @@ func TestUsers(t *testing.T) {
 		got = nil
 		cursor := ""
 		for {
-			page, err := svc.List(e.as(mine), "", "4", cursor)
+			page, err := svc.List(e.as(mine), "", "", "4", cursor)
 			mustOK(t, "service list", err)
 			for _, u := range page.Items {
 				got = append(got, u.Email)
@@ -191,7 +191,7 @@ func TestUsers(t *testing.T) {
 	})
 
 	t.Run("ListOfPlatformOperators", func(t *testing.T) {
-		users, _, err := e.store.ListUsers(e.ctx, "", 100, nil)
+		users, _, err := e.store.ListUsers(e.ctx, tenancy.Scope{}, 100, nil)
 		mustOK(t, "list", err)
 		if len(users) == 0 {
 			t.Fatal("no operators listed")

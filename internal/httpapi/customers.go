@@ -73,6 +73,7 @@ func NewCustomers(svc *portal.CustomerService, idem portal.IdempotencyStore, clo
 		"DELETE /v1/customers/{customerId}":       c.action((*portal.CustomerService).Archive),
 		"POST /v1/customers/{customerId}/suspend": c.action((*portal.CustomerService).Suspend),
 		"POST /v1/customers/{customerId}/resume":  c.action((*portal.CustomerService).Resume),
+		"PUT /v1/customers/{customerId}/access":   c.setAccess,
 	}, idem, clock)
 }
 
@@ -138,6 +139,23 @@ func (c customers) action(do func(*portal.CustomerService, context.Context, stri
 		}
 		return customerResponse(http.StatusOK, cu), nil
 	}
+}
+
+// accessInput is the body of PUT /v1/customers/{customerId}/access.
+type accessInput struct {
+	Level *portal.AccessLevel `json:"level"`
+}
+
+func (c customers) setAccess(ctx context.Context, r *Request) (Response, error) {
+	var in accessInput
+	if err := decodeJSON(r.Body, &in); err != nil {
+		return Response{}, err
+	}
+	cu, err := c.svc.SetAccess(ctx, r.PathParams["customerId"], in.Level)
+	if err != nil {
+		return Response{}, err
+	}
+	return customerResponse(http.StatusOK, cu), nil
 }
 
 // listJSON is a page of a list.

@@ -65,8 +65,8 @@ func newFixture(t *testing.T) *fixture {
 	store := ddbtest.NewStore(t)
 	ids := &ddbtest.SeqIDs{}
 	cursors := portal.Cursors{Secret: testSecret}
-	users := &portal.UserService{Users: store, Partners: store, Cursors: cursors, Clock: testClock, IDs: ids}
-	keys := &portal.APIKeyService{Keys: store, Users: users, Clock: testClock, IDs: ids}
+	users := &portal.UserService{Users: store, Partners: store, Customers: store, Cursors: cursors, Clock: testClock, IDs: ids}
+	keys := &portal.APIKeyService{Keys: store, Users: users, Customers: store, Clock: testClock, IDs: ids}
 	licenses := &portal.LicenseService{Store: store, Customers: store, Pricing: store, Prepaid: store, Clock: testClock, IDs: ids}
 	f := &fixture{
 		store:      store,

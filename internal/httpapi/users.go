@@ -10,17 +10,18 @@ import (
 
 // UserJSON is a user as the API shows it.
 type UserJSON struct {
-	ID        string    `json:"id"`
-	Email     string    `json:"email"`
-	Name      string    `json:"name,omitempty"`
-	Role      string    `json:"role"`
-	PartnerID string    `json:"partnerId,omitempty"`
-	Status    string    `json:"status"`
-	CreatedAt time.Time `json:"createdAt"`
+	ID         string    `json:"id"`
+	Email      string    `json:"email"`
+	Name       string    `json:"name,omitempty"`
+	Role       string    `json:"role"`
+	PartnerID  string    `json:"partnerId,omitempty"`
+	CustomerID string    `json:"customerId,omitempty"`
+	Status     string    `json:"status"`
+	CreatedAt  time.Time `json:"createdAt"`
 }
 
 func userJSON(u portal.User) UserJSON {
-	return UserJSON{ID: u.ID, Email: u.Email, Name: u.Name, Role: string(u.Role), PartnerID: u.PartnerID, Status: u.Status, CreatedAt: u.CreatedAt}
+	return UserJSON{ID: u.ID, Email: u.Email, Name: u.Name, Role: string(u.Role), PartnerID: u.PartnerID, CustomerID: u.TenantID, Status: u.Status, CreatedAt: u.CreatedAt}
 }
 
 // APIKeyJSON is an API key as the API shows it; Key is present only in the
@@ -66,10 +67,10 @@ func (u usersRoutes) create(ctx context.Context, r *Request) (Response, error) {
 }
 
 func (u usersRoutes) list(ctx context.Context, r *Request) (Response, error) {
-	if err := knownParams(r, []string{"partnerId", "limit", "cursor"}); err != nil {
+	if err := knownParams(r, []string{"partnerId", "customerId", "limit", "cursor"}); err != nil {
 		return Response{}, err
 	}
-	page, err := u.users.List(ctx, r.Query["partnerId"], r.Query["limit"], r.Query["cursor"])
+	page, err := u.users.List(ctx, r.Query["partnerId"], r.Query["customerId"], r.Query["limit"], r.Query["cursor"])
 	if err != nil {
 		return Response{}, err
 	}

@@ -142,10 +142,14 @@ func (in CustomerInput) apply(p *Problems, c *Customer) {
 	}
 }
 
-// Get returns one customer of the caller's partner.
+// Get returns one customer of the caller's partner; a customer user reads
+// its own tenant's customer while its portal access is not disabled.
 func (s *CustomerService) Get(ctx context.Context, customerID string) (Customer, error) {
-	id, err := partnerReader(ctx)
+	id, err := requireRole(ctx, "reading customers", tenancy.RolePartnerAdmin, tenancy.RolePartnerMember, tenancy.RoleCustomerAdmin, tenancy.RoleCustomerViewer)
 	if err != nil {
+		return Customer{}, err
+	}
+	if err := tenantUser(id, customerID, false); err != nil {
 		return Customer{}, err
 	}
 	if err := checkCustomerID(id, customerID); err != nil {
@@ -154,12 +158,43 @@ func (s *CustomerService) Get(ctx context.Context, customerID string) (Customer,
 	return s.Store.GetCustomer(ctx, id.Scope(), customerID)
 }
 
+// SetAccess sets how much the customer's own users may do in the portal
+// (partner admins). It takes effect on the users' next request.
+func (s *CustomerService) SetAccess(ctx context.Context, customerID string, level *AccessLevel) (Customer, error) {
+	var p Problems
+	if level == nil {
+		p.Add("level", "is required: one of disabled, read_only, full")
+	} else {
+		oneOf(&p, "level", *level, []AccessLevel{AccessDisabled, AccessReadOnly, AccessFull})
+	}
+	if _, err := partnerAdmin(ctx); err != nil {
+		return Customer{}, err
+	}
+	if err := p.Err(); err != nil {
+		return Customer{}, err
+	}
+	return s.change(ctx, customerID, nil, func(c *Customer) error {
+		if c.Status == StatusArchived {
+			return Errorf(ECONFLICT, "customer %s is archived", c.ID)
+		}
+		c.AccessLevel = *level
+		return nil
+	})
+}
+
 // Update applies the fields present in in. ifMatch, when not nil, is the
 // version the caller last saw: EPRECONDITION if the customer changed since.
 // Status may move only between active and trial here; ECONFLICT otherwise.
 func (s *CustomerService) Update(ctx context.Context, customerID string, in CustomerInput, ifMatch *int64) (Customer, error) {
-	if _, err := partnerAdmin(ctx); err != nil {
+	id, err := requireRole(ctx, "changing customers", tenancy.RolePartnerAdmin, tenancy.RoleCustomerAdmin, tenancy.RoleCustomerViewer)
+	if err != nil {
 		return Customer{}, err
+	}
+	if err := tenantUser(id, customerID, true); err != nil {
+		return Customer{}, err
+	}
+	if id.Role.IsCustomerRole() && (in.Name != nil || in.Status != nil) {
+		return Customer{}, Errorf(EFORBIDDEN, "your service provider changes your name and status; you may change contactEmail, timezone, country and tags")
 	}
 	var p Problems
 	if in.Status != nil {
@@ -171,7 +206,7 @@ func (s *CustomerService) Update(ctx context.Context, customerID string, in Cust
 	if err := p.Err(); err != nil {
 		return Customer{}, err
 	}
-	return s.change(ctx, customerID, ifMatch, func(c *Customer) error {
+	return s.changeAs(ctx, id, customerID, ifMatch, func(c *Customer) error {
 		if in.Status != nil && c.Status != StatusActive && c.Status != StatusTrial {
 			return Errorf(ECONFLICT, "customer %s is %s: use /resume to reactivate it", c.ID, c.Status)
 		}
@@ -231,6 +266,11 @@ func (s *CustomerService) change(ctx context.Context, customerID string, ifMatch
 	if err != nil {
 		return Customer{}, err
 	}
+	return s.changeAs(ctx, id, customerID, ifMatch, fn)
+}
+
+// changeAs is change for a caller already authorized.
+func (s *CustomerService) changeAs(ctx context.Context, id tenancy.Identity, customerID string, ifMatch *int64, fn func(*Customer) error) (Customer, error) {
 	if err := checkCustomerID(id, customerID); err != nil {
 		return Customer{}, err
 	}

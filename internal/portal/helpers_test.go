@@ -56,7 +56,7 @@ func newWorld(t *testing.T) *world {
 	store := ddbtest.NewStore(t)
 	ids := &ddbtest.SeqIDs{}
 	cursors := portal.Cursors{Secret: testSecret}
-	users := &portal.UserService{Users: store, Partners: store, Cursors: cursors, Clock: testClock, IDs: ids}
+	users := &portal.UserService{Users: store, Partners: store, Customers: store, Cursors: cursors, Clock: testClock, IDs: ids}
 	licenses := &portal.LicenseService{Store: store, Customers: store, Pricing: store, Prepaid: store, Clock: testClock, IDs: ids}
 	w := &world{
 		store:     store,
@@ -64,7 +64,7 @@ func newWorld(t *testing.T) *world {
 		customers: &portal.CustomerService{Store: store, Licenses: licenses, Cursors: cursors, Clock: testClock, IDs: ids},
 		users:     users,
 		partners:  &portal.PartnerService{Store: store, Clock: testClock, IDs: ids},
-		keys:      &portal.APIKeyService{Keys: store, Users: users, Clock: testClock, IDs: ids},
+		keys:      &portal.APIKeyService{Keys: store, Users: users, Customers: store, Clock: testClock, IDs: ids},
 	}
 	must(t, store.CreatePartner(context.Background(), portal.Partner{
 		ID: partnerA, Name: "Partner A", ContactEmail: "ops@a.example", Status: "active", CreatedAt: testNow, UpdatedAt: testNow, Version: 1,

@@ -43,27 +43,35 @@ type UserStore interface {
 	// GetUser returns a user by ID wherever it lives; ENOTFOUND if none.
 	// Callers check that the user is in their scope.
 	GetUser(ctx context.Context, id string) (User, error)
-	// ListUsers returns up to limit users of a partner ("" = platform
-	// operators) ordered by e-mail, after start.
-	ListUsers(ctx context.Context, partnerID string, limit int, start Position) ([]User, Position, error)
+	// ListUsers returns up to limit users of scope ordered by e-mail, after
+	// start: a tenant's users, a partner's own users, or with an empty
+	// scope the platform operators.
+	ListUsers(ctx context.Context, scope tenancy.Scope, limit int, start Position) ([]User, Position, error)
 }
 
 // UserService manages users. Partner admins manage their own partner's
 // users; super_admin manages operators and names the partner of partner users.
 type UserService struct {
-	Users    UserStore
-	Partners PartnerStore
-	Cursors  Cursors
-	Clock    Clock
-	IDs      IDs
+	Users     UserStore
+	Partners  PartnerStore
+	Customers CustomerStore
+	Cursors   Cursors
+	Clock     Clock
+	IDs       IDs
 }
 
 // Create validates in and stores a new user. EINVALID lists every bad field,
 // ECONFLICT says the e-mail is taken, EFORBIDDEN that the caller may not
-// create that role.
+// create that role. Partner admins create partner users and, with
+// customerId, users of their customers; customer admins of a tenant with
+// full access create users of their own tenant; super admins create
+// operators and, naming partnerId, partner users.
 func (s *UserService) Create(ctx context.Context, in UserInput) (User, error) {
-	id, err := requireRole(ctx, "creating users", tenancy.RoleSuperAdmin, tenancy.RolePartnerAdmin)
+	id, err := requireRole(ctx, "creating users", tenancy.RoleSuperAdmin, tenancy.RolePartnerAdmin, tenancy.RoleCustomerAdmin, tenancy.RoleCustomerViewer)
 	if err != nil {
+		return User{}, err
+	}
+	if err := tenantUser(id, "", true); err != nil {
 		return User{}, err
 	}
 	var p Problems
@@ -77,12 +85,14 @@ func (s *UserService) Create(ctx context.Context, in UserInput) (User, error) {
 	if in.Name != nil {
 		u.Name = checkName(&p, "name", *in.Name)
 	}
-	if in.CustomerID != nil {
-		p.Add("customerId", "customer users (customer_admin, customer_viewer) are not available yet")
-	}
-	allowed := []tenancy.Role{tenancy.RolePartnerAdmin, tenancy.RolePartnerMember}
-	if id.Role == tenancy.RoleSuperAdmin {
-		allowed = append([]tenancy.Role{tenancy.RoleSuperAdmin}, allowed...)
+	var allowed []tenancy.Role
+	switch id.Role {
+	case tenancy.RoleSuperAdmin:
+		allowed = []tenancy.Role{tenancy.RoleSuperAdmin, tenancy.RolePartnerAdmin, tenancy.RolePartnerMember}
+	case tenancy.RolePartnerAdmin:
+		allowed = []tenancy.Role{tenancy.RolePartnerAdmin, tenancy.RolePartnerMember, tenancy.RoleCustomerAdmin, tenancy.RoleCustomerViewer}
+	default:
+		allowed = []tenancy.Role{tenancy.RoleCustomerAdmin, tenancy.RoleCustomerViewer}
 	}
 	if in.Role == nil {
 		p.Add("role", "is required")
@@ -91,16 +101,29 @@ func (s *UserService) Create(ctx context.Context, in UserInput) (User, error) {
 		oneOf(&p, "role", u.Role, allowed)
 	}
 	switch {
-	case id.Role == tenancy.RolePartnerAdmin && in.PartnerID != nil:
-		p.Add("partnerId", "must not be set: users you create belong to your partner")
-	case id.Role == tenancy.RolePartnerAdmin:
-		u.PartnerID = id.PartnerID
-	case u.Role == tenancy.RoleSuperAdmin && in.PartnerID != nil:
+	case in.PartnerID != nil && id.Role != tenancy.RoleSuperAdmin:
+		p.Add("partnerId", "must not be set: the users you create belong to your own organisation")
+	case id.Role == tenancy.RoleSuperAdmin && u.Role == tenancy.RoleSuperAdmin && in.PartnerID != nil:
 		p.Add("partnerId", "must not be set for super_admin users")
-	case u.Role.IsPartnerRole() && (in.PartnerID == nil || !ValidID(PrefixPartner, *in.PartnerID)):
+	case id.Role == tenancy.RoleSuperAdmin && u.Role.IsPartnerRole() && (in.PartnerID == nil || !ValidID(PrefixPartner, *in.PartnerID)):
 		p.Add("partnerId", "is required for partner users: a partner ID such as prt_01JC…")
-	case u.Role.IsPartnerRole():
+	case id.Role == tenancy.RoleSuperAdmin && u.Role.IsPartnerRole():
 		u.PartnerID = *in.PartnerID
+	case id.Role != tenancy.RoleSuperAdmin:
+		u.PartnerID = id.PartnerID
+	}
+	switch {
+	case u.Role.IsCustomerRole() && id.Role.IsCustomerRole():
+		if in.CustomerID != nil && *in.CustomerID != id.TenantID {
+			p.Add("customerId", "must be your own organisation's ID, or left out")
+		}
+		u.TenantID = id.TenantID
+	case u.Role.IsCustomerRole() && (in.CustomerID == nil || !ValidID(PrefixCustomer, *in.CustomerID)):
+		p.Add("customerId", "is required for customer users: a customer ID such as cus_01JC…")
+	case u.Role.IsCustomerRole():
+		u.TenantID = *in.CustomerID
+	case in.CustomerID != nil:
+		p.Add("customerId", "is only set for customer users (customer_admin, customer_viewer)")
 	}
 	if err := p.Err(); err != nil {
 		return User{}, err
@@ -112,6 +135,19 @@ func (s *UserService) Create(ctx context.Context, in UserInput) (User, error) {
 				return User{}, p.Err()
 			}
 			return User{}, err
+		}
+	}
+	if id.Role == tenancy.RolePartnerAdmin && u.TenantID != "" {
+		c, err := s.Customers.GetCustomer(ctx, id.Scope(), u.TenantID)
+		if ErrorCode(err) == ENOTFOUND {
+			p.Add("customerId", "no customer %s of yours exists", u.TenantID)
+			return User{}, p.Err()
+		}
+		if err != nil {
+			return User{}, err
+		}
+		if c.Status == StatusArchived {
+			return User{}, Errorf(ECONFLICT, "customer %s is archived", c.ID)
 		}
 	}
 	if err := s.Users.CreateUser(ctx, u); err != nil {
@@ -127,31 +163,46 @@ type UserPage struct {
 }
 
 // List returns the users a caller manages: a partner admin its partner's
-// users, super_admin the operators or, with partnerID, that partner's users.
-func (s *UserService) List(ctx context.Context, partnerID, limit, cursor string) (UserPage, error) {
-	id, err := requireRole(ctx, "listing users", tenancy.RoleSuperAdmin, tenancy.RolePartnerAdmin)
+// users or, with customerID, that customer's users; a customer admin its
+// tenant's users; super_admin the operators or, with partnerID, that
+// partner's users.
+func (s *UserService) List(ctx context.Context, partnerID, customerID, limit, cursor string) (UserPage, error) {
+	id, err := requireRole(ctx, "listing users", tenancy.RoleSuperAdmin, tenancy.RolePartnerAdmin, tenancy.RoleCustomerAdmin)
 	if err != nil {
+		return UserPage{}, err
+	}
+	if err := tenantUser(id, customerID, false); err != nil {
 		return UserPage{}, err
 	}
 	var p Problems
 	n := parsePageSize(&p, limit)
-	if id.Role == tenancy.RolePartnerAdmin {
-		if partnerID != "" {
-			p.Add("partnerId", "must not be set: you see your partner's users")
+	scope := tenancy.Scope{PartnerID: partnerID}
+	switch {
+	case id.Role != tenancy.RoleSuperAdmin && partnerID != "":
+		p.Add("partnerId", "must not be set: you see your own organisation's users")
+	case id.Role.IsCustomerRole():
+		scope = id.Scope()
+	case id.Role == tenancy.RolePartnerAdmin && customerID != "":
+		if _, err := s.Customers.GetCustomer(ctx, id.Scope(), customerID); err != nil {
+			return UserPage{}, err
 		}
-		partnerID = id.PartnerID
-	} else if partnerID != "" && !ValidID(PrefixPartner, partnerID) {
+		scope = tenancy.Scope{PartnerID: id.PartnerID, TenantID: customerID}
+	case id.Role == tenancy.RolePartnerAdmin:
+		scope = id.Scope()
+	case customerID != "":
+		p.Add("customerId", "is for partner admins; operators list partners' users with partnerId")
+	case partnerID != "" && !ValidID(PrefixPartner, partnerID):
 		p.Add("partnerId", "must be a partner ID such as prt_01JC…")
 	}
 	if err := p.Err(); err != nil {
 		return UserPage{}, err
 	}
-	query := "users|" + partnerID
+	query := "users|" + scope.PartnerID + "|" + scope.TenantID
 	start, err := s.Cursors.Decode(id, query, cursor)
 	if err != nil {
 		return UserPage{}, err
 	}
-	items, next, err := s.Users.ListUsers(ctx, partnerID, n, start)
+	items, next, err := s.Users.ListUsers(ctx, scope, n, start)
 	if err != nil {
 		return UserPage{}, fmt.Errorf("list users: %w", err)
 	}
@@ -173,6 +224,11 @@ func (s *UserService) userInScope(ctx context.Context, id tenancy.Identity, user
 	case id.Role == tenancy.RoleSuperAdmin, u.ID == id.UserID:
 		return u, nil
 	case id.Role == tenancy.RolePartnerAdmin && u.PartnerID == id.PartnerID:
+		return u, nil
+	case id.Role == tenancy.RoleCustomerAdmin && u.TenantID == id.TenantID && u.PartnerID == id.PartnerID:
+		if err := tenantUser(id, "", true); err != nil {
+			return User{}, err
+		}
 		return u, nil
 	}
 	return User{}, notFound

@@ -53,7 +53,7 @@ func TestUserCreate(t *testing.T) {
 
 	t.Run("PartnerAdminCannotCreateSuperAdmin", func(t *testing.T) {
 		_, err := svc.Create(as(adminA), portal.UserInput{Email: ptr("root@partner.example"), Role: role(tenancy.RoleSuperAdmin)})
-		if got, want := fields(t, err)["role"], "must be one of: partner_admin, partner_member"; got != want {
+		if got, want := fields(t, err)["role"], "must be one of: partner_admin, partner_member, customer_admin, customer_viewer"; got != want {
 			t.Fatalf("role reason = %q, want %q", got, want)
 		}
 	})
@@ -102,14 +102,16 @@ func TestUserCreate(t *testing.T) {
 		}
 	})
 
-	t.Run("CustomerRolesNotAvailableYet", func(t *testing.T) {
-		_, err := svc.Create(as(adminA), portal.UserInput{Email: ptr("it@customer.example"), Role: role(tenancy.RoleCustomerAdmin), CustomerID: ptr("cus_00000000000000000000000001")})
-		got := fields(t, err)
-		if reason := got["customerId"]; !strings.Contains(reason, "not available yet") {
-			t.Fatalf("customerId reason = %q, want \"… not available yet\"", reason)
+	t.Run("CustomerUsersNeedACustomerOfTheCallersPartner", func(t *testing.T) {
+		ctx, m := metered(adminA)
+		_, err := svc.Create(ctx, portal.UserInput{Email: ptr("it@customer.example"), Role: role(tenancy.RoleCustomerAdmin), CustomerID: ptr("cus_00000000000000000000000001")})
+		if reason := fields(t, err)["customerId"]; !strings.Contains(reason, "no customer") {
+			t.Fatalf("customerId reason = %q, want \"no customer …\"", reason)
 		}
-		if _, ok := got["role"]; !ok {
-			t.Fatalf("role customer_admin was not reported: %v", got)
+		wantNoWrites(t, m)
+		_, err = svc.Create(as(adminA), portal.UserInput{Email: ptr("it@customer.example"), Role: role(tenancy.RoleCustomerViewer)})
+		if reason := fields(t, err)["customerId"]; !strings.Contains(reason, "is required") {
+			t.Fatalf("customerId reason = %q, want \"is required …\"", reason)
 		}
 	})
 
@@ -357,59 +359,59 @@ func TestUserList(t *testing.T) {
 	}
 
 	t.Run("PartnerAdminSeesOwnPartner", func(t *testing.T) {
-		page, err := svc.List(as(adminA), "", "2", "")
+		page, err := svc.List(as(adminA), "", "", "2", "")
 		if err != nil {
 			t.Fatalf("List: %v", err)
 		}
 		if got, want := emails(page.Items), []string{"a@p.example", "b@p.example"}; !slices.Equal(got, want) || page.NextCursor == "" {
 			t.Fatalf("items = %q, cursor %q; want %q and a cursor", got, page.NextCursor, want)
 		}
-		next, err := svc.List(as(adminA), "", "2", page.NextCursor)
+		next, err := svc.List(as(adminA), "", "", "2", page.NextCursor)
 		if err != nil {
 			t.Fatalf("List page 2: %v", err)
 		}
 		if got, want := emails(next.Items), []string{"c@p.example"}; !slices.Equal(got, want) || next.NextCursor != "" {
 			t.Fatalf("page 2 items = %q, cursor %q; want %q and none", got, next.NextCursor, want)
 		}
-		other, err := svc.List(as(adminB), "", "", "")
+		other, err := svc.List(as(adminB), "", "", "", "")
 		if err != nil || len(other.Items) != 0 {
 			t.Fatalf("another partner's list = %d items, %v; want none", len(other.Items), err)
 		}
 	})
 
 	t.Run("PartnerAdminCannotNamePartner", func(t *testing.T) {
-		_, err := svc.List(as(adminA), partnerB, "", "")
+		_, err := svc.List(as(adminA), partnerB, "", "", "")
 		if _, ok := fields(t, err)["partnerId"]; !ok {
 			t.Fatal("partnerId accepted from a partner admin")
 		}
 	})
 
 	t.Run("SuperAdminNamesPartner", func(t *testing.T) {
-		page, err := svc.List(as(superAdm), partnerA, "", "")
+		page, err := svc.List(as(superAdm), partnerA, "", "", "")
 		if err != nil || len(page.Items) != 3 {
 			t.Fatalf("List(partnerA) = %d items, %v; want 3", len(page.Items), err)
 		}
-		_, err = svc.List(as(superAdm), "prt_x", "", "")
+		_, err = svc.List(as(superAdm), "prt_x", "", "", "")
 		if _, ok := fields(t, err)["partnerId"]; !ok {
 			t.Fatal("a malformed partnerId was accepted")
 		}
 	})
 
 	t.Run("CursorBoundToPartnerQuery", func(t *testing.T) {
-		page, err := svc.List(as(superAdm), partnerA, "1", "")
+		page, err := svc.List(as(superAdm), partnerA, "", "1", "")
 		if err != nil || page.NextCursor == "" {
 			t.Fatalf("List = %+v, %v", page, err)
 		}
-		_, err = svc.List(as(superAdm), partnerB, "1", page.NextCursor)
+		_, err = svc.List(as(superAdm), partnerB, "", "1", page.NextCursor)
 		if _, ok := fields(t, err)["cursor"]; !ok {
 			t.Fatal("a cursor reused for another partner's users was accepted")
 		}
 	})
 
 	t.Run("Roles", func(t *testing.T) {
-		_, err := svc.List(as(memberA), "", "", "")
+		_, err := svc.List(as(memberA), "", "", "", "")
 		wantCode(t, err, portal.EFORBIDDEN)
-		_, err = svc.List(as(adminA), "", "0", "")
+		_, err = svc.List(as(adminA), "", "", "0", "")
 		if _, ok := fields(t, err)["limit"]; !ok {
 			t.Fatal("limit=0 accepted")
 		}

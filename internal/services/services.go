@@ -43,7 +43,7 @@ type Services struct {
 // New assembles the services on store.
 func New(store *dynamo.Store, cursorSecret []byte, clock portal.Clock, ids portal.IDs) *Services {
 	cursors := portal.Cursors{Secret: cursorSecret}
-	users := &portal.UserService{Users: store, Partners: store, Cursors: cursors, Clock: clock, IDs: ids}
+	users := &portal.UserService{Users: store, Partners: store, Customers: store, Cursors: cursors, Clock: clock, IDs: ids}
 	licenses := &portal.LicenseService{Store: store, Customers: store, Pricing: store, Prepaid: store, Clock: clock, IDs: ids}
 	return &Services{
 		Store:     store,
