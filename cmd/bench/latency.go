@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/partnerportal/portal/internal/dynamo"
 	"github.com/partnerportal/portal/internal/httpapi"
 	"github.com/partnerportal/portal/internal/services"
 	"github.com/partnerportal/portal/internal/tenancy"
@@ -30,7 +31,7 @@ type bench struct {
 	fx    *fixture
 	o     options
 
-	marginPages []int // pages of the margin report's queries, as the floor read them
+	marginCalls marginCalls // calls of the margin report, as the floor made them
 }
 
 // comparison is one side-by-side measurement: the API path against its floor.
@@ -339,87 +340,270 @@ func (b *bench) authorizer(ctx context.Context) (comparison, error) {
 	}, nil
 }
 
+// marginCalls counts the calls of one margin report, by what they read.
+type marginCalls struct {
+	Licenses int // Query pages of the partner's license partition (GSI1)
+	Below    int // Query pages of the plan index below "none" (0: skipped)
+	Above    int // Query pages of the plan index above "none" (0: skipped)
+	Batches  int // BatchGetItem calls for the names still missing
+}
+
+// Total returns the number of round trips.
+func (m marginCalls) Total() int { return m.Licenses + m.Below + m.Above + m.Batches }
+
+// marginRun is what one run of the margin report's floor did and read.
+type marginRun struct {
+	Calls     []dynamo.Call // every call with the capacity DynamoDB reported, in order
+	Count     marginCalls
+	Licenses  int // license items read
+	Customers int // distinct customers of those licenses
+	Names     int // of those, the ones whose name was found
+}
+
+// marginUntil returns the bound of the margin report's license Query for
+// the current month (the first instant of the next month, as
+// internal/dynamo's timeLayout writes it) and the period.
+func (b *bench) marginUntil() (period, until string, err error) {
+	period = b.svc.Clock().Format("2006-01")
+	from, err := time.Parse("2006-01", period)
+	if err != nil {
+		return "", "", err
+	}
+	return period, from.AddDate(0, 1, 0).UTC().Format("2006-01-02T15:04:05.000Z"), nil
+}
+
+// marginFloor sends, with the plain SDK client, exactly the calls the store
+// makes for one margin report of partnerID, every page, in the same order
+// (internal/dynamo/license.go):
+//
+//  1. ListPartnerLicenses: GSI1, GSIPK = PARTNER#<id>#LICENSES AND
+//     GSI1SK < until;
+//  2. CustomerNames of the customers of those licenses: GSI3 (the plan
+//     index) of the partner's active customer partition PARTNER#<id>#CUSTOMERS
+//     with GSI3SK < "none␟", then with GSI3SK > "none␟\U0010FFFF" (every plan
+//     but "none"), projecting tenantId and name; each Query is skipped once no
+//     name is missing;
+//  3. BatchGetItem of the customer items whose names are still missing
+//     (archived customers, customers whose licenses were all revoked), 100
+//     keys a call, projecting tenantId, partnerId and name, again for any
+//     UnprocessedKeys.
+//
+// It decodes nothing but the tenantId (and, in BatchGetItem answers, the
+// partnerId) of each item: which names to read, and which were found. The
+// store asks for the customers with a license counting in the month, the
+// floor for the customers of every license the Query returns; those are the
+// same when no license ended or was revoked before the month, as in the
+// bench's data, and the callers check that both sides made the same calls.
+func (b *bench) marginFloor(ctx context.Context, partnerID, until string) (marginRun, error) {
+	var run marginRun
+	record := func(op string, cc ...types.ConsumedCapacity) {
+		t := 0.0
+		for _, c := range cc {
+			t += aws.ToFloat64(c.CapacityUnits)
+		}
+		run.Calls = append(run.Calls, dynamo.Call{Operation: op, Capacity: t})
+	}
+	attr := func(item map[string]types.AttributeValue, name string) string {
+		if s, ok := item[name].(*types.AttributeValueMemberS); ok {
+			return s.Value
+		}
+		return ""
+	}
+	var ids []string             // customers of the licenses, in the order first seen
+	missing := map[string]bool{} // of those, the ones without a name yet
+	p := dynamodb.NewQueryPaginator(b.raw, &dynamodb.QueryInput{
+		TableName:              aws.String(b.table),
+		IndexName:              aws.String("GSI1"),
+		KeyConditionExpression: aws.String("GSIPK = :pk AND GSI1SK < :until"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk":    &types.AttributeValueMemberS{Value: "PARTNER#" + partnerID + "#LICENSES"},
+			":until": &types.AttributeValueMemberS{Value: until},
+		},
+		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+	})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return run, fmt.Errorf("licenses: %w", err)
+		}
+		record("Query", deref(out.ConsumedCapacity)...)
+		run.Count.Licenses++
+		run.Licenses += len(out.Items)
+		for _, it := range out.Items {
+			if id := attr(it, "tenantId"); !missing[id] {
+				missing[id] = true
+				ids = append(ids, id)
+			}
+		}
+	}
+	const none = "none\x1f" // portal.PlanNone + internal/dynamo's sep
+	for _, q := range []struct {
+		cond, value string
+		pages       *int
+	}{
+		{"GSI3SK < :v", none, &run.Count.Below},
+		{"GSI3SK > :v", none + "\U0010FFFF", &run.Count.Above},
+	} {
+		if len(missing) == 0 {
+			break
+		}
+		p := dynamodb.NewQueryPaginator(b.raw, &dynamodb.QueryInput{
+			TableName:              aws.String(b.table),
+			IndexName:              aws.String("GSI3"),
+			KeyConditionExpression: aws.String("GSIPK = :pk AND " + q.cond),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":pk": &types.AttributeValueMemberS{Value: "PARTNER#" + partnerID + "#CUSTOMERS"},
+				":v":  &types.AttributeValueMemberS{Value: q.value},
+			},
+			ProjectionExpression:     aws.String("tenantId, #name"),
+			ExpressionAttributeNames: map[string]string{"#name": "name"},
+			ReturnConsumedCapacity:   types.ReturnConsumedCapacityTotal,
+		})
+		for p.HasMorePages() {
+			out, err := p.NextPage(ctx)
+			if err != nil {
+				return run, fmt.Errorf("names: %w", err)
+			}
+			record("Query", deref(out.ConsumedCapacity)...)
+			*q.pages++
+			for _, it := range out.Items {
+				delete(missing, attr(it, "tenantId"))
+			}
+		}
+	}
+	var rest []string
+	for _, id := range ids {
+		if missing[id] {
+			rest = append(rest, id)
+		}
+	}
+	for len(rest) > 0 {
+		batch := rest[:min(len(rest), 100)]
+		rest = rest[len(batch):]
+		keys := make([]map[string]types.AttributeValue, len(batch))
+		for i, id := range batch {
+			keys[i] = map[string]types.AttributeValue{
+				"PK": &types.AttributeValueMemberS{Value: "TENANT#" + id},
+				"SK": &types.AttributeValueMemberS{Value: "CUSTOMER"},
+			}
+		}
+		req := map[string]types.KeysAndAttributes{b.table: {
+			Keys: keys, ProjectionExpression: aws.String("tenantId, partnerId, #name"),
+			ExpressionAttributeNames: map[string]string{"#name": "name"},
+		}}
+		for len(req) > 0 {
+			out, err := b.raw.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req, ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
+			if err != nil {
+				return run, fmt.Errorf("batch get names: %w", err)
+			}
+			record("BatchGetItem", out.ConsumedCapacity...)
+			run.Count.Batches++
+			for _, it := range out.Responses[b.table] {
+				if attr(it, "partnerId") == partnerID {
+					delete(missing, attr(it, "tenantId"))
+				}
+			}
+			req = out.UnprocessedKeys
+		}
+	}
+	run.Customers, run.Names = len(ids), len(ids)-len(missing)
+	return run, nil
+}
+
+func deref(c *types.ConsumedCapacity) []types.ConsumedCapacity {
+	if c == nil {
+		return nil
+	}
+	return []types.ConsumedCapacity{*c}
+}
+
+// sameCalls reports whether the handler (measured with dynamo.WithMeter)
+// and the floor made the same calls with the same consumed capacity.
+func sameCalls(api, floor []dynamo.Call) error {
+	if !slices.Equal(api, floor) {
+		return fmt.Errorf("the handler made %s, the floor %s", callList(api), callList(floor))
+	}
+	return nil
+}
+
+func callList(cs []dynamo.Call) string {
+	if len(cs) == 0 {
+		return "no calls"
+	}
+	return routeCost{Calls: cs}.Operations()
+}
+
+// describe names the floor's calls for the comparison table.
+func (m marginCalls) describe() string {
+	s := fmt.Sprintf("GSI1 `GSIPK = :licenses AND GSI1SK < :until` (%s), then for the names GSI3 `GSIPK = :customers AND GSI3SK < :none` (%s) and `AND GSI3SK > :noneEnd` (%s) projecting `tenantId, name`",
+		plural(m.Licenses, "page"), skipped(m.Below), skipped(m.Above))
+	if m.Batches > 0 {
+		s += fmt.Sprintf(", then `BatchGetItem` of the names still missing (%s)", plural(m.Batches, "call"))
+	} else {
+		s += " (no `BatchGetItem`: every name was found)"
+	}
+	return s
+}
+
+// skipped returns "2 pages", or "skipped" for none.
+func skipped(pages int) string {
+	if pages == 0 {
+		return "skipped"
+	}
+	return plural(pages, "page")
+}
+
 // margins: the billing handler's GET /v1/margins over the licensed partner
-// vs the Queries the store sends for it, every page, in the same order
-// (internal/dynamo/license.go ListPartnerLicenses: GSI1, GSIPK = the
-// partner's license partition AND GSI1SK < the end of the month; then
-// CustomerNames: GSI1 over the partner's customer partition and over its
-// archived one, projecting tenantId and name). The floor decodes nothing.
+// vs the calls the store makes for it (marginFloor). Before measuring it
+// checks that both sides made the same calls with the same capacity and
+// saw the same licenses and customers.
 func (b *bench) margins(ctx context.Context) (comparison, error) {
 	n := b.o.marginsN
 	if n <= 0 || b.o.licensed <= 0 {
 		return comparison{}, nil
 	}
 	h := b.handler("billing")
-	period := b.svc.Clock().Format("2006-01")
-	from, err := time.Parse("2006-01", period)
+	period, until, err := b.marginUntil()
 	if err != nil {
 		return comparison{}, err
 	}
-	until := from.AddDate(0, 1, 0).UTC().Format("2006-01-02T15:04:05.000Z") // internal/dynamo timeLayout
 	ev := httpEvent("GET /v1/margins", "/v1/margins", b.fx.licensedAdmin, nil, map[string]string{"period": period}, "")
 	ev.RawQueryString = "period=" + period
 	pid := b.fx.licensed.ID
-	queries := []*dynamodb.QueryInput{{
-		TableName:              aws.String(b.table),
-		IndexName:              aws.String("GSI1"),
-		KeyConditionExpression: aws.String("GSIPK = :pk AND GSI1SK < :until"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk":    &types.AttributeValueMemberS{Value: "PARTNER#" + pid + "#LICENSES"},
-			":until": &types.AttributeValueMemberS{Value: until},
-		},
-		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
-	}}
-	for _, part := range []string{"#CUSTOMERS", "#ARCHIVED"} {
-		queries = append(queries, &dynamodb.QueryInput{
-			TableName:                 aws.String(b.table),
-			IndexName:                 aws.String("GSI1"),
-			KeyConditionExpression:    aws.String("GSIPK = :pk"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: "PARTNER#" + pid + part}},
-			ProjectionExpression:      aws.String("tenantId, #name"),
-			ExpressionAttributeNames:  map[string]string{"#name": "name"},
-			ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal,
-		})
-	}
-	// floorRun sends every page of every query and returns the items and
-	// pages of each.
-	floorRun := func() (items, pages []int, err error) {
-		for _, in := range queries {
-			p := dynamodb.NewQueryPaginator(b.raw, in)
-			got, pp := 0, 0
-			for p.HasMorePages() {
-				out, err := p.NextPage(ctx)
-				if err != nil {
-					return nil, nil, err
-				}
-				got, pp = got+len(out.Items), pp+1
-			}
-			items, pages = append(items, got), append(pages, pp)
-		}
-		return items, pages, nil
-	}
-	// Check once that both sides see the same licenses and customers.
-	res, _ := h.Handle(ctx, ev)
+	// Check once that both sides make the same calls and see the same
+	// licenses and customers.
+	mctx, m := dynamo.WithMeter(ctx)
+	res, _ := h.Handle(mctx, ev)
 	var rep struct {
-		Customers []struct{ Licenses int }
+		Customers []struct {
+			CustomerName string
+			Licenses     int
+		}
 	}
 	if res.StatusCode != 200 || json.Unmarshal([]byte(res.Body), &rep) != nil {
 		return comparison{}, fmt.Errorf("margins: handler answered %d %.300s", res.StatusCode, res.Body)
 	}
-	licenses := 0
+	licenses, named := 0, 0
 	for _, c := range rep.Customers {
 		licenses += c.Licenses
+		if c.CustomerName != "" {
+			named++
+		}
 	}
-	items, pages, err := floorRun()
+	run, err := b.marginFloor(ctx, pid, until)
 	if err != nil {
-		return comparison{}, fmt.Errorf("margins: floor queries: %w", err)
+		return comparison{}, fmt.Errorf("margins: floor: %w", err)
 	}
-	if len(rep.Customers) != b.o.licensed || licenses != b.fx.licenses || items[0] != b.fx.licenses || items[1] != b.o.licensed || items[2] != 0 {
-		return comparison{}, fmt.Errorf("margins: handler reports %d customers with %d licenses, floor read %d licenses and %d+%d names; seeded %d customers with %d licenses",
-			len(rep.Customers), licenses, items[0], items[1], items[2], b.o.licensed, b.fx.licenses)
+	if err := sameCalls(m.Calls(), run.Calls); err != nil {
+		return comparison{}, fmt.Errorf("margins: %w", err)
 	}
-	log.Printf("margins: floor pages: %d of licenses, %d of names, %d of archived names", pages[0], pages[1], pages[2])
-	b.marginPages = pages
+	if len(rep.Customers) != b.o.licensed || named != b.o.licensed || licenses != b.fx.licenses ||
+		run.Licenses != b.fx.licenses || run.Customers != b.o.licensed || run.Names != b.o.licensed {
+		return comparison{}, fmt.Errorf("margins: handler reports %d customers (%d named) with %d licenses, floor read %d licenses of %d customers and %d names; seeded %d customers with %d licenses",
+			len(rep.Customers), named, licenses, run.Licenses, run.Customers, run.Names, b.o.licensed, b.fx.licenses)
+	}
+	log.Printf("margins: floor calls: %d pages of licenses, %d+%d pages of names, %d BatchGetItem", run.Count.Licenses, run.Count.Below, run.Count.Above, run.Count.Batches)
+	b.marginCalls = run.Count
 	api := func() error {
 		res, err := h.Handle(ctx, ev)
 		if err == nil && res.StatusCode != 200 {
@@ -428,7 +612,7 @@ func (b *bench) margins(ctx context.Context) (comparison, error) {
 		return err
 	}
 	floor := func() error {
-		_, _, err := floorRun()
+		_, err := b.marginFloor(ctx, pid, until)
 		return err
 	}
 	as, fs, err := b.interleave("margins", n, api, floor)
@@ -437,9 +621,8 @@ func (b *bench) margins(ctx context.Context) (comparison, error) {
 	}
 	return comparison{
 		Name: "margins", N: n, Warmup: max(int(float64(n)*b.o.warmup), 10),
-		API: fmt.Sprintf("billing handler, `GET /v1/margins` (%s customers, %s licenses)", thousands(b.o.licensed), thousands(b.fx.licenses)),
-		Floor: fmt.Sprintf("the raw `Query`s the store sends, every page: GSI1 `GSIPK = :licenses AND GSI1SK < :until` (%s), then GSI1 `GSIPK = :customers` (%s) and `GSIPK = :archived` (%s) projecting `tenantId, name`; ReturnConsumedCapacity TOTAL",
-			plural(pages[0], "page"), plural(pages[1], "page"), plural(pages[2], "page")),
+		API:      fmt.Sprintf("billing handler, `GET /v1/margins` (%s customers, %s licenses)", thousands(b.o.licensed), thousands(b.fx.licenses)),
+		Floor:    "the raw calls the store makes, every page: " + run.Count.describe() + "; ReturnConsumedCapacity TOTAL",
 		APIStats: statsOf(as), FloorStats: statsOf(fs),
 	}, nil
 }

@@ -19,8 +19,9 @@
 //     (same index, key condition and Limit 51);
 //   - the authorizer with a valid key vs a raw GetItem of the key item;
 //   - GET /v1/margins over the third partner's 1,000 customers vs the raw
-//     Queries the store sends for it (same indexes and key conditions, every
-//     page).
+//     calls the store makes for it (same indexes, key conditions and
+//     projections, every page, and the BatchGetItem of names the Queries
+//     miss when there are any).
 //
 // It also records the DynamoDB round trips and consumed capacity of every
 // route (dynamo.WithMeter), and the zipped size of every function's binary
@@ -106,7 +107,7 @@ type result struct {
 	SeedTime    time.Duration
 	Comparisons []comparison
 	Costs       []routeCost
-	MarginPages []int // Query pages of the margin report: licenses, names, archived names
+	MarginCalls marginCalls // calls of the margin report over the licensed partner, as the floor made them
 	Sizes       *sizeTable
 }
 
@@ -157,7 +158,7 @@ func run(ctx context.Context, o options) error {
 	if res.Comparisons, err = b.compare(ctx); err != nil {
 		return err
 	}
-	res.MarginPages = b.marginPages
+	res.MarginCalls = b.marginCalls
 	if res.Costs, err = b.costs(ctx); err != nil {
 		return fmt.Errorf("route costs: %w", err)
 	}
