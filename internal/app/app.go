@@ -48,6 +48,7 @@ func Declaration() App {
 					{Method: "POST", Path: "/v1/users"},
 					{Method: "GET", Path: "/v1/users"},
 					{Method: "POST", Path: "/v1/users/{userId}/api-keys"},
+					{Method: "PUT", Path: "/v1/users/{userId}/grants"},
 					{Method: "DELETE", Path: "/v1/api-keys/{keyId}"},
 				},
 			},

@@ -131,7 +131,7 @@ func (e *env) newPartnerAdmin() tenancy.Identity {
 
 // customers returns a CustomerService on the env's store, clock and IDs.
 func (e *env) customers() *portal.CustomerService {
-	return &portal.CustomerService{Store: e.store, Cursors: portal.Cursors{Secret: []byte("test cursor secret")}, Clock: e.clock.Now, IDs: e.ids}
+	return &portal.CustomerService{Store: e.store, Grants: e.store, Cursors: portal.Cursors{Secret: []byte("test cursor secret")}, Clock: e.clock.Now, IDs: e.ids}
 }
 
 // users returns a UserService on the env's store, clock and IDs.

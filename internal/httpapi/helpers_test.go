@@ -67,13 +67,13 @@ func newFixture(t *testing.T) *fixture {
 	cursors := portal.Cursors{Secret: testSecret}
 	users := &portal.UserService{Users: store, Partners: store, Customers: store, Cursors: cursors, Clock: testClock, IDs: ids}
 	keys := &portal.APIKeyService{Keys: store, Users: users, Customers: store, Clock: testClock, IDs: ids}
-	licenses := &portal.LicenseService{Store: store, Customers: store, Pricing: store, Prepaid: store, Clock: testClock, IDs: ids}
+	licenses := &portal.LicenseService{Store: store, Grants: store, Customers: store, Pricing: store, Prepaid: store, Clock: testClock, IDs: ids}
 	f := &fixture{
 		store:      store,
 		ids:        ids,
 		keys:       keys,
-		customers:  NewCustomers(&portal.CustomerService{Store: store, Licenses: licenses, Cursors: cursors, Clock: testClock, IDs: ids}, store, testClock),
-		users:      NewUsers(users, keys, store, testClock),
+		customers:  NewCustomers(&portal.CustomerService{Store: store, Grants: store, Licenses: licenses, Cursors: cursors, Clock: testClock, IDs: ids}, store, testClock),
+		users:      NewUsers(users, keys, &portal.GrantService{Grants: store, Users: store}, store, testClock),
 		partners:   NewPartners(&portal.PartnerService{Store: store, Clock: testClock, IDs: ids}, store, testClock),
 		authorizer: NewAuthorizer(keys),
 		logs:       &bytes.Buffer{},

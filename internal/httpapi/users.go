@@ -39,19 +39,44 @@ type APIKeyJSON struct {
 }
 
 // NewUsers returns the handler of the users function: users and their API keys.
-func NewUsers(users *portal.UserService, keys *portal.APIKeyService, idem portal.IdempotencyStore, clock portal.Clock) *Handler {
-	u := usersRoutes{users: users, keys: keys}
+func NewUsers(users *portal.UserService, keys *portal.APIKeyService, grants *portal.GrantService, idem portal.IdempotencyStore, clock portal.Clock) *Handler {
+	u := usersRoutes{users: users, keys: keys, grants: grants}
 	return NewHandler(map[string]Route{
 		"POST /v1/users":                   u.create,
 		"GET /v1/users":                    u.list,
 		"POST /v1/users/{userId}/api-keys": u.issueKey,
+		"PUT /v1/users/{userId}/grants":    u.setGrants,
 		"DELETE /v1/api-keys/{keyId}":      u.revokeKey,
 	}, idem, clock)
 }
 
 type usersRoutes struct {
-	users *portal.UserService
-	keys  *portal.APIKeyService
+	users  *portal.UserService
+	keys   *portal.APIKeyService
+	grants *portal.GrantService
+}
+
+// grantsJSON is a member's whitelist, in requests and answers.
+type grantsJSON struct {
+	UserID      string    `json:"userId,omitempty"`
+	CustomerIDs *[]string `json:"customerIds"`
+}
+
+func (u usersRoutes) setGrants(ctx context.Context, r *Request) (Response, error) {
+	var in struct {
+		CustomerIDs *[]string `json:"customerIds"`
+	}
+	if err := decodeJSON(r.Body, &in); err != nil {
+		return Response{}, err
+	}
+	ids, err := u.grants.Set(ctx, r.PathParams["userId"], in.CustomerIDs)
+	if err != nil {
+		return Response{}, err
+	}
+	if ids == nil {
+		ids = []string{}
+	}
+	return JSON(http.StatusOK, grantsJSON{UserID: r.PathParams["userId"], CustomerIDs: &ids}), nil
 }
 
 func (u usersRoutes) create(ctx context.Context, r *Request) (Response, error) {

@@ -25,6 +25,8 @@ const (
 // the caller's scope.
 type CustomerService struct {
 	Store CustomerStore
+	// Grants says which customers partner members may reach.
+	Grants GrantStore
 	// Licenses assigns the licenses a create request carries.
 	Licenses *LicenseService
 	Cursors  Cursors
@@ -152,7 +154,7 @@ func (s *CustomerService) Get(ctx context.Context, customerID string) (Customer,
 	if err := tenantUser(id, customerID, false); err != nil {
 		return Customer{}, err
 	}
-	if err := checkCustomerID(id, customerID); err != nil {
+	if err := canSee(ctx, s.Grants, id, customerID); err != nil {
 		return Customer{}, err
 	}
 	return s.Store.GetCustomer(ctx, id.Scope(), customerID)
@@ -220,7 +222,11 @@ func (s *CustomerService) Update(ctx context.Context, customerID string, in Cust
 
 // Suspend stops an active or trial customer; ECONFLICT in any other status.
 func (s *CustomerService) Suspend(ctx context.Context, customerID string) (Customer, error) {
-	return s.change(ctx, customerID, nil, func(c *Customer) error {
+	id, err := requireRole(ctx, "suspending customers", tenancy.RolePartnerAdmin, tenancy.RolePartnerMember)
+	if err != nil {
+		return Customer{}, err
+	}
+	return s.changeAs(ctx, id, customerID, nil, func(c *Customer) error {
 		switch c.Status {
 		case StatusSuspended:
 			return nil
@@ -235,7 +241,11 @@ func (s *CustomerService) Suspend(ctx context.Context, customerID string) (Custo
 // Resume returns a suspended customer to the status it had; ECONFLICT if it
 // is archived. Resuming an active or trial customer changes nothing.
 func (s *CustomerService) Resume(ctx context.Context, customerID string) (Customer, error) {
-	return s.change(ctx, customerID, nil, func(c *Customer) error {
+	id, err := requireRole(ctx, "resuming customers", tenancy.RolePartnerAdmin, tenancy.RolePartnerMember)
+	if err != nil {
+		return Customer{}, err
+	}
+	return s.changeAs(ctx, id, customerID, nil, func(c *Customer) error {
 		switch c.Status {
 		case StatusActive, StatusTrial:
 			return nil
@@ -271,7 +281,7 @@ func (s *CustomerService) change(ctx context.Context, customerID string, ifMatch
 
 // changeAs is change for a caller already authorized.
 func (s *CustomerService) changeAs(ctx context.Context, id tenancy.Identity, customerID string, ifMatch *int64, fn func(*Customer) error) (Customer, error) {
-	if err := checkCustomerID(id, customerID); err != nil {
+	if err := canSee(ctx, s.Grants, id, customerID); err != nil {
 		return Customer{}, err
 	}
 	c, err := s.Store.GetCustomer(ctx, id.Scope(), customerID)
@@ -331,11 +341,18 @@ func (s *CustomerService) List(ctx context.Context, lp ListParams) (CustomerPage
 	if err != nil {
 		return CustomerPage{}, err
 	}
+	var items []Customer
+	var next Position
 	if id.Role == tenancy.RolePartnerMember {
-		// Members see only granted customers; grants arrive with access delegation.
-		return CustomerPage{Items: []Customer{}}, nil
+		// Members see only the customers granted to them.
+		granted, err := s.Grants.Grants(ctx, id.PartnerID, id.UserID)
+		if err != nil {
+			return CustomerPage{}, fmt.Errorf("grants: %w", err)
+		}
+		items, next, err = s.Grants.ListCustomersIn(ctx, id.Scope(), granted, q, start)
+	} else {
+		items, next, err = s.Store.ListCustomers(ctx, id.Scope(), q, start)
 	}
-	items, next, err := s.Store.ListCustomers(ctx, id.Scope(), q, start)
 	if err != nil {
 		return CustomerPage{}, fmt.Errorf("list customers: %w", err)
 	}
@@ -408,14 +425,4 @@ func (q CustomerQuery) fingerprint() string {
 	}
 	return strings.Join([]string{string(q.Sort), fmt.Sprint(q.Descending), string(q.Status), string(q.Plan),
 		q.NamePrefix, ts(q.LastScanBefore), ts(q.LastScanAfter)}, "|")
-}
-
-func checkCustomerID(id tenancy.Identity, customerID string) error {
-	if !ValidID(PrefixCustomer, customerID) {
-		return Errorf(ENOTFOUND, "customer %s not found", customerID)
-	}
-	if id.Role == tenancy.RolePartnerMember {
-		return Errorf(ENOTFOUND, "customer %s not found", customerID)
-	}
-	return nil
 }

@@ -543,10 +543,12 @@ func TestCustomerStatusTransitions(t *testing.T) {
 		wantNoWrites(t, m)
 	})
 
-	t.Run("ActionsNeedPartnerAdmin", func(t *testing.T) {
+	t.Run("ArchiveNeedsPartnerAdminAndMembersActOnlyOnGrantedCustomers", func(t *testing.T) {
 		c := create(t, portal.StatusActive)
-		_, err := svc.Suspend(as(memberA), c.ID)
+		_, err := svc.Archive(as(memberA), c.ID)
 		wantCode(t, err, portal.EFORBIDDEN)
+		_, err = svc.Suspend(as(memberA), c.ID) // no grant: the customer does not exist for the member
+		wantCode(t, err, portal.ENOTFOUND)
 		_, err = svc.Suspend(context.Background(), c.ID)
 		wantCode(t, err, portal.EUNAUTHORIZED)
 	})

@@ -57,11 +57,11 @@ func newWorld(t *testing.T) *world {
 	ids := &ddbtest.SeqIDs{}
 	cursors := portal.Cursors{Secret: testSecret}
 	users := &portal.UserService{Users: store, Partners: store, Customers: store, Cursors: cursors, Clock: testClock, IDs: ids}
-	licenses := &portal.LicenseService{Store: store, Customers: store, Pricing: store, Prepaid: store, Clock: testClock, IDs: ids}
+	licenses := &portal.LicenseService{Store: store, Grants: store, Customers: store, Pricing: store, Prepaid: store, Clock: testClock, IDs: ids}
 	w := &world{
 		store:     store,
 		ids:       ids,
-		customers: &portal.CustomerService{Store: store, Licenses: licenses, Cursors: cursors, Clock: testClock, IDs: ids},
+		customers: &portal.CustomerService{Store: store, Grants: store, Licenses: licenses, Cursors: cursors, Clock: testClock, IDs: ids},
 		users:     users,
 		partners:  &portal.PartnerService{Store: store, Clock: testClock, IDs: ids},
 		keys:      &portal.APIKeyService{Keys: store, Users: users, Customers: store, Clock: testClock, IDs: ids},

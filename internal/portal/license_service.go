@@ -30,6 +30,7 @@ type LicenseStore interface {
 // LicenseService assigns, changes and revokes customers' licenses.
 type LicenseService struct {
 	Store     LicenseStore
+	Grants    GrantStore
 	Customers CustomerStore
 	Pricing   PricingStore
 	Prepaid   PrepaidStore
@@ -225,7 +226,7 @@ func (s *LicenseService) Create(ctx context.Context, customerID string, in Licen
 	if err != nil {
 		return License{}, err
 	}
-	if err := checkCustomerID(id, customerID); err != nil {
+	if err := canSee(ctx, s.Grants, id, customerID); err != nil {
 		return License{}, err
 	}
 	for attempt := 1; ; attempt++ {
@@ -266,7 +267,7 @@ func (s *LicenseService) List(ctx context.Context, customerID string) ([]License
 	if err != nil {
 		return nil, err
 	}
-	if err := checkCustomerID(id, customerID); err != nil {
+	if err := canSee(ctx, s.Grants, id, customerID); err != nil {
 		return nil, err
 	}
 	if _, err := s.Customers.GetCustomer(ctx, id.Scope(), customerID); err != nil {
@@ -347,7 +348,7 @@ func (s *LicenseService) change(ctx context.Context, customerID, licenseID strin
 	if err != nil {
 		return License{}, err
 	}
-	if err := checkCustomerID(id, customerID); err != nil {
+	if err := canSee(ctx, s.Grants, id, customerID); err != nil {
 		return License{}, err
 	}
 	if !ValidID(PrefixLicense, licenseID) {

@@ -38,24 +38,26 @@ type Services struct {
 	Pricing   *portal.PricingService
 	Prepaid   *portal.PrepaidService
 	Margins   *portal.MarginService
+	Grants    *portal.GrantService
 }
 
 // New assembles the services on store.
 func New(store *dynamo.Store, cursorSecret []byte, clock portal.Clock, ids portal.IDs) *Services {
 	cursors := portal.Cursors{Secret: cursorSecret}
 	users := &portal.UserService{Users: store, Partners: store, Customers: store, Cursors: cursors, Clock: clock, IDs: ids}
-	licenses := &portal.LicenseService{Store: store, Customers: store, Pricing: store, Prepaid: store, Clock: clock, IDs: ids}
+	licenses := &portal.LicenseService{Store: store, Grants: store, Customers: store, Pricing: store, Prepaid: store, Clock: clock, IDs: ids}
 	return &Services{
 		Store:     store,
 		Clock:     clock,
 		Partners:  &portal.PartnerService{Store: store, Clock: clock, IDs: ids},
 		Users:     users,
 		APIKeys:   &portal.APIKeyService{Keys: store, Users: users, Customers: store, Clock: clock, IDs: ids},
-		Customers: &portal.CustomerService{Store: store, Licenses: licenses, Cursors: cursors, Clock: clock, IDs: ids},
+		Customers: &portal.CustomerService{Store: store, Grants: store, Licenses: licenses, Cursors: cursors, Clock: clock, IDs: ids},
 		Licenses:  licenses,
 		Pricing:   &portal.PricingService{Store: store, Clock: clock},
 		Prepaid:   &portal.PrepaidService{Store: store, Pricing: store, Clock: clock, IDs: ids},
 		Margins:   &portal.MarginService{Store: store},
+		Grants:    &portal.GrantService{Grants: store, Users: store},
 	}
 }
 
@@ -97,7 +99,7 @@ func (s *Services) HTTPHandler(name string) (*httpapi.Handler, bool) {
 	case "partners":
 		return httpapi.NewPartners(s.Partners, s.Store, s.Clock), true
 	case "users":
-		return httpapi.NewUsers(s.Users, s.APIKeys, s.Store, s.Clock), true
+		return httpapi.NewUsers(s.Users, s.APIKeys, s.Grants, s.Store, s.Clock), true
 	case "customers":
 		return httpapi.NewCustomers(s.Customers, s.Store, s.Clock), true
 	case "licenses":
