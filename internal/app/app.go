@@ -97,6 +97,16 @@ func Declaration() App {
 				},
 			},
 			{
+				Name:        "audit",
+				Description: "The audit log: who changed what, when, before and after.",
+				MemoryMB:    256,
+				TimeoutSec:  10,
+				Kind:        KindHTTP,
+				Routes: []Route{
+					{Method: "GET", Path: "/v1/audit"},
+				},
+			},
+			{
 				Name:        "fallback",
 				Description: "Answers requests no route matches: 404, or 405 with Allow when only the method is wrong.",
 				MemoryMB:    128,

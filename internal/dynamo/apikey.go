@@ -61,16 +61,14 @@ func (s *Store) GetAPIKey(ctx context.Context, id string) (portal.APIKey, error)
 
 // RevokeAPIKey implements portal.APIKeyStore; ENOTFOUND if there is no such key.
 func (s *Store) RevokeAPIKey(ctx context.Context, id string, t time.Time) error {
-	_, err := s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	err := s.transact(ctx, types.TransactWriteItem{Update: &types.Update{
 		TableName:                 &s.Table,
 		Key:                       key(apiKeyPK(id), apiKeySK),
 		UpdateExpression:          aws.String("SET revokedAt = if_not_exists(revokedAt, :t)"),
 		ConditionExpression:       aws.String("attribute_exists(PK)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":t": str(formatTime(t))},
-		ReturnConsumedCapacity:    total,
-	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
+	}})
+	if canceledFor(err, 0) {
 		return portal.Errorf(portal.ENOTFOUND, "API key %s not found", id)
 	}
 	if err != nil {

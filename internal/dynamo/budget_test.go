@@ -54,21 +54,21 @@ func TestRequestCostBudgets(t *testing.T) {
 		}
 	})
 
-	t.Run("CreateCustomerIsOnePutItem", func(t *testing.T) {
+	t.Run("CreateCustomerIsOneTransactionWithItsAuditEntry", func(t *testing.T) {
 		ctx, m := e.measure(e.as(admin))
 		_, err := svc.Create(ctx, portal.CustomerInput{Name: ptr("Budget"), ContactEmail: ptr("a@b.example")})
 		mustOK(t, "create", err)
-		wantCalls(t, "CustomerService.Create", m, "PutItem")
+		wantCalls(t, "CustomerService.Create", m, "TransactWriteItems")
 	})
 
-	t.Run("UpdateCustomerIsOneGetItemAndOnePutItem", func(t *testing.T) {
+	t.Run("UpdateCustomerIsOneGetItemAndOneTransactionWithItsAuditEntry", func(t *testing.T) {
 		ctx, m := e.measure(e.as(admin))
 		c, err := svc.Create(ctx, portal.CustomerInput{Name: ptr("Budget 2"), ContactEmail: ptr("a@b.example")})
 		mustOK(t, "create", err)
 		ctx, m = e.measure(e.as(admin))
 		_, err = svc.Update(ctx, c.ID, portal.CustomerInput{Name: ptr("Budget 3")}, nil)
 		mustOK(t, "update", err)
-		wantCalls(t, "CustomerService.Update", m, "GetItem", "PutItem")
+		wantCalls(t, "CustomerService.Update", m, "GetItem", "TransactWriteItems")
 	})
 
 	// Filters that are key conditions of the chosen index cost one Query

@@ -2,13 +2,8 @@ package dynamo
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"strconv"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/partnerportal/portal/internal/portal"
@@ -130,27 +125,16 @@ func (s *Store) UpdateCustomer(ctx context.Context, scope tenancy.Scope, c porta
 	if !inScope(scope, c.PartnerID, c.ID) {
 		return portal.Errorf(portal.ENOTFOUND, "customer %s not found", c.ID)
 	}
-	av, err := attributevalue.MarshalMap(toCustomerItem(c))
+	put, err := s.versioned(toCustomerItem(c), c.Version, scope.PartnerID)
 	if err != nil {
-		return fmt.Errorf("encode customer: %w", err)
+		return err
 	}
-	_, err = s.Client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:           &s.Table,
-		Item:                av,
-		ConditionExpression: aws.String("partnerId = :pid AND version = :prev"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pid":  str(scope.PartnerID),
-			":prev": &types.AttributeValueMemberN{Value: strconv.FormatInt(c.Version-1, 10)},
-		},
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-		ReturnConsumedCapacity:              total,
-	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
-		var old struct {
+	err = s.transact(ctx, types.TransactWriteItem{Put: put})
+	if old, failed := conditionFailed(err, 0); failed {
+		var prev struct {
 			PartnerID string `dynamodbav:"partnerId"`
 		}
-		if len(ccf.Item) == 0 || attributevalue.UnmarshalMap(ccf.Item, &old) != nil || old.PartnerID != scope.PartnerID {
+		if len(old) == 0 || attributevalue.UnmarshalMap(old, &prev) != nil || prev.PartnerID != scope.PartnerID {
 			return portal.Errorf(portal.ENOTFOUND, "customer %s not found", c.ID)
 		}
 		return portal.Errorf(portal.EPRECONDITION, "customer %s was changed by someone else: fetch it again and reapply your change", c.ID)

@@ -85,13 +85,15 @@ func (s *Store) SetGrants(ctx context.Context, partnerID, memberID string, custo
 		}
 		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.Table, Item: av}})
 	}
+	// Removals and additions together stay within a transaction's 100 items:
+	// at most portal.MaxGrants old and new grants, and the audit entry.
 	for len(tx) > 0 {
-		// A transaction holds at most 100 items; grants are bounded by portal.MaxGrants.
-		n := min(len(tx), 100)
-		if _, err := s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx[:n], ReturnConsumedCapacity: total}); err != nil {
+		n := min(len(tx), 99)
+		if err := s.transact(ctx, tx[:n]...); err != nil {
 			return fmt.Errorf("write grants: %w", err)
 		}
 		tx = tx[n:]
+		ctx = portal.WithoutAudit(ctx) // the audit entry goes with the first batch only
 	}
 	return nil
 }

@@ -126,7 +126,7 @@ func (s *Store) SaveLicenses(ctx context.Context, c *portal.Customer, newCustome
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		}})
 	}
-	_, err := s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx, ReturnConsumedCapacity: total})
+	err := s.transact(ctx, tx...)
 	if err == nil {
 		return nil
 	}
@@ -135,8 +135,8 @@ func (s *Store) SaveLicenses(ctx context.Context, c *portal.Customer, newCustome
 		return fmt.Errorf("save licenses: %w", err)
 	}
 	for i, r := range tce.CancellationReasons {
-		if aws.ToString(r.Code) != "ConditionalCheckFailed" {
-			continue
+		if i >= len(tx) || aws.ToString(r.Code) != "ConditionalCheckFailed" {
+			continue // the audit entry, last, has a fresh ID
 		}
 		if i >= len(tx)-len(pools) {
 			poolID := pools[i-(len(tx)-len(pools))]

@@ -73,7 +73,7 @@ func newLicensing(t *testing.T) *licensing {
 		made:      made,
 		customers: &portal.CustomerService{Store: e.store, Grants: e.store, Licenses: lic, Cursors: portal.Cursors{Secret: []byte("test cursor secret")}, Clock: e.clock.Now, IDs: made},
 		licenses:  lic,
-		pricing:   &portal.PricingService{Store: e.store, Clock: e.clock.Now},
+		pricing:   &portal.PricingService{Store: e.store, Clock: e.clock.Now, IDs: made},
 		prepaid:   &portal.PrepaidService{Store: e.store, Pricing: e.store, Clock: e.clock.Now, IDs: made},
 		margins:   &portal.MarginService{Store: e.store},
 		operator:  tenancy.Identity{UserID: e.ids.New(portal.PrefixUser), Role: tenancy.RoleSuperAdmin},

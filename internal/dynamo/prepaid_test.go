@@ -36,7 +36,7 @@ func TestPrepaidPurchase(t *testing.T) {
 			ctx, m := l.measure(l.as(admin))
 			pool, err := l.prepaid.Buy(ctx, portal.PrepaidInput{Model: &c.model, Units: &c.units, BillingPeriod: c.period})
 			mustOK(t, "buy", err)
-			if got, want := strings.Join(ops(m), ","), "GetItem,PutItem"; got != want {
+			if got, want := strings.Join(ops(m), ","), "GetItem,TransactWriteItems"; got != want { // pricing, then the pool with its audit entry
 				t.Fatalf("DynamoDB calls = %s, want %s", got, want)
 			}
 			if !portal.ValidID(portal.PrefixPrepaid, pool.ID) {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/partnerportal/portal/internal/portal"
@@ -88,13 +87,10 @@ func (s *Store) PutPricing(ctx context.Context, p portal.Pricing) error {
 		cur.ConditionExpression = aws.String("version = :prev")
 		cur.ExpressionAttributeValues = map[string]types.AttributeValue{":prev": &types.AttributeValueMemberN{Value: strconv.FormatInt(p.Version-1, 10)}}
 	}
-	_, err = s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{
-			{Put: &types.Put{TableName: &s.Table, Item: history, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
-			{Put: cur},
-		},
-		ReturnConsumedCapacity: total,
-	})
+	err = s.transact(ctx,
+		types.TransactWriteItem{Put: &types.Put{TableName: &s.Table, Item: history, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		types.TransactWriteItem{Put: cur},
+	)
 	if canceledFor(err, 0) || canceledFor(err, 1) {
 		return portal.Errorf(portal.EPRECONDITION, "pricing changed meanwhile: read it again and reapply your change")
 	}

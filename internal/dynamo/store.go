@@ -85,20 +85,17 @@ func (s *Store) get(ctx context.Context, pk, sk string, out any) (bool, error) {
 	return true, nil
 }
 
-// putNew writes item unless an item with its key exists (then ECONFLICT with msg).
+// putNew writes item unless an item with its key exists (then ECONFLICT
+// with msg), in one transaction with the audit entry ctx carries.
 func (s *Store) putNew(ctx context.Context, item any, msg string) error {
 	av, err := attributevalue.MarshalMap(item)
 	if err != nil {
 		return fmt.Errorf("encode item: %w", err)
 	}
-	_, err = s.Client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:              &s.Table,
-		Item:                   av,
-		ConditionExpression:    aws.String("attribute_not_exists(PK)"),
-		ReturnConsumedCapacity: total,
-	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
+	err = s.transact(ctx, types.TransactWriteItem{Put: &types.Put{
+		TableName: &s.Table, Item: av, ConditionExpression: aws.String("attribute_not_exists(PK)"),
+	}})
+	if canceledFor(err, 0) {
 		return portal.Errorf(portal.ECONFLICT, "%s", msg)
 	}
 	return err
@@ -116,11 +113,20 @@ func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Va
 // canceledFor reports whether a transaction was canceled because the
 // condition of its i-th item failed.
 func canceledFor(err error, i int) bool {
+	_, failed := conditionFailed(err, i)
+	return failed
+}
+
+// conditionFailed reports whether a transaction was canceled because the
+// condition of its i-th item failed, with the item as it was (when the
+// request asked for it with ReturnValuesOnConditionCheckFailure).
+func conditionFailed(err error, i int) (map[string]types.AttributeValue, bool) {
 	var tce *types.TransactionCanceledException
 	if !errors.As(err, &tce) || i >= len(tce.CancellationReasons) {
-		return false
+		return nil, false
 	}
-	return aws.ToString(tce.CancellationReasons[i].Code) == "ConditionalCheckFailed"
+	r := tce.CancellationReasons[i]
+	return r.Item, aws.ToString(r.Code) == "ConditionalCheckFailed"
 }
 
 // positionOf returns the list position of item: its table key and the index key.

@@ -73,9 +73,7 @@ func (s *Store) CreateUser(ctx context.Context, u portal.User) error {
 			TableName: &s.Table, Item: av, ConditionExpression: aws.String("attribute_not_exists(PK)"),
 		}}
 	}
-	_, err := s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: tx, ReturnConsumedCapacity: total,
-	})
+	err := s.transact(ctx, tx...)
 	if canceledFor(err, 1) {
 		var p portal.Problems
 		p.Add("email", "is already used by another user")

@@ -125,6 +125,7 @@ func (h *Handler) serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest, 
 	if !ok {
 		return problemFor(portal.Errorf(portal.ENOTFOUND, "no route %s %s", req.Method, req.Path), req.Path, req.RequestID)
 	}
+	ctx = portal.WithRequestID(ctx, req.RequestID)
 	id, authenticated := identityFrom(ev)
 	if authenticated {
 		ctx = tenancy.WithIdentity(ctx, id)

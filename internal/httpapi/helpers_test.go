@@ -73,7 +73,7 @@ func newFixture(t *testing.T) *fixture {
 		ids:        ids,
 		keys:       keys,
 		customers:  NewCustomers(&portal.CustomerService{Store: store, Grants: store, Licenses: licenses, Cursors: cursors, Clock: testClock, IDs: ids}, store, testClock),
-		users:      NewUsers(users, keys, &portal.GrantService{Grants: store, Users: store}, store, testClock),
+		users:      NewUsers(users, keys, &portal.GrantService{Grants: store, Users: store, Clock: testClock, IDs: ids}, store, testClock),
 		partners:   NewPartners(&portal.PartnerService{Store: store, Clock: testClock, IDs: ids}, store, testClock),
 		authorizer: NewAuthorizer(keys),
 		logs:       &bytes.Buffer{},

@@ -117,6 +117,7 @@ func (s *APIKeyService) Issue(ctx context.Context, userID string, in APIKeyInput
 	secret := APIKeyPrefix + strings.ToLower(strings.TrimPrefix(k.ID, PrefixAPIKey)) + "_" + base64.RawURLEncoding.EncodeToString(raw[:])
 	k.Hash = hashKey(secret)
 	k.Hint = secret[:len(APIKeyPrefix)+8]
+	ctx = auditor{s.Clock, s.IDs}.audit(ctx, "apikey.create", k.ID, k.TenantID, nil, k.auditFields())
 	if err := s.Keys.CreateAPIKey(ctx, k); err != nil {
 		return NewKey{}, fmt.Errorf("create api key: %w", err)
 	}
@@ -142,7 +143,14 @@ func (s *APIKeyService) Revoke(ctx context.Context, keyID string) error {
 	if !mine && !partners && id.Role != tenancy.RoleSuperAdmin {
 		return notFound
 	}
-	return s.Keys.RevokeAPIKey(ctx, keyID, s.Clock())
+	if k.RevokedAt != nil {
+		return nil // revoked already: nothing changes
+	}
+	now := s.Clock()
+	after := k
+	after.RevokedAt = &now
+	ctx = auditor{s.Clock, s.IDs}.audit(ctx, "apikey.revoke", k.ID, k.TenantID, k.auditFields(), after.auditFields())
+	return s.Keys.RevokeAPIKey(ctx, keyID, now)
 }
 
 // Authenticate resolves a presented key to its identity, with the tenant's

@@ -81,6 +81,7 @@ func (s *CustomerService) CreateWithLicenses(ctx context.Context, in CustomerInp
 		if err := p.Err(); err != nil {
 			return Customer{}, nil, err
 		}
+		ctx := auditor{s.Clock, s.IDs}.audit(ctx, "customer.create", c.ID, c.ID, nil, c.auditFields())
 		if err := s.Store.CreateCustomer(ctx, c); err != nil {
 			return Customer{}, nil, fmt.Errorf("create customer: %w", err)
 		}
@@ -109,6 +110,9 @@ func (s *CustomerService) CreateWithLicenses(ctx context.Context, in CustomerInp
 		if err := p.Err(); err != nil {
 			return Customer{}, nil, err
 		}
+		after := c.auditFields()
+		after["licenses"] = licenseIDs(licenses)
+		ctx := auditor{s.Clock, s.IDs}.audit(ctx, "customer.create", c.ID, c.ID, nil, after)
 		err := s.Licenses.Store.SaveLicenses(ctx, &c, true, licenses, b.draws)
 		if ErrorCode(err) == EPRECONDITION && attempt < maxLicenseRetries {
 			// A concurrent draw on the same pre-paid pool got in the way.
@@ -175,7 +179,7 @@ func (s *CustomerService) SetAccess(ctx context.Context, customerID string, leve
 	if err := p.Err(); err != nil {
 		return Customer{}, err
 	}
-	return s.change(ctx, customerID, nil, func(c *Customer) error {
+	return s.change(ctx, "customer.access", customerID, nil, func(c *Customer) error {
 		if c.Status == StatusArchived {
 			return Errorf(ECONFLICT, "customer %s is archived", c.ID)
 		}
@@ -208,7 +212,7 @@ func (s *CustomerService) Update(ctx context.Context, customerID string, in Cust
 	if err := p.Err(); err != nil {
 		return Customer{}, err
 	}
-	return s.changeAs(ctx, id, customerID, ifMatch, func(c *Customer) error {
+	return s.changeAs(ctx, id, "customer.update", customerID, ifMatch, func(c *Customer) error {
 		if in.Status != nil && c.Status != StatusActive && c.Status != StatusTrial {
 			return Errorf(ECONFLICT, "customer %s is %s: use /resume to reactivate it", c.ID, c.Status)
 		}
@@ -226,7 +230,7 @@ func (s *CustomerService) Suspend(ctx context.Context, customerID string) (Custo
 	if err != nil {
 		return Customer{}, err
 	}
-	return s.changeAs(ctx, id, customerID, nil, func(c *Customer) error {
+	return s.changeAs(ctx, id, "customer.suspend", customerID, nil, func(c *Customer) error {
 		switch c.Status {
 		case StatusSuspended:
 			return nil
@@ -245,7 +249,7 @@ func (s *CustomerService) Resume(ctx context.Context, customerID string) (Custom
 	if err != nil {
 		return Customer{}, err
 	}
-	return s.changeAs(ctx, id, customerID, nil, func(c *Customer) error {
+	return s.changeAs(ctx, id, "customer.resume", customerID, nil, func(c *Customer) error {
 		switch c.Status {
 		case StatusActive, StatusTrial:
 			return nil
@@ -263,7 +267,7 @@ func (s *CustomerService) Resume(ctx context.Context, customerID string) (Custom
 // Archive retires a customer for good (DELETE): it leaves the default list and
 // its data is kept. Archiving an archived customer changes nothing.
 func (s *CustomerService) Archive(ctx context.Context, customerID string) (Customer, error) {
-	return s.change(ctx, customerID, nil, func(c *Customer) error {
+	return s.change(ctx, "customer.archive", customerID, nil, func(c *Customer) error {
 		c.Status, c.ResumeStatus = StatusArchived, ""
 		return nil
 	})
@@ -271,16 +275,16 @@ func (s *CustomerService) Archive(ctx context.Context, customerID string) (Custo
 
 // change reads a customer, applies fn and writes it back if fn changed it,
 // guarded by the version read (or ifMatch).
-func (s *CustomerService) change(ctx context.Context, customerID string, ifMatch *int64, fn func(*Customer) error) (Customer, error) {
+func (s *CustomerService) change(ctx context.Context, action, customerID string, ifMatch *int64, fn func(*Customer) error) (Customer, error) {
 	id, err := partnerAdmin(ctx)
 	if err != nil {
 		return Customer{}, err
 	}
-	return s.changeAs(ctx, id, customerID, ifMatch, fn)
+	return s.changeAs(ctx, id, action, customerID, ifMatch, fn)
 }
 
 // changeAs is change for a caller already authorized.
-func (s *CustomerService) changeAs(ctx context.Context, id tenancy.Identity, customerID string, ifMatch *int64, fn func(*Customer) error) (Customer, error) {
+func (s *CustomerService) changeAs(ctx context.Context, id tenancy.Identity, action, customerID string, ifMatch *int64, fn func(*Customer) error) (Customer, error) {
 	if err := canSee(ctx, s.Grants, id, customerID); err != nil {
 		return Customer{}, err
 	}
@@ -301,6 +305,7 @@ func (s *CustomerService) changeAs(ctx context.Context, id tenancy.Identity, cus
 	}
 	c.Version++
 	c.UpdatedAt = s.Clock()
+	ctx = auditor{s.Clock, s.IDs}.audit(ctx, action, c.ID, c.ID, before.auditFields(), c.auditFields())
 	if err := s.Store.UpdateCustomer(ctx, id.Scope(), c); err != nil {
 		return Customer{}, fmt.Errorf("update customer %s: %w", c.ID, err)
 	}
@@ -425,4 +430,12 @@ func (q CustomerQuery) fingerprint() string {
 	}
 	return strings.Join([]string{string(q.Sort), fmt.Sprint(q.Descending), string(q.Status), string(q.Plan),
 		q.NamePrefix, ts(q.LastScanBefore), ts(q.LastScanAfter)}, "|")
+}
+
+func licenseIDs(ls []License) []string {
+	ids := make([]string, len(ls))
+	for i, l := range ls {
+		ids[i] = l.ID
+	}
+	return ids
 }

@@ -30,6 +30,8 @@ type GrantStore interface {
 type GrantService struct {
 	Grants GrantStore
 	Users  UserStore
+	Clock  Clock
+	IDs    IDs
 }
 
 // Set replaces the customers a partner member may see and operate.
@@ -84,6 +86,15 @@ func (s *GrantService) Set(ctx context.Context, userID string, customerIDs *[]st
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
+	current, err := s.Grants.Grants(ctx, id.PartnerID, u.ID)
+	if err != nil {
+		return nil, fmt.Errorf("grants: %w", err)
+	}
+	slices.Sort(current)
+	if slices.Equal(current, ids) {
+		return ids, nil
+	}
+	ctx = auditor{s.Clock, s.IDs}.audit(ctx, "grants.set", u.ID, "", map[string]any{"customerIds": current}, map[string]any{"customerIds": ids})
 	if err := s.Grants.SetGrants(ctx, id.PartnerID, u.ID, ids); err != nil {
 		return nil, fmt.Errorf("set grants: %w", err)
 	}

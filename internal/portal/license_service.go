@@ -249,7 +249,8 @@ func (s *LicenseService) Create(ctx context.Context, customerID string, in Licen
 		countLicenses(&c, l.Model, 1)
 		c.Version++
 		c.UpdatedAt = b.now
-		err = s.Store.SaveLicenses(ctx, &c, false, []License{l}, b.draws)
+		actx := auditor{s.Clock, s.IDs}.audit(ctx, "license.create", l.ID, c.ID, nil, l.auditFields())
+		err = s.Store.SaveLicenses(actx, &c, false, []License{l}, b.draws)
 		if ErrorCode(err) == EPRECONDITION && attempt < maxLicenseRetries {
 			backoff(ctx, attempt)
 			continue
@@ -289,7 +290,7 @@ type LicensePatch struct {
 // quantity below the assets in use is ECONFLICT; pre-paid quantities are
 // fixed (revoke and assign anew).
 func (s *LicenseService) Update(ctx context.Context, customerID, licenseID string, in LicensePatch, ifMatch *int64) (License, error) {
-	return s.change(ctx, customerID, licenseID, ifMatch, func(c *Customer, l *License, p *Problems) error {
+	return s.change(ctx, "license.update", customerID, licenseID, ifMatch, func(c *Customer, l *License, p *Problems) error {
 		if l.Revoked {
 			return Errorf(ECONFLICT, "license %s is revoked", l.ID)
 		}
@@ -332,7 +333,7 @@ func (s *LicenseService) Update(ctx context.Context, customerID, licenseID strin
 // Revoke ends a license now (DELETE); the customer's plan follows. Pre-paid
 // units are not returned to their pool. Revoking twice changes nothing.
 func (s *LicenseService) Revoke(ctx context.Context, customerID, licenseID string) (License, error) {
-	return s.change(ctx, customerID, licenseID, nil, func(c *Customer, l *License, _ *Problems) error {
+	return s.change(ctx, "license.revoke", customerID, licenseID, nil, func(c *Customer, l *License, _ *Problems) error {
 		if l.Revoked {
 			return nil
 		}
@@ -343,7 +344,7 @@ func (s *LicenseService) Revoke(ctx context.Context, customerID, licenseID strin
 	})
 }
 
-func (s *LicenseService) change(ctx context.Context, customerID, licenseID string, ifMatch *int64, fn func(*Customer, *License, *Problems) error) (License, error) {
+func (s *LicenseService) change(ctx context.Context, action, customerID, licenseID string, ifMatch *int64, fn func(*Customer, *License, *Problems) error) (License, error) {
 	id, err := partnerAdmin(ctx)
 	if err != nil {
 		return License{}, err
@@ -386,7 +387,8 @@ func (s *LicenseService) change(ctx context.Context, customerID, licenseID strin
 			c.UpdatedAt = now
 			changed = &c
 		}
-		err = s.Store.SaveLicenses(ctx, changed, false, []License{l}, nil)
+		actx := auditor{s.Clock, s.IDs}.audit(ctx, action, l.ID, c.ID, before.auditFields(), l.auditFields())
+		err = s.Store.SaveLicenses(actx, changed, false, []License{l}, nil)
 		if ErrorCode(err) == EPRECONDITION && ifMatch == nil && attempt < maxLicenseRetries {
 			backoff(ctx, attempt)
 			continue

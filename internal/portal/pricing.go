@@ -66,6 +66,7 @@ type PricingStore interface {
 type PricingService struct {
 	Store PricingStore
 	Clock Clock
+	IDs   IDs
 }
 
 // Get returns the current pricing; ENOTFOUND before a super admin sets it.
@@ -155,6 +156,13 @@ func (s *PricingService) Put(ctx context.Context, in PricingInput, ifMatch *int6
 		return Pricing{}, Errorf(EPRECONDITION, "pricing is at version %d, not %d: read it again and reapply your change", next.Version, *ifMatch)
 	}
 	next.Version++
+	fields := func(p Pricing) map[string]any {
+		if p.Version == 0 {
+			return nil
+		}
+		return map[string]any{"version": p.Version, "currency": p.Currency, "unitCosts": p.UnitCosts, "prepaidTiers": p.PrepaidTiers}
+	}
+	ctx = auditor{s.Clock, s.IDs}.audit(ctx, "pricing.update", fmt.Sprintf("v%d", next.Version), "", fields(current), fields(next))
 	if err := s.Store.PutPricing(ctx, next); err != nil {
 		return Pricing{}, fmt.Errorf("put pricing: %w", err)
 	}

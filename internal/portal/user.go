@@ -150,6 +150,7 @@ func (s *UserService) Create(ctx context.Context, in UserInput) (User, error) {
 			return User{}, Errorf(ECONFLICT, "customer %s is archived", c.ID)
 		}
 	}
+	ctx = auditor{s.Clock, s.IDs}.audit(ctx, "user.create", u.ID, u.TenantID, nil, u.auditFields())
 	if err := s.Users.CreateUser(ctx, u); err != nil {
 		return User{}, fmt.Errorf("create user: %w", err)
 	}

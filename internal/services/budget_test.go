@@ -22,8 +22,8 @@ func TestRouteBudgets(t *testing.T) {
 		{"customers-get.json", []string{"GetItem"}},
 		{"customers-list.json", []string{"Query"}},
 		{"users-list.json", []string{"Query"}},
-		{"customers-create.json", []string{"PutItem", "PutItem", "UpdateItem"}}, // idempotency claim, customer, stored response
-		{"customers-suspend.json", []string{"GetItem", "PutItem"}},
+		{"customers-create.json", []string{"PutItem", "TransactWriteItems", "UpdateItem"}}, // idempotency claim, customer with its audit entry, stored response
+		{"customers-suspend.json", []string{"GetItem", "TransactWriteItems"}},              // read, then the change with its audit entry
 	}
 	for _, b := range budgets {
 		t.Run(b.event, func(t *testing.T) {

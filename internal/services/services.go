@@ -39,6 +39,7 @@ type Services struct {
 	Prepaid   *portal.PrepaidService
 	Margins   *portal.MarginService
 	Grants    *portal.GrantService
+	Audit     *portal.AuditService
 }
 
 // New assembles the services on store.
@@ -54,10 +55,11 @@ func New(store *dynamo.Store, cursorSecret []byte, clock portal.Clock, ids porta
 		APIKeys:   &portal.APIKeyService{Keys: store, Users: users, Customers: store, Clock: clock, IDs: ids},
 		Customers: &portal.CustomerService{Store: store, Grants: store, Licenses: licenses, Cursors: cursors, Clock: clock, IDs: ids},
 		Licenses:  licenses,
-		Pricing:   &portal.PricingService{Store: store, Clock: clock},
+		Pricing:   &portal.PricingService{Store: store, Clock: clock, IDs: ids},
 		Prepaid:   &portal.PrepaidService{Store: store, Pricing: store, Clock: clock, IDs: ids},
 		Margins:   &portal.MarginService{Store: store},
-		Grants:    &portal.GrantService{Grants: store, Users: store},
+		Grants:    &portal.GrantService{Grants: store, Users: store, Clock: clock, IDs: ids},
+		Audit:     &portal.AuditService{Store: store, Grants: store, Cursors: cursors},
 	}
 }
 
@@ -106,6 +108,8 @@ func (s *Services) HTTPHandler(name string) (*httpapi.Handler, bool) {
 		return httpapi.NewLicenses(s.Licenses, s.Store, s.Clock), true
 	case "billing":
 		return httpapi.NewBilling(s.Pricing, s.Prepaid, s.Margins, s.Store, s.Clock), true
+	case "audit":
+		return httpapi.NewAudit(s.Audit, s.Clock), true
 	case "fallback":
 		return httpapi.NewFallback(app.Declaration(), s.Clock), true
 	}

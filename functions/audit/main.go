@@ -1,0 +1,20 @@
+// Command audit is the Lambda function serving the audit routes (see internal/app).
+package main
+
+import (
+	"context"
+	"log"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/partnerportal/portal/internal/services"
+)
+
+func main() {
+	s, err := services.FromEnv(context.Background())
+	if err != nil {
+		log.Fatalf("audit: %v", err)
+	}
+	h, _ := s.HTTPHandler("audit")
+	lambda.Start(h.Handle)
+}

@@ -1,0 +1,159 @@
+package dynamo
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/partnerportal/portal/internal/portal"
+	"github.com/partnerportal/portal/internal/tenancy"
+)
+
+type auditItem struct {
+	PK         string `dynamodbav:"PK"`
+	SK         string `dynamodbav:"SK"`
+	GSIPK      string `dynamodbav:"GSIPK"`
+	GSI1SK     string `dynamodbav:"GSI1SK"`
+	Entity     string `dynamodbav:"entity"`
+	AuditID    string `dynamodbav:"auditId"`
+	Time       string `dynamodbav:"time"`
+	ActorID    string `dynamodbav:"actorId"`
+	ActorRole  string `dynamodbav:"actorRole"`
+	PartnerID  string `dynamodbav:"partnerId,omitempty"`
+	TenantID   string `dynamodbav:"tenantId,omitempty"`
+	Action     string `dynamodbav:"action"`
+	TargetType string `dynamodbav:"targetType"`
+	TargetID   string `dynamodbav:"targetId"`
+	Changes    string `dynamodbav:"changes"` // JSON: {"field": {"before": …, "after": …}}
+	RequestID  string `dynamodbav:"requestId,omitempty"`
+}
+
+func (it auditItem) entry() portal.AuditEntry {
+	e := portal.AuditEntry{
+		ID: it.AuditID, Time: parseTime(it.Time), ActorID: it.ActorID, ActorRole: tenancy.Role(it.ActorRole),
+		PartnerID: it.PartnerID, TenantID: it.TenantID, Action: it.Action, TargetType: it.TargetType,
+		TargetID: it.TargetID, RequestID: it.RequestID,
+	}
+	json.Unmarshal([]byte(it.Changes), &e.Changes)
+	return e
+}
+
+// transact writes items in one transaction, adding the audit entry that ctx
+// carries (portal.AuditFrom) as the last item, so a change and its record
+// are written together or not at all.
+func (s *Store) transact(ctx context.Context, items ...types.TransactWriteItem) error {
+	if e, ok := portal.AuditFrom(ctx); ok {
+		changes, err := json.Marshal(e.Changes)
+		if err != nil {
+			return fmt.Errorf("encode audit changes: %w", err)
+		}
+		sortKey := formatTime(e.Time) + sep + e.ID
+		av, err := attributevalue.MarshalMap(auditItem{
+			PK: auditPK(e.PartnerID, e.TenantID), SK: auditPrefix + sortKey, GSIPK: auditListPK(e.PartnerID), GSI1SK: sortKey,
+			Entity: "audit", AuditID: e.ID, Time: formatTime(e.Time), ActorID: e.ActorID, ActorRole: string(e.ActorRole),
+			PartnerID: e.PartnerID, TenantID: e.TenantID, Action: e.Action, TargetType: e.TargetType,
+			TargetID: e.TargetID, Changes: string(changes), RequestID: e.RequestID,
+		})
+		if err != nil {
+			return fmt.Errorf("encode audit entry: %w", err)
+		}
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.Table, Item: av, ConditionExpression: aws.String("attribute_not_exists(PK)")}})
+	}
+	_, err := s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items, ReturnConsumedCapacity: total})
+	return err
+}
+
+// ListAudit implements portal.AuditStore: a Query of the tenant's partition
+// or of the partner's index partition, newest first, between From and To;
+// actor and action are filters (up to maxListRounds Queries a page).
+func (s *Store) ListAudit(ctx context.Context, q portal.AuditQuery, start portal.Position) ([]portal.AuditEntry, portal.Position, error) {
+	if q.Limit < 1 {
+		return nil, nil, portal.Errorf(portal.EINVALID, "limit must be at least 1")
+	}
+	low, high := "0", "\U0010FFFF" // every time sorts between them
+	if q.From != nil {
+		low = formatTime(*q.From)
+	}
+	if q.To != nil {
+		high = formatTime(*q.To)
+	}
+	in := &dynamodb.QueryInput{
+		TableName:              &s.Table,
+		ScanIndexForward:       aws.Bool(false),
+		ExclusiveStartKey:      startKey(start),
+		ReturnConsumedCapacity: total,
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":low": str(low), ":high": str(high),
+		},
+	}
+	sk := "GSI1SK"
+	if q.TenantID != "" {
+		in.KeyConditionExpression = aws.String("PK = :pk AND SK BETWEEN :low AND :high")
+		in.ExpressionAttributeValues[":pk"] = str(tenantPK(q.TenantID))
+		in.ExpressionAttributeValues[":low"] = str(auditPrefix + low)
+		in.ExpressionAttributeValues[":high"] = str(auditPrefix + high)
+		sk = ""
+	} else {
+		in.IndexName = aws.String(indexByName)
+		in.KeyConditionExpression = aws.String("GSIPK = :pk AND GSI1SK BETWEEN :low AND :high")
+		in.ExpressionAttributeValues[":pk"] = str(auditListPK(q.PartnerID))
+	}
+	var filters []string
+	if q.ActorID != "" {
+		filters = append(filters, "actorId = :actor")
+		in.ExpressionAttributeValues[":actor"] = str(q.ActorID)
+	}
+	if q.Action != "" {
+		filters = append(filters, "#action = :action")
+		in.ExpressionAttributeValues[":action"] = str(q.Action)
+		in.ExpressionAttributeNames = map[string]string{"#action": "action"}
+	}
+	if len(filters) > 0 {
+		in.FilterExpression = aws.String(strings.Join(filters, " AND "))
+	}
+	items := make([]portal.AuditEntry, 0, q.Limit)
+	var last map[string]types.AttributeValue
+	for round := 0; round < maxListRounds; round++ {
+		want := q.Limit - len(items) + 1
+		if len(filters) > 0 {
+			want = min(4*want, s.readAhead())
+		}
+		in.Limit = aws.Int32(int32(want))
+		res, err := s.Client.Query(ctx, in)
+		if err != nil {
+			return nil, nil, fmt.Errorf("query audit: %w", err)
+		}
+		for _, raw := range res.Items {
+			if len(items) == q.Limit {
+				return items, positionOf(last, keyAttrs(sk)...), nil
+			}
+			last = raw
+			var it auditItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return nil, nil, fmt.Errorf("decode audit entry: %w", err)
+			}
+			if q.PartnerID != "" && it.PartnerID != q.PartnerID {
+				continue // never another partner's entries, whatever the partition says
+			}
+			items = append(items, it.entry())
+		}
+		if res.LastEvaluatedKey == nil {
+			return items, nil, nil
+		}
+		in.ExclusiveStartKey = res.LastEvaluatedKey
+	}
+	return items, positionOf(in.ExclusiveStartKey, keyAttrs(sk)...), nil
+}
+
+func keyAttrs(indexSK string) []string {
+	if indexSK == "" {
+		return nil
+	}
+	return []string{"GSIPK", indexSK}
+}
