@@ -41,7 +41,7 @@ func seed(ctx context.Context, svc *services.Services, dir string) (Credentials,
 	var st seedState
 	readJSON(statePath, &st)
 
-	superAdmin, err := svc.Users.Users.GetUser(ctx, st.SuperAdminID)
+	superAdmin, err := svc.Users.Users.GetUser(ctx, tenancy.Scope{}, st.SuperAdminID)
 	if portal.ErrorCode(err) == portal.ENOTFOUND || st.SuperAdminID == "" {
 		now := svc.Clock()
 		superAdmin = portal.User{ID: (&portal.ULIDs{}).New(portal.PrefixUser), Email: SuperAdminEmail, Name: "Platform operator",
@@ -60,7 +60,7 @@ func seed(ctx context.Context, svc *services.Services, dir string) (Credentials,
 	if err != nil {
 		return creds, fmt.Errorf("demo partner: %w", err)
 	}
-	partnerAdmin, err := svc.Users.Users.GetUser(ctx, st.PartnerAdminID)
+	partnerAdmin, err := svc.Users.Users.GetUser(ctx, tenancy.Scope{}, st.PartnerAdminID)
 	if portal.ErrorCode(err) == portal.ENOTFOUND || st.PartnerAdminID == "" {
 		role := tenancy.RolePartnerAdmin
 		partnerAdmin, err = svc.Users.Create(asSuperAdmin, portal.UserInput{Email: ptr(PartnerAdminEmail), Name: ptr("Demo admin"), Role: &role, PartnerID: &partner.ID})

@@ -95,7 +95,7 @@ func (s *Store) ListAudit(ctx context.Context, q portal.AuditQuery, start portal
 	sk := "GSI1SK"
 	if q.TenantID != "" {
 		in.KeyConditionExpression = aws.String("PK = :pk AND SK BETWEEN :low AND :high")
-		in.ExpressionAttributeValues[":pk"] = str(tenantPK(q.TenantID))
+		in.ExpressionAttributeValues[":pk"] = str(tenantPK(q.PartnerID, q.TenantID))
 		in.ExpressionAttributeValues[":low"] = str(auditPrefix + low)
 		in.ExpressionAttributeValues[":high"] = str(auditPrefix + high)
 		sk = ""

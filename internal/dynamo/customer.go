@@ -43,7 +43,7 @@ type customerItem struct {
 func toCustomerItem(c portal.Customer) customerItem {
 	ix := customerIndexKeys(c)
 	return customerItem{
-		PK: tenantPK(c.ID), SK: customerSK,
+		PK: tenantPK(c.PartnerID, c.ID), SK: customerSK,
 		GSIPK:  customerListPK(c.PartnerID, c.Status == portal.StatusArchived),
 		GSI1SK: ix["GSI1SK"], GSI2SK: ix["GSI2SK"], GSI3SK: ix["GSI3SK"], GSI4SK: ix["GSI4SK"], GSI5SK: ix["GSI5SK"],
 		Entity: "customer", TenantID: c.ID, PartnerID: c.PartnerID,
@@ -101,7 +101,7 @@ func (s *Store) CreateCustomer(ctx context.Context, c portal.Customer) error {
 // ENOTFOUND unless the customer belongs to the scope's partner.
 func (s *Store) GetCustomer(ctx context.Context, scope tenancy.Scope, id string) (portal.Customer, error) {
 	var it customerItem
-	found, err := s.get(ctx, tenantPK(id), customerSK, &it)
+	found, err := s.get(ctx, tenantPK(scope.PartnerID, id), customerSK, &it)
 	if err != nil {
 		return portal.Customer{}, err
 	}

@@ -12,7 +12,7 @@ import (
 // Archived customers move to a partition of their own so that the default list
 // needs no filter.
 //
-//	PK     TENANT#<customerId>      SK     CUSTOMER
+//	PK     TENANT#<partnerId>#<customerId>      SK     CUSTOMER
 //	GSIPK  PARTNER#<partnerId>#CUSTOMERS   (or …#ARCHIVED)
 //	GSI1SK <name lower>␟<id>                 sort=name, q=prefix
 //	GSI2SK <status>␟<name lower>␟<id>        sort=status, status=…
@@ -29,7 +29,10 @@ const (
 	indexByCreatedAt = app.IndexGSI5
 )
 
-func tenantPK(tenantID string) string { return "TENANT#" + tenantID }
+// tenantPK is a tenant's partition. It names the partner too, and every
+// caller builds it from its own scope: a customer ID of another partner
+// leads to a partition that does not exist, never to the other partner's data.
+func tenantPK(partnerID, tenantID string) string { return "TENANT#" + partnerID + "#" + tenantID }
 
 func customerListPK(partnerID string, archived bool) string {
 	if archived {

@@ -72,7 +72,7 @@ func TestCustomers(t *testing.T) {
 	t.Run("ItemCarriesItsTenantID", func(t *testing.T) {
 		c := fullCustomer(e, admin.PartnerID)
 		mustOK(t, "create", e.store.CreateCustomer(e.ctx, c))
-		item := e.rawItem(t, "TENANT#"+c.ID, "CUSTOMER")
+		item := e.rawItem(t, "TENANT#"+c.PartnerID+"#"+c.ID, "CUSTOMER")
 		v, ok := item["tenantId"].(*types.AttributeValueMemberS)
 		if !ok || v.Value != c.ID {
 			t.Fatalf("tenantId attribute = %#v, want %q", item["tenantId"], c.ID)

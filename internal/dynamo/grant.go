@@ -106,7 +106,7 @@ func (s *Store) GetCustomers(ctx context.Context, scope tenancy.Scope, ids []str
 		rest = rest[len(batch):]
 		keys := make([]map[string]types.AttributeValue, len(batch))
 		for i, id := range batch {
-			keys[i] = key(tenantPK(id), customerSK)
+			keys[i] = key(tenantPK(scope.PartnerID, id), customerSK)
 		}
 		req := map[string]types.KeysAndAttributes{s.Table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
 		for len(req) > 0 {

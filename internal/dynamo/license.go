@@ -49,7 +49,7 @@ type licenseItem struct {
 
 func toLicenseItem(l portal.License) licenseItem {
 	return licenseItem{
-		PK: tenantPK(l.TenantID), SK: licenseSK(l.ID), GSIPK: partnerLicensesPK(l.PartnerID),
+		PK: tenantPK(l.PartnerID, l.TenantID), SK: licenseSK(l.ID), GSIPK: partnerLicensesPK(l.PartnerID),
 		GSI1SK: formatTime(l.StartsAt) + sep + l.ID, Entity: "license", LicenseID: l.ID, TenantID: l.TenantID,
 		PartnerID: l.PartnerID, Model: string(l.Model), Quantity: l.Quantity, BillingPeriod: string(l.BillingPeriod),
 		StartsAt: formatTime(l.StartsAt), EndsAt: formatTimePtr(l.EndsAt), Currency: l.EndUserPrice.Currency,
@@ -175,7 +175,7 @@ func partnerOf(c *portal.Customer, licenses []portal.License) string {
 // GetLicense implements portal.LicenseStore with one GetItem.
 func (s *Store) GetLicense(ctx context.Context, scope tenancy.Scope, customerID, licenseID string) (portal.License, error) {
 	var it licenseItem
-	found, err := s.get(ctx, tenantPK(customerID), licenseSK(licenseID), &it)
+	found, err := s.get(ctx, tenantPK(scope.PartnerID, customerID), licenseSK(licenseID), &it)
 	if err != nil {
 		return portal.License{}, err
 	}
@@ -191,7 +191,7 @@ func (s *Store) ListLicenses(ctx context.Context, scope tenancy.Scope, customerI
 		TableName:              &s.Table,
 		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :sk)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": str(tenantPK(customerID)), ":sk": str(licensePrefix),
+			":pk": str(tenantPK(scope.PartnerID, customerID)), ":sk": str(licensePrefix),
 		},
 		ConsistentRead:         aws.Bool(true),
 		ReturnConsumedCapacity: total,
@@ -296,7 +296,7 @@ func (s *Store) CustomerNames(ctx context.Context, partnerID string, ids []strin
 		rest = rest[len(batch):]
 		keys := make([]map[string]types.AttributeValue, len(batch))
 		for i, id := range batch {
-			keys[i] = key(tenantPK(id), customerSK)
+			keys[i] = key(tenantPK(partnerID, id), customerSK)
 		}
 		req := map[string]types.KeysAndAttributes{s.Table: {
 			Keys: keys, ProjectionExpression: aws.String("tenantId, partnerId, #name"),

@@ -4,7 +4,7 @@ package dynamo
 // licenses across all tenants are one index partition, by start time, so the
 // margin report is a Query, not a read per customer.
 //
-//	PK TENANT#<customerId>   SK LICENSE#<licenseId>
+//	PK TENANT#<partnerId>#<customerId>   SK LICENSE#<licenseId>
 //	GSIPK PARTNER#<partnerId>#LICENSES   GSI1SK <startsAt>␟<licenseId>
 const licensePrefix = "LICENSE#"
 

@@ -228,7 +228,7 @@ func (l *licensing) nothingStored(t *testing.T, partnerID string, ids []string) 
 	for _, id := range ids {
 		if strings.HasPrefix(id, portal.PrefixCustomer) {
 			customers = append(customers, id)
-			if item := l.rawItem(t, "TENANT#"+id, "CUSTOMER"); len(item) > 0 {
+			if item := l.rawItem(t, "TENANT#"+partnerID+"#"+id, "CUSTOMER"); len(item) > 0 {
 				t.Fatalf("customer %s was stored by a rejected request", id)
 			}
 		}
@@ -238,7 +238,7 @@ func (l *licensing) nothingStored(t *testing.T, partnerID string, ids []string) 
 			continue
 		}
 		for _, c := range customers {
-			if item := l.rawItem(t, "TENANT#"+c, "LICENSE#"+id); len(item) > 0 {
+			if item := l.rawItem(t, "TENANT#"+partnerID+"#"+c, "LICENSE#"+id); len(item) > 0 {
 				t.Fatalf("license %s was stored by a rejected request", id)
 			}
 		}
@@ -326,7 +326,7 @@ func TestCreateCustomerWithLicenses(t *testing.T) {
 		if got, want := flat.Margin(), (portal.Money{Amount: 120000 - 10000, Currency: "EUR"}); got != want {
 			t.Fatalf("unlimited margin = %+v, want %+v", got, want)
 		}
-		item := l.rawItem(t, "TENANT#"+c.ID, "LICENSE#"+asset.ID)
+		item := l.rawItem(t, "TENANT#"+c.PartnerID+"#"+c.ID, "LICENSE#"+asset.ID)
 		if v, ok := item["unitCost"].(*types.AttributeValueMemberN); !ok || v.Value != "199" {
 			t.Fatalf("stored unitCost attribute = %#v, want the number 199", item["unitCost"])
 		}

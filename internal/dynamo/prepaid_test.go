@@ -275,7 +275,7 @@ func TestPrepaidDraws(t *testing.T) {
 		if got, want := l.balance(t, admin.PartnerID, fresh.ID), int64(100); got != want {
 			t.Fatalf("pool balance = %d, want %d", got, want)
 		}
-		if item := l.rawItem(t, "TENANT#"+acme.ID, "LICENSE#"+lic.ID); len(item) > 0 {
+		if item := l.rawItem(t, "TENANT#"+acme.PartnerID+"#"+acme.ID, "LICENSE#"+lic.ID); len(item) > 0 {
 			t.Fatalf("the license was written although its draw failed")
 		}
 		after, err := l.store.GetCustomer(l.ctx, admin.Scope(), acme.ID)
@@ -305,7 +305,7 @@ func TestSaveLicensesConditions(t *testing.T) {
 		lic := license("ppd_01JX0000000000000000000000")
 		err := l.store.SaveLicenses(l.ctx, nil, false, []portal.License{lic}, map[string]int64{lic.PrepaidPoolID: 1})
 		wantCode(t, "save", err, portal.ENOTFOUND)
-		if item := l.rawItem(t, "TENANT#"+acme.ID, "LICENSE#"+lic.ID); len(item) > 0 {
+		if item := l.rawItem(t, "TENANT#"+acme.PartnerID+"#"+acme.ID, "LICENSE#"+lic.ID); len(item) > 0 {
 			t.Fatalf("the license was written although its draw failed")
 		}
 	})
@@ -328,7 +328,7 @@ func TestSaveLicensesConditions(t *testing.T) {
 		lic := license("")
 		err := l.store.SaveLicenses(l.ctx, &c, false, []portal.License{lic}, nil)
 		wantCode(t, "save", err, portal.EPRECONDITION)
-		if item := l.rawItem(t, "TENANT#"+acme.ID, "LICENSE#"+lic.ID); len(item) > 0 {
+		if item := l.rawItem(t, "TENANT#"+acme.PartnerID+"#"+acme.ID, "LICENSE#"+lic.ID); len(item) > 0 {
 			t.Fatalf("the license was written although the customer's condition failed")
 		}
 	})

@@ -86,12 +86,15 @@ func (s *Store) CreateUser(ctx context.Context, u portal.User) error {
 }
 
 // GetUser implements portal.UserStore: the directory entry, then the user.
-func (s *Store) GetUser(ctx context.Context, id string) (portal.User, error) {
+func (s *Store) GetUser(ctx context.Context, scope tenancy.Scope, id string) (portal.User, error) {
 	notFound := portal.Errorf(portal.ENOTFOUND, "user %s not found", id)
 	var ref userRef
 	found, err := s.get(ctx, userDirPK(id), userDirSK, &ref)
 	if err != nil || !found {
 		return portal.User{}, firstErr(err, notFound)
+	}
+	if scope.PartnerID != "" && ref.PartnerID != scope.PartnerID || scope.TenantID != "" && ref.TenantID != scope.TenantID {
+		return portal.User{}, notFound // the directory says where it lives: outside scope, never read it
 	}
 	var it userItem
 	found, err = s.get(ctx, userHomePK(ref.PartnerID, ref.TenantID), userSK(id), &it)

@@ -20,7 +20,7 @@ const (
 func userHomePK(partnerID, tenantID string) string {
 	switch {
 	case tenantID != "":
-		return tenantPK(tenantID)
+		return tenantPK(partnerID, tenantID)
 	case partnerID == "":
 		return platformPK
 	}
@@ -32,7 +32,7 @@ func userSK(userID string) string { return "USER#" + userID }
 func userListPK(partnerID, tenantID string) string {
 	switch {
 	case tenantID != "":
-		return "USERS#" + tenantID
+		return "USERS#" + partnerID + "#" + tenantID
 	case partnerID == "":
 		return "USERS#" + platformPK
 	}

@@ -62,7 +62,7 @@ func TestUsers(t *testing.T) {
 				t.Fatalf("item %s %s: userId = %#v, want %s", k[0], k[1], item["userId"], u.ID)
 			}
 		}
-		got, err := e.store.GetUser(e.ctx, u.ID)
+		got, err := e.store.GetUser(e.ctx, tenancy.Scope{}, u.ID)
 		mustOK(t, "get", err)
 		sameUser(t, got, u)
 		if got, want := got.Email, "Ann@example.com"; got != want {
@@ -81,7 +81,7 @@ func TestUsers(t *testing.T) {
 			if !errors.As(err, &pe) || len(pe.Fields) != 1 || pe.Fields[0].Field != "email" {
 				t.Fatalf("error = %#v, want one field error on email", err)
 			}
-			_, err = e.store.GetUser(e.ctx, second.ID)
+			_, err = e.store.GetUser(e.ctx, tenancy.Scope{}, second.ID)
 			wantCode(t, "get the refused user", err, portal.ENOTFOUND)
 			if item := e.rawItem(t, "USER#"+second.ID, "USER"); item != nil {
 				t.Fatalf("directory item of the refused user exists: %v", item)
@@ -90,7 +90,7 @@ func TestUsers(t *testing.T) {
 				t.Fatalf("user item of the refused user exists: %v", item)
 			}
 		}
-		got, err := e.store.GetUser(e.ctx, first.ID)
+		got, err := e.store.GetUser(e.ctx, tenancy.Scope{}, first.ID)
 		mustOK(t, "get first", err)
 		sameUser(t, got, first)
 	})
@@ -112,7 +112,7 @@ func TestUsers(t *testing.T) {
 		for _, u := range []portal.User{partnerUser, operator} {
 			mustOK(t, "create "+u.Email, e.store.CreateUser(e.ctx, u))
 			mctx, m := e.measure(e.ctx)
-			got, err := e.store.GetUser(mctx, u.ID)
+			got, err := e.store.GetUser(mctx, tenancy.Scope{}, u.ID)
 			mustOK(t, "get "+u.Email, err)
 			sameUser(t, got, u)
 			if got, want := ops(m), []string{"GetItem", "GetItem"}; !slices.Equal(got, want) {
@@ -125,7 +125,7 @@ func TestUsers(t *testing.T) {
 	})
 
 	t.Run("GetOfAnUnknownUserIsNotFound", func(t *testing.T) {
-		_, err := e.store.GetUser(e.ctx, e.ids.New(portal.PrefixUser))
+		_, err := e.store.GetUser(e.ctx, tenancy.Scope{}, e.ids.New(portal.PrefixUser))
 		wantCode(t, "get unknown", err, portal.ENOTFOUND)
 	})
 

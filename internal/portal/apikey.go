@@ -89,6 +89,9 @@ func (s *APIKeyService) Issue(ctx context.Context, userID string, in APIKeyInput
 	if err != nil {
 		return NewKey{}, err
 	}
+	if err := tenantUser(id, "", true); err != nil {
+		return NewKey{}, err
+	}
 	var p Problems
 	now := s.Clock()
 	k := APIKey{ID: s.IDs.New(PrefixAPIKey), CreatedAt: now}
@@ -117,7 +120,7 @@ func (s *APIKeyService) Issue(ctx context.Context, userID string, in APIKeyInput
 	secret := APIKeyPrefix + strings.ToLower(strings.TrimPrefix(k.ID, PrefixAPIKey)) + "_" + base64.RawURLEncoding.EncodeToString(raw[:])
 	k.Hash = hashKey(secret)
 	k.Hint = secret[:len(APIKeyPrefix)+8]
-	ctx = auditor{s.Clock, s.IDs}.audit(ctx, "apikey.create", k.ID, k.TenantID, nil, k.auditFields())
+	ctx = auditor{s.Clock, s.IDs}.audit(ctx, "apikey.create", k.ID, tenancy.Scope{PartnerID: k.PartnerID, TenantID: k.TenantID}, nil, k.auditFields())
 	if err := s.Keys.CreateAPIKey(ctx, k); err != nil {
 		return NewKey{}, fmt.Errorf("create api key: %w", err)
 	}
@@ -130,6 +133,9 @@ func (s *APIKeyService) Revoke(ctx context.Context, keyID string) error {
 	if err != nil {
 		return err
 	}
+	if err := tenantUser(id, "", true); err != nil {
+		return err
+	}
 	notFound := Errorf(ENOTFOUND, "API key %s not found", keyID)
 	if !ValidID(PrefixAPIKey, keyID) {
 		return notFound
@@ -140,7 +146,8 @@ func (s *APIKeyService) Revoke(ctx context.Context, keyID string) error {
 	}
 	mine := k.UserID == id.UserID
 	partners := id.Role == tenancy.RolePartnerAdmin && k.PartnerID == id.PartnerID
-	if !mine && !partners && id.Role != tenancy.RoleSuperAdmin {
+	tenants := id.Role == tenancy.RoleCustomerAdmin && k.PartnerID == id.PartnerID && k.TenantID == id.TenantID
+	if !mine && !partners && !tenants && id.Role != tenancy.RoleSuperAdmin {
 		return notFound
 	}
 	if k.RevokedAt != nil {
@@ -149,7 +156,7 @@ func (s *APIKeyService) Revoke(ctx context.Context, keyID string) error {
 	now := s.Clock()
 	after := k
 	after.RevokedAt = &now
-	ctx = auditor{s.Clock, s.IDs}.audit(ctx, "apikey.revoke", k.ID, k.TenantID, k.auditFields(), after.auditFields())
+	ctx = auditor{s.Clock, s.IDs}.audit(ctx, "apikey.revoke", k.ID, tenancy.Scope{PartnerID: k.PartnerID, TenantID: k.TenantID}, k.auditFields(), after.auditFields())
 	return s.Keys.RevokeAPIKey(ctx, keyID, now)
 }
 

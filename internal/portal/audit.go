@@ -64,17 +64,17 @@ type auditor struct {
 	IDs   IDs
 }
 
-// audit returns ctx carrying the entry for action on target by the caller:
-// the changed fields are those whose values differ between before and after
-// (nil before for creations).
-func (a auditor) audit(ctx context.Context, action, targetID, tenantID string, before, after map[string]any) context.Context {
+// audit returns ctx carrying the entry for action on target by the caller,
+// logged where the target lives (a tenant, a partner, or the platform for an
+// empty scope): the changed fields are those whose values differ between
+// before and after (nil before for creations).
+func (a auditor) audit(ctx context.Context, action, targetID string, where tenancy.Scope, before, after map[string]any) context.Context {
 	id, _ := tenancy.FromContext(ctx)
 	requestID, _ := ctx.Value(requestKey{}).(string)
-	partnerID := id.PartnerID
 	target, _, _ := strings.Cut(action, ".")
 	return context.WithValue(ctx, auditKey{}, AuditEntry{
 		ID: a.IDs.New(PrefixAudit), Time: a.Clock(), ActorID: id.UserID, ActorRole: id.Role,
-		PartnerID: partnerID, TenantID: tenantID, Action: action, TargetType: target, TargetID: targetID,
+		PartnerID: where.PartnerID, TenantID: where.TenantID, Action: action, TargetType: target, TargetID: targetID,
 		Changes: diff(before, after), RequestID: requestID,
 	})
 }

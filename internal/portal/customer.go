@@ -70,6 +70,9 @@ type Customer struct {
 	Version     int64
 }
 
+// scope is the data scope of the customer's tenant.
+func (c Customer) scope() tenancy.Scope { return tenancy.Scope{PartnerID: c.PartnerID, TenantID: c.ID} }
+
 // CustomerInput is the body of a create request. Pointers distinguish
 // "absent" from "empty" for PATCH.
 type CustomerInput struct {

@@ -81,7 +81,7 @@ func (s *CustomerService) CreateWithLicenses(ctx context.Context, in CustomerInp
 		if err := p.Err(); err != nil {
 			return Customer{}, nil, err
 		}
-		ctx := auditor{s.Clock, s.IDs}.audit(ctx, "customer.create", c.ID, c.ID, nil, c.auditFields())
+		ctx := auditor{s.Clock, s.IDs}.audit(ctx, "customer.create", c.ID, c.scope(), nil, c.auditFields())
 		if err := s.Store.CreateCustomer(ctx, c); err != nil {
 			return Customer{}, nil, fmt.Errorf("create customer: %w", err)
 		}
@@ -112,7 +112,7 @@ func (s *CustomerService) CreateWithLicenses(ctx context.Context, in CustomerInp
 		}
 		after := c.auditFields()
 		after["licenses"] = licenseIDs(licenses)
-		ctx := auditor{s.Clock, s.IDs}.audit(ctx, "customer.create", c.ID, c.ID, nil, after)
+		ctx := auditor{s.Clock, s.IDs}.audit(ctx, "customer.create", c.ID, c.scope(), nil, after)
 		err := s.Licenses.Store.SaveLicenses(ctx, &c, true, licenses, b.draws)
 		if ErrorCode(err) == EPRECONDITION && attempt < maxLicenseRetries {
 			// A concurrent draw on the same pre-paid pool got in the way.
@@ -305,7 +305,7 @@ func (s *CustomerService) changeAs(ctx context.Context, id tenancy.Identity, act
 	}
 	c.Version++
 	c.UpdatedAt = s.Clock()
-	ctx = auditor{s.Clock, s.IDs}.audit(ctx, action, c.ID, c.ID, before.auditFields(), c.auditFields())
+	ctx = auditor{s.Clock, s.IDs}.audit(ctx, action, c.ID, c.scope(), before.auditFields(), c.auditFields())
 	if err := s.Store.UpdateCustomer(ctx, id.Scope(), c); err != nil {
 		return Customer{}, fmt.Errorf("update customer %s: %w", c.ID, err)
 	}

@@ -55,7 +55,7 @@ func (s *GrantService) Set(ctx context.Context, userID string, customerIDs *[]st
 	if !ValidID(PrefixUser, userID) {
 		return nil, notFound
 	}
-	u, err := s.Users.GetUser(ctx, userID)
+	u, err := s.Users.GetUser(ctx, tenancy.Scope{PartnerID: id.PartnerID}, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +94,7 @@ func (s *GrantService) Set(ctx context.Context, userID string, customerIDs *[]st
 	if slices.Equal(current, ids) {
 		return ids, nil
 	}
-	ctx = auditor{s.Clock, s.IDs}.audit(ctx, "grants.set", u.ID, "", map[string]any{"customerIds": current}, map[string]any{"customerIds": ids})
+	ctx = auditor{s.Clock, s.IDs}.audit(ctx, "grants.set", u.ID, tenancy.Scope{PartnerID: u.PartnerID}, map[string]any{"customerIds": current}, map[string]any{"customerIds": ids})
 	if err := s.Grants.SetGrants(ctx, id.PartnerID, u.ID, ids); err != nil {
 		return nil, fmt.Errorf("set grants: %w", err)
 	}

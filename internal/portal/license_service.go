@@ -249,7 +249,7 @@ func (s *LicenseService) Create(ctx context.Context, customerID string, in Licen
 		countLicenses(&c, l.Model, 1)
 		c.Version++
 		c.UpdatedAt = b.now
-		actx := auditor{s.Clock, s.IDs}.audit(ctx, "license.create", l.ID, c.ID, nil, l.auditFields())
+		actx := auditor{s.Clock, s.IDs}.audit(ctx, "license.create", l.ID, c.scope(), nil, l.auditFields())
 		err = s.Store.SaveLicenses(actx, &c, false, []License{l}, b.draws)
 		if ErrorCode(err) == EPRECONDITION && attempt < maxLicenseRetries {
 			backoff(ctx, attempt)
@@ -387,7 +387,7 @@ func (s *LicenseService) change(ctx context.Context, action, customerID, license
 			c.UpdatedAt = now
 			changed = &c
 		}
-		actx := auditor{s.Clock, s.IDs}.audit(ctx, action, l.ID, c.ID, before.auditFields(), l.auditFields())
+		actx := auditor{s.Clock, s.IDs}.audit(ctx, action, l.ID, c.scope(), before.auditFields(), l.auditFields())
 		err = s.Store.SaveLicenses(actx, changed, false, []License{l}, nil)
 		if ErrorCode(err) == EPRECONDITION && ifMatch == nil && attempt < maxLicenseRetries {
 			backoff(ctx, attempt)

@@ -66,7 +66,7 @@ func (s *PartnerService) Create(ctx context.Context, in PartnerInput) (Partner, 
 	if err := p.Err(); err != nil {
 		return Partner{}, err
 	}
-	ctx = auditor{s.Clock, s.IDs}.audit(ctx, "partner.create", pt.ID, "", nil, map[string]any{"name": pt.Name, "contactEmail": pt.ContactEmail, "country": pt.Country})
+	ctx = auditor{s.Clock, s.IDs}.audit(ctx, "partner.create", pt.ID, tenancy.Scope{}, nil, map[string]any{"name": pt.Name, "contactEmail": pt.ContactEmail, "country": pt.Country})
 	if err := s.Store.CreatePartner(ctx, pt); err != nil {
 		return Partner{}, fmt.Errorf("create partner: %w", err)
 	}

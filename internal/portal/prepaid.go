@@ -88,7 +88,7 @@ func (s *PrepaidService) Buy(ctx context.Context, in PrepaidInput) (PrepaidPool,
 	pool.ListUnitCost = pricing.UnitCost(pool.Model, pool.BillingPeriod)
 	pool.DiscountBps = pricing.Discount(pool.Units)
 	pool.UnitCost = Money{Amount: Discounted(pool.ListUnitCost.Amount, pool.DiscountBps), Currency: pricing.Currency}
-	ctx = auditor{s.Clock, s.IDs}.audit(ctx, "prepaid.buy", pool.ID, "", nil, map[string]any{
+	ctx = auditor{s.Clock, s.IDs}.audit(ctx, "prepaid.buy", pool.ID, tenancy.Scope{PartnerID: pool.PartnerID}, nil, map[string]any{
 		"model": pool.Model, "billingPeriod": pool.BillingPeriod, "units": pool.Units, "unitCost": pool.UnitCost, "discountBps": pool.DiscountBps,
 	})
 	if err := s.Store.CreatePool(ctx, pool); err != nil {

@@ -162,7 +162,7 @@ func (s *PricingService) Put(ctx context.Context, in PricingInput, ifMatch *int6
 		}
 		return map[string]any{"version": p.Version, "currency": p.Currency, "unitCosts": p.UnitCosts, "prepaidTiers": p.PrepaidTiers}
 	}
-	ctx = auditor{s.Clock, s.IDs}.audit(ctx, "pricing.update", fmt.Sprintf("v%d", next.Version), "", fields(current), fields(next))
+	ctx = auditor{s.Clock, s.IDs}.audit(ctx, "pricing.update", fmt.Sprintf("v%d", next.Version), tenancy.Scope{}, fields(current), fields(next))
 	if err := s.Store.PutPricing(ctx, next); err != nil {
 		return Pricing{}, fmt.Errorf("put pricing: %w", err)
 	}

@@ -40,9 +40,11 @@ type UserInput struct {
 type UserStore interface {
 	// CreateUser stores a new user; ECONFLICT if the e-mail is taken.
 	CreateUser(ctx context.Context, u User) error
-	// GetUser returns a user by ID wherever it lives; ENOTFOUND if none.
-	// Callers check that the user is in their scope.
-	GetUser(ctx context.Context, id string) (User, error)
+	// GetUser returns a user by ID if it lives within scope (an empty scope
+	// reaches every user, a partner scope its users and its customers',
+	// a tenant scope that tenant's); ENOTFOUND otherwise, without reading
+	// the user's partition.
+	GetUser(ctx context.Context, scope tenancy.Scope, id string) (User, error)
 	// ListUsers returns up to limit users of scope ordered by e-mail, after
 	// start: a tenant's users, a partner's own users, or with an empty
 	// scope the platform operators.
@@ -150,7 +152,7 @@ func (s *UserService) Create(ctx context.Context, in UserInput) (User, error) {
 			return User{}, Errorf(ECONFLICT, "customer %s is archived", c.ID)
 		}
 	}
-	ctx = auditor{s.Clock, s.IDs}.audit(ctx, "user.create", u.ID, u.TenantID, nil, u.auditFields())
+	ctx = auditor{s.Clock, s.IDs}.audit(ctx, "user.create", u.ID, tenancy.Scope{PartnerID: u.PartnerID, TenantID: u.TenantID}, nil, u.auditFields())
 	if err := s.Users.CreateUser(ctx, u); err != nil {
 		return User{}, fmt.Errorf("create user: %w", err)
 	}
@@ -172,7 +174,8 @@ func (s *UserService) List(ctx context.Context, partnerID, customerID, limit, cu
 	if err != nil {
 		return UserPage{}, err
 	}
-	if err := tenantUser(id, customerID, false); err != nil {
+	// Managing users is an admin's full-access right; read_only caps admins to viewers.
+	if err := tenantUser(id, customerID, true); err != nil {
 		return UserPage{}, err
 	}
 	var p Problems
@@ -210,27 +213,27 @@ func (s *UserService) List(ctx context.Context, partnerID, customerID, limit, cu
 	return UserPage{Items: items, NextCursor: s.Cursors.Encode(id, query, next)}, nil
 }
 
-// userInScope returns the user if the caller may manage it; ENOTFOUND otherwise,
-// so that IDs of other partners' users are indistinguishable from unknown ones.
+// userInScope returns the user if the caller may manage it: super admins
+// any user, partner admins their partner's and its customers' users,
+// customer admins with full access their tenant's users, anyone itself.
+// ENOTFOUND otherwise, so that other organisations' user IDs are
+// indistinguishable from unknown ones, and found out without reading them.
 func (s *UserService) userInScope(ctx context.Context, id tenancy.Identity, userID string) (User, error) {
 	notFound := Errorf(ENOTFOUND, "user %s not found", userID)
 	if !ValidID(PrefixUser, userID) {
 		return User{}, notFound
 	}
-	u, err := s.Users.GetUser(ctx, userID)
-	if err != nil {
-		return User{}, err
-	}
+	var scope tenancy.Scope
 	switch {
-	case id.Role == tenancy.RoleSuperAdmin, u.ID == id.UserID:
-		return u, nil
-	case id.Role == tenancy.RolePartnerAdmin && u.PartnerID == id.PartnerID:
-		return u, nil
-	case id.Role == tenancy.RoleCustomerAdmin && u.TenantID == id.TenantID && u.PartnerID == id.PartnerID:
-		if err := tenantUser(id, "", true); err != nil {
-			return User{}, err
-		}
-		return u, nil
+	case id.Role == tenancy.RoleSuperAdmin:
+	case id.Role == tenancy.RolePartnerAdmin:
+		scope = tenancy.Scope{PartnerID: id.PartnerID}
+	case id.Role == tenancy.RoleCustomerAdmin && id.TenantAccess == string(AccessFull):
+		scope = id.Scope()
+	case userID == id.UserID:
+		scope = id.Scope()
+	default:
+		return User{}, notFound
 	}
-	return User{}, notFound
+	return s.Users.GetUser(ctx, scope, userID)
 }

@@ -1,0 +1,742 @@
+package services_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/partnerportal/portal/internal/app"
+	"github.com/partnerportal/portal/internal/ddbtest"
+	"github.com/partnerportal/portal/internal/dynamo"
+	"github.com/partnerportal/portal/internal/httpapi"
+	"github.com/partnerportal/portal/internal/isolation"
+	"github.com/partnerportal/portal/internal/portal"
+	"github.com/partnerportal/portal/internal/services"
+	"github.com/partnerportal/portal/internal/tenancy"
+)
+
+// The authorization matrix of issue 4: every declared route × every
+// principal × {own object, foreign object}, replayed through the real
+// handlers, each status compared with one declared table (mxExpect).
+//
+// Partner A is "own": its admin, members, and the users of its customer
+// ownCust are the principals. Partner B is "foreign". Customer principals'
+// portal access level comes from the identity the authorizer would pass
+// (tenantAccess), so one tenant serves all three levels.
+
+// mxPrincipal is a column of the expectation table.
+type mxPrincipal int
+
+const (
+	mxSuper              mxPrincipal = iota // super_admin
+	mxAdmin                                 // partner_admin of A
+	mxOtherAdmin                            // partner_admin of B: A's objects are foreign to it, B's are its own
+	mxMemberGranted                         // partner_member of A, granted ownCust
+	mxMemberNotGranted                      // partner_member of A, no grants
+	mxCustAdminDisabled                     // customer_admin of ownCust, access disabled
+	mxCustViewerDisabled                    // customer_viewer of ownCust, access disabled
+	mxCustAdminReadOnly                     // … read_only
+	mxCustViewerReadOnly                    //
+	mxCustAdminFull                         // … full
+	mxCustViewerFull                        //
+	mxOtherTenantAdmin                      // customer_admin of otherCust (also partner A), access full
+	mxPrincipals                            // how many principals there are
+)
+
+var mxPrincipalNames = [mxPrincipals]string{
+	"super_admin", "partner_admin", "other_partner_admin", "member_granted", "member_not_granted",
+	"customer_admin@disabled", "customer_viewer@disabled", "customer_admin@read_only", "customer_viewer@read_only",
+	"customer_admin@full", "customer_viewer@full", "other_tenant_admin",
+}
+
+func (p mxPrincipal) String() string { return mxPrincipalNames[p] }
+
+// mxObject is which partner's objects a request names.
+type mxObject string
+
+const (
+	mxOwn     mxObject = "own"     // partner A's: ownCust, its license, its user, its key
+	mxForeign mxObject = "foreign" // partner B's: forCust, its license, its user, its key
+	mxNone    mxObject = "none"    // routes that name no object: checked once
+)
+
+// mxOut is an expected outcome.
+type mxOut int
+
+const (
+	xOK  mxOut = iota + 1 // 2xx
+	x400                  // the body names an organisation that is not the caller's (API.md: "Naming another organisation is 400"), or a parameter the role does not take
+	x403                  // the role (or the tenant's access level) may not do this
+	x404                  // no such object for the caller
+	xRef                  // 403 or 404: a principal that is refused either way, where which check comes first tells nothing
+)
+
+func (o mxOut) String() string {
+	return map[mxOut]string{xOK: "2xx", x400: "400", x403: "403", x404: "404", xRef: "403|404"}[o]
+}
+
+func (o mxOut) matches(status int) bool {
+	switch o {
+	case xOK:
+		return status >= 200 && status < 300
+	case x400:
+		return status == 400
+	case x403:
+		return status == 403
+	case x404:
+		return status == 404
+	case xRef:
+		return status == 403 || status == 404
+	}
+	return false
+}
+
+type mxRow = [mxPrincipals]mxOut
+
+// mxExpect is the expectation of every cell: route (with a variant in
+// brackets) → object → principal, from DESIGN.md §1, API.md and issue 4.
+var mxExpect = map[string]map[mxObject]mxRow{
+	// Columns, in mxPrincipal order:
+	// super_admin, partner_admin, other_partner_admin, member_granted, member_not_granted,
+	// customer_admin@disabled, customer_viewer@disabled, customer_admin@read_only,
+	// customer_viewer@read_only, customer_admin@full, customer_viewer@full, other_tenant_admin.
+	"POST /v1/partners": {mxNone: {xOK, x403, x403, x403, x403, x403, x403, x403, x403, x403, x403, x403}},
+
+	// A customer admin manages its tenant's users under full access only;
+	// under read_only admins are "capped to viewer rights" (DESIGN.md §1),
+	// and viewers list no users.
+	"POST /v1/users": {mxNone: {xOK, xOK, xOK, x403, x403, x403, x403, x403, x403, xOK, x403, xOK}},
+	"POST /v1/users [customerId]": {
+		mxOwn:     {x400, xOK, x400, x403, x403, x403, x403, x403, x403, xOK, x403, x400},
+		mxForeign: {x400, x400, xOK, x403, x403, x403, x403, x403, x403, x400, x403, x400},
+	},
+	"GET /v1/users": {mxNone: {xOK, xOK, xOK, x403, x403, x403, x403, x403, x403, xOK, x403, xOK}},
+	"GET /v1/users [customerId]": {
+		mxOwn:     {x400, xOK, x404, x403, x403, x403, x403, x403, x403, xOK, x403, x404},
+		mxForeign: {x400, x404, xOK, x403, x403, xRef, x403, xRef, x403, x404, x403, x404},
+	},
+	"POST /v1/users/{userId}/api-keys": {
+		mxOwn:     {xOK, xOK, x404, x404, x404, x403, x403, x403, x403, xOK, x403, x404},
+		mxForeign: {xOK, x404, xOK, x404, x404, xRef, xRef, xRef, xRef, x404, xRef, x404},
+	},
+	"POST /v1/users/{userId}/api-keys [self]": {mxNone: {xOK, xOK, xOK, xOK, xOK, x403, x403, x403, x403, xOK, x403, xOK}},
+	"PUT /v1/users/{userId}/grants": {
+		mxOwn:     {x403, xOK, x404, x403, x403, x403, x403, x403, x403, x403, x403, x403},
+		mxForeign: {x403, x404, xOK, x403, x403, x403, x403, x403, x403, x403, x403, x403},
+	},
+	"DELETE /v1/api-keys/{keyId}": {
+		mxOwn:     {xOK, xOK, x404, x404, x404, x403, x403, x403, x403, xOK, x403, x404},
+		mxForeign: {xOK, x404, xOK, x404, x404, xRef, xRef, xRef, xRef, x404, xRef, x404},
+	},
+
+	"POST /v1/customers": {mxNone: {x403, xOK, xOK, x403, x403, x403, x403, x403, x403, x403, x403, x403}},
+	"GET /v1/customers":  {mxNone: {x403, xOK, xOK, xOK, xOK, x403, x403, x403, x403, x403, x403, x403}},
+	"GET /v1/customers/{customerId}": {
+		mxOwn:     {x403, xOK, x404, xOK, x404, x403, x403, xOK, xOK, xOK, xOK, x404},
+		mxForeign: {x403, x404, xOK, x404, x404, xRef, xRef, x404, x404, x404, x404, x404},
+	},
+	"PATCH /v1/customers/{customerId}": {
+		mxOwn:     {x403, xOK, x404, x403, x403, x403, x403, x403, x403, xOK, x403, x404},
+		mxForeign: {x403, x404, xOK, x403, x403, xRef, xRef, xRef, xRef, x404, xRef, x404},
+	},
+	"DELETE /v1/customers/{customerId}": {
+		mxOwn:     {x403, xOK, x404, x403, x403, x403, x403, x403, x403, x403, x403, x403},
+		mxForeign: {x403, x404, xOK, x403, x403, x403, x403, x403, x403, x403, x403, x403},
+	},
+	"POST /v1/customers/{customerId}/suspend": {
+		mxOwn:     {x403, xOK, x404, xOK, x404, x403, x403, x403, x403, x403, x403, x403},
+		mxForeign: {x403, x404, xOK, x404, x404, x403, x403, x403, x403, x403, x403, x403},
+	},
+	"POST /v1/customers/{customerId}/resume": {
+		mxOwn:     {x403, xOK, x404, xOK, x404, x403, x403, x403, x403, x403, x403, x403},
+		mxForeign: {x403, x404, xOK, x404, x404, x403, x403, x403, x403, x403, x403, x403},
+	},
+	"PUT /v1/customers/{customerId}/access": {
+		mxOwn:     {x403, xOK, x404, x403, x403, x403, x403, x403, x403, x403, x403, x403},
+		mxForeign: {x403, x404, xOK, x403, x403, x403, x403, x403, x403, x403, x403, x403},
+	},
+
+	"GET /v1/customers/{customerId}/licenses": {
+		mxOwn:     {x403, xOK, x404, xOK, x404, x403, x403, x403, x403, x403, x403, x403},
+		mxForeign: {x403, x404, xOK, x404, x404, x403, x403, x403, x403, x403, x403, x403},
+	},
+	"POST /v1/customers/{customerId}/licenses": {
+		mxOwn:     {x403, xOK, x404, x403, x403, x403, x403, x403, x403, x403, x403, x403},
+		mxForeign: {x403, x404, xOK, x403, x403, x403, x403, x403, x403, x403, x403, x403},
+	},
+	"PATCH /v1/customers/{customerId}/licenses/{licenseId}": {
+		mxOwn:     {x403, xOK, x404, x403, x403, x403, x403, x403, x403, x403, x403, x403},
+		mxForeign: {x403, x404, xOK, x403, x403, x403, x403, x403, x403, x403, x403, x403},
+	},
+	"DELETE /v1/customers/{customerId}/licenses/{licenseId}": {
+		mxOwn:     {x403, xOK, x404, x403, x403, x403, x403, x403, x403, x403, x403, x403},
+		mxForeign: {x403, x404, xOK, x403, x403, x403, x403, x403, x403, x403, x403, x403},
+	},
+
+	"GET /v1/settings/pricing": {mxNone: {xOK, xOK, xOK, xOK, xOK, x403, x403, x403, x403, x403, x403, x403}},
+	"PUT /v1/settings/pricing": {mxNone: {xOK, x403, x403, x403, x403, x403, x403, x403, x403, x403, x403, x403}},
+	"GET /v1/prepaid":          {mxNone: {x403, xOK, xOK, x403, x403, x403, x403, x403, x403, x403, x403, x403}},
+	"POST /v1/prepaid":         {mxNone: {x403, xOK, xOK, x403, x403, x403, x403, x403, x403, x403, x403, x403}},
+	"GET /v1/margins":          {mxNone: {x403, xOK, xOK, x403, x403, x403, x403, x403, x403, x403, x403, x403}},
+
+	// Audit log: partner admins their partner's, customer admins under full
+	// access their tenant's, operators the platform's (API.md "Audit log").
+	"GET /v1/audit": {mxNone: {xOK, xOK, xOK, x403, x403, x403, x403, x403, x403, xOK, x403, xOK}},
+	"GET /v1/audit [customerId]": {
+		mxOwn:     {x400, xOK, x404, x403, x403, x403, x403, x403, x403, xOK, x403, x404},
+		mxForeign: {x400, x404, xOK, x403, x403, xRef, x403, xRef, x403, x404, x403, x404},
+	},
+
+	// The fallback answers every unmatched request 404, whoever asks.
+	app.DefaultRoute: {mxNone: {x404, x404, x404, x404, x404, x404, x404, x404, x404, x404, x404, x404}},
+}
+
+// mxWorld is one fixture: partner A with its people and customers, and
+// partner B with its own. Each route gets a fresh one, so that the state one
+// route's writes leave (an archived customer, a revoked license) never
+// decides another route's cells.
+type mxWorld struct {
+	partnerA, partnerB string
+	super              string
+	// Partner A: its admin, a member granted ownCust, a member without
+	// grants, and memberX, whose grants the grants route sets.
+	adminA, memberG, memberN, memberX string
+	// ownCust's users: the customer principals, and ownUser, a viewer that
+	// is no principal (the "own" user of the user routes); otherTenantAdmin
+	// is the admin of otherCust, another customer of A.
+	custAdmin, custViewer, ownUser, otherTenantAdmin string
+	// Partner B: its admin, a member, and forUser, a viewer of forCust.
+	adminB, memberB, forUser string
+
+	ownCust, otherCust, forCust string
+	ownLic, forLic              string
+	ownKey, forKey              string // keys of ownUser and forUser
+}
+
+// mxEnv is the services on a fresh table, optionally with an isolation
+// checker on the store's client.
+type mxEnv struct {
+	svc      *services.Services
+	store    *dynamo.Store
+	ids      *ddbtest.SeqIDs
+	checker  *isolation.Checker
+	handlers map[string]*httpapi.Handler
+	seq      atomic.Int64
+}
+
+var mxNow = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+
+func newMxEnv(t *testing.T, checked bool) *mxEnv {
+	t.Helper()
+	client, table := ddbtest.NewTable(t)
+	e := &mxEnv{ids: &ddbtest.SeqIDs{}, handlers: map[string]*httpapi.Handler{}}
+	storeClient := client
+	if checked {
+		e.checker = isolation.New(isolation.TableOracle(client, table))
+		storeClient = dynamodb.New(client.Options(), e.checker.Attach)
+	}
+	e.store = dynamo.New(storeClient, table)
+	e.svc = services.New(e.store, []byte(strings.Repeat("m", 32)), func() time.Time { return mxNow }, e.ids)
+	for _, f := range app.Declaration().Functions {
+		if f.Kind != app.KindHTTP {
+			continue
+		}
+		h, ok := e.svc.HTTPHandler(f.Name)
+		if !ok {
+			t.Fatalf("function %s has no handler", f.Name)
+		}
+		e.handlers[f.Name] = h
+	}
+	mxMust(t, e.store.PutPricing(context.Background(), portal.Pricing{Version: 1, Currency: "EUR", UpdatedAt: mxNow, UpdatedBy: "usr_00000000000000000000000000",
+		UnitCosts: map[portal.LicenseModel]map[portal.BillingPeriod]int64{
+			portal.ModelPerAsset:  {portal.PeriodMonthly: 200, portal.PeriodAnnual: 2000},
+			portal.ModelPerScan:   {portal.PeriodMonthly: 500, portal.PeriodAnnual: 5000},
+			portal.ModelUnlimited: {portal.PeriodMonthly: 50000, portal.PeriodAnnual: 500000},
+		},
+		PrepaidTiers: []portal.PrepaidTier{{MinUnits: 100, DiscountBps: 1000}},
+	}))
+	return e
+}
+
+func mxMust(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// next returns a number unique in the environment (for e-mail addresses).
+func (e *mxEnv) next() int64 { return e.seq.Add(1) }
+
+// newWorld writes a fresh fixture straight into the store (no identity in
+// the context: the checker does not look at fixtures).
+func (e *mxEnv) newWorld(t *testing.T) *mxWorld {
+	t.Helper()
+	ctx := context.Background()
+	id := e.ids.New
+	w := &mxWorld{
+		partnerA: id(portal.PrefixPartner), partnerB: id(portal.PrefixPartner), super: id(portal.PrefixUser),
+		adminA: id(portal.PrefixUser), memberG: id(portal.PrefixUser), memberN: id(portal.PrefixUser), memberX: id(portal.PrefixUser),
+		custAdmin: id(portal.PrefixUser), custViewer: id(portal.PrefixUser), ownUser: id(portal.PrefixUser), otherTenantAdmin: id(portal.PrefixUser),
+		adminB: id(portal.PrefixUser), memberB: id(portal.PrefixUser), forUser: id(portal.PrefixUser),
+		ownCust: id(portal.PrefixCustomer), otherCust: id(portal.PrefixCustomer), forCust: id(portal.PrefixCustomer),
+		ownLic: id(portal.PrefixLicense), forLic: id(portal.PrefixLicense),
+		ownKey: id(portal.PrefixAPIKey), forKey: id(portal.PrefixAPIKey),
+	}
+	for _, p := range []portal.Partner{{ID: w.partnerA, Name: "Partner A"}, {ID: w.partnerB, Name: "Partner B"}} {
+		p.ContactEmail, p.Status, p.CreatedAt, p.UpdatedAt, p.Version = fmt.Sprintf("ops-%d@partner.example", e.next()), "active", mxNow, mxNow, 1
+		mxMust(t, e.store.CreatePartner(ctx, p))
+	}
+	customer := func(cid, partner, name string, license string) {
+		c := portal.Customer{ID: cid, PartnerID: partner, Name: name, ContactEmail: "it@" + strings.ToLower(strings.ReplaceAll(name, " ", "")) + ".example",
+			Timezone: "UTC", Tags: []string{}, Status: portal.StatusActive, Plan: portal.PlanNone, AccessLevel: portal.AccessDisabled,
+			CreatedAt: mxNow, UpdatedAt: mxNow, Version: 1}
+		if license == "" {
+			mxMust(t, e.store.CreateCustomer(ctx, c))
+			return
+		}
+		c.Plan, c.LicenseCounts = portal.PlanPerAsset, map[portal.LicenseModel]int{portal.ModelPerAsset: 1}
+		mxMust(t, e.store.SaveLicenses(ctx, &c, true, []portal.License{{
+			ID: license, TenantID: cid, PartnerID: partner, Model: portal.ModelPerAsset, Quantity: 50, BillingPeriod: portal.PeriodMonthly,
+			StartsAt: mxNow, EndUserPrice: portal.Money{Amount: 25000, Currency: "EUR"}, UnitCost: portal.Money{Amount: 200, Currency: "EUR"},
+			PricingVersion: 1, OveragePolicy: portal.OverageSoft, CreatedAt: mxNow, UpdatedAt: mxNow, Version: 1,
+		}}, nil))
+	}
+	customer(w.ownCust, w.partnerA, "Own Customer", w.ownLic)
+	customer(w.otherCust, w.partnerA, "Other Tenant", "")
+	customer(w.forCust, w.partnerB, "Foreign Customer", w.forLic)
+	user := func(uid string, role tenancy.Role, partner, tenant string) {
+		mxMust(t, e.store.CreateUser(ctx, portal.User{ID: uid, Email: fmt.Sprintf("u%d@people.example", e.next()), Role: role,
+			PartnerID: partner, TenantID: tenant, Status: "active", CreatedAt: mxNow, UpdatedAt: mxNow, Version: 1}))
+	}
+	user(w.super, tenancy.RoleSuperAdmin, "", "")
+	user(w.adminA, tenancy.RolePartnerAdmin, w.partnerA, "")
+	user(w.memberG, tenancy.RolePartnerMember, w.partnerA, "")
+	user(w.memberN, tenancy.RolePartnerMember, w.partnerA, "")
+	user(w.memberX, tenancy.RolePartnerMember, w.partnerA, "")
+	user(w.custAdmin, tenancy.RoleCustomerAdmin, w.partnerA, w.ownCust)
+	user(w.custViewer, tenancy.RoleCustomerViewer, w.partnerA, w.ownCust)
+	user(w.ownUser, tenancy.RoleCustomerViewer, w.partnerA, w.ownCust)
+	user(w.otherTenantAdmin, tenancy.RoleCustomerAdmin, w.partnerA, w.otherCust)
+	user(w.adminB, tenancy.RolePartnerAdmin, w.partnerB, "")
+	user(w.memberB, tenancy.RolePartnerMember, w.partnerB, "")
+	user(w.forUser, tenancy.RoleCustomerViewer, w.partnerB, w.forCust)
+	key := func(kid, uid string, role tenancy.Role, partner, tenant string) {
+		mxMust(t, e.store.CreateAPIKey(ctx, portal.APIKey{ID: kid, Hash: strings.Repeat("0", 64), Hint: "pp_0000", UserID: uid, Role: role,
+			PartnerID: partner, TenantID: tenant, CreatedAt: mxNow}))
+	}
+	key(w.ownKey, w.ownUser, tenancy.RoleCustomerViewer, w.partnerA, w.ownCust)
+	key(w.forKey, w.forUser, tenancy.RoleCustomerViewer, w.partnerB, w.forCust)
+	mxMust(t, e.store.SetGrants(ctx, w.partnerA, w.memberG, []string{w.ownCust}))
+	return w
+}
+
+// identity is what the authorizer passes for principal p.
+func (w *mxWorld) identity(p mxPrincipal) tenancy.Identity {
+	customer := func(user string, role tenancy.Role, tenant string, access portal.AccessLevel) tenancy.Identity {
+		return tenancy.Identity{UserID: user, Role: role, PartnerID: w.partnerA, TenantID: tenant,
+			TenantAccess: string(access), TenantStatus: string(portal.StatusActive)}
+	}
+	var id tenancy.Identity
+	switch p {
+	case mxSuper:
+		id = tenancy.Identity{UserID: w.super, Role: tenancy.RoleSuperAdmin}
+	case mxAdmin:
+		id = tenancy.Identity{UserID: w.adminA, Role: tenancy.RolePartnerAdmin, PartnerID: w.partnerA}
+	case mxOtherAdmin:
+		id = tenancy.Identity{UserID: w.adminB, Role: tenancy.RolePartnerAdmin, PartnerID: w.partnerB}
+	case mxMemberGranted:
+		id = tenancy.Identity{UserID: w.memberG, Role: tenancy.RolePartnerMember, PartnerID: w.partnerA}
+	case mxMemberNotGranted:
+		id = tenancy.Identity{UserID: w.memberN, Role: tenancy.RolePartnerMember, PartnerID: w.partnerA}
+	case mxCustAdminDisabled:
+		id = customer(w.custAdmin, tenancy.RoleCustomerAdmin, w.ownCust, portal.AccessDisabled)
+	case mxCustViewerDisabled:
+		id = customer(w.custViewer, tenancy.RoleCustomerViewer, w.ownCust, portal.AccessDisabled)
+	case mxCustAdminReadOnly:
+		id = customer(w.custAdmin, tenancy.RoleCustomerAdmin, w.ownCust, portal.AccessReadOnly)
+	case mxCustViewerReadOnly:
+		id = customer(w.custViewer, tenancy.RoleCustomerViewer, w.ownCust, portal.AccessReadOnly)
+	case mxCustAdminFull:
+		id = customer(w.custAdmin, tenancy.RoleCustomerAdmin, w.ownCust, portal.AccessFull)
+	case mxCustViewerFull:
+		id = customer(w.custViewer, tenancy.RoleCustomerViewer, w.ownCust, portal.AccessFull)
+	case mxOtherTenantAdmin:
+		id = customer(w.otherTenantAdmin, tenancy.RoleCustomerAdmin, w.otherCust, portal.AccessFull)
+	}
+	id.KeyID = "key_" + strings.TrimPrefix(id.UserID, portal.PrefixUser)
+	return id
+}
+
+// mxRequest is what one cell sends besides the route and the identity.
+type mxRequest struct {
+	params map[string]string
+	query  map[string]string
+	body   any
+}
+
+// mxCase is a row of the matrix: a declared route, or a variant of one.
+type mxCase struct {
+	key     string // the expectation table's key
+	fn      string // the declared function serving the route
+	route   app.Route
+	objects bool // checked with own and foreign objects; otherwise once (mxNone)
+	// bodyRef: the object is named in the body, where another
+	// organisation's ID is 400 (API.md), not in the path.
+	bodyRef bool
+	req     func(e *mxEnv, w *mxWorld, p mxPrincipal, o mxObject) mxRequest
+}
+
+// pick returns own or foreign by the object.
+func pick(o mxObject, own, foreign string) string {
+	if o == mxForeign {
+		return foreign
+	}
+	return own
+}
+
+// mxPathParam fills a path parameter with the object's ID.
+func mxPathParam(w *mxWorld, name string, o mxObject) string {
+	switch name {
+	case "customerId":
+		return pick(o, w.ownCust, w.forCust)
+	case "licenseId":
+		return pick(o, w.ownLic, w.forLic)
+	case "userId":
+		return pick(o, w.ownUser, w.forUser)
+	case "keyId":
+		return pick(o, w.ownKey, w.forKey)
+	}
+	return ""
+}
+
+// mxBodies are the bodies of the routes that take one: valid for the
+// principal, so that authorization, not validation, decides.
+var mxBodies = map[string]func(e *mxEnv, w *mxWorld, p mxPrincipal, o mxObject) any{
+	"POST /v1/partners": func(e *mxEnv, _ *mxWorld, _ mxPrincipal, _ mxObject) any {
+		return map[string]any{"name": "Partner New", "contactEmail": fmt.Sprintf("ops-%d@new-partner.example", e.next())}
+	},
+	"POST /v1/users": func(e *mxEnv, w *mxWorld, p mxPrincipal, _ mxObject) any {
+		email := fmt.Sprintf("new-%d@people.example", e.next())
+		switch id := w.identity(p); {
+		case id.Role == tenancy.RoleSuperAdmin:
+			return map[string]any{"email": email, "role": "partner_member", "partnerId": w.partnerA}
+		case id.Role.IsPartnerRole():
+			return map[string]any{"email": email, "role": "partner_member"}
+		}
+		return map[string]any{"email": email, "role": "customer_viewer"}
+	},
+	"POST /v1/users/{userId}/api-keys": func(*mxEnv, *mxWorld, mxPrincipal, mxObject) any { return map[string]any{"name": "matrix"} },
+	"PUT /v1/users/{userId}/grants": func(_ *mxEnv, w *mxWorld, _ mxPrincipal, o mxObject) any {
+		return map[string]any{"customerIds": []string{pick(o, w.ownCust, w.forCust)}}
+	},
+	"POST /v1/customers": func(e *mxEnv, _ *mxWorld, _ mxPrincipal, _ mxObject) any {
+		n := e.next()
+		return map[string]any{"name": fmt.Sprintf("New Customer %d", n), "contactEmail": fmt.Sprintf("it-%d@new.example", n)}
+	},
+	"PATCH /v1/customers/{customerId}": func(*mxEnv, *mxWorld, mxPrincipal, mxObject) any {
+		return map[string]any{"contactEmail": "security@changed.example"}
+	},
+	"PUT /v1/customers/{customerId}/access": func(*mxEnv, *mxWorld, mxPrincipal, mxObject) any { return map[string]any{"level": "read_only"} },
+	"POST /v1/customers/{customerId}/licenses": func(*mxEnv, *mxWorld, mxPrincipal, mxObject) any {
+		return map[string]any{"model": "per_scan", "quantity": 10, "endUserPrice": map[string]any{"amount": 10000, "currency": "EUR"}}
+	},
+	"PATCH /v1/customers/{customerId}/licenses/{licenseId}": func(*mxEnv, *mxWorld, mxPrincipal, mxObject) any {
+		return map[string]any{"quantity": 60}
+	},
+	"PUT /v1/settings/pricing": func(*mxEnv, *mxWorld, mxPrincipal, mxObject) any {
+		return map[string]any{"currency": "EUR", "unitCosts": map[string]any{
+			"per_asset": map[string]int{"monthly": 200, "annual": 2000}, "per_scan": map[string]int{"monthly": 500, "annual": 5000},
+			"unlimited": map[string]int{"monthly": 50000, "annual": 500000}}}
+	},
+	"POST /v1/prepaid": func(*mxEnv, *mxWorld, mxPrincipal, mxObject) any {
+		return map[string]any{"model": "per_asset", "units": 10}
+	},
+}
+
+// mxNoBody are the routes that change something and take no body.
+var mxNoBody = map[string]bool{
+	"POST /v1/customers/{customerId}/suspend": true,
+	"POST /v1/customers/{customerId}/resume":  true,
+}
+
+// mxVariants add rows for a route that names objects other than through
+// its path, or names the caller itself.
+var mxVariants = []struct {
+	route, variant   string
+	objects, bodyRef bool
+	req              func(e *mxEnv, w *mxWorld, p mxPrincipal, o mxObject) mxRequest
+}{
+	{"POST /v1/users", "customerId", true, true, func(e *mxEnv, w *mxWorld, _ mxPrincipal, o mxObject) mxRequest {
+		return mxRequest{body: map[string]any{"email": fmt.Sprintf("new-%d@people.example", e.next()), "role": "customer_viewer", "customerId": pick(o, w.ownCust, w.forCust)}}
+	}},
+	{"GET /v1/users", "customerId", true, false, func(_ *mxEnv, w *mxWorld, _ mxPrincipal, o mxObject) mxRequest {
+		return mxRequest{query: map[string]string{"customerId": pick(o, w.ownCust, w.forCust)}}
+	}},
+	{"GET /v1/audit", "customerId", true, false, func(_ *mxEnv, w *mxWorld, _ mxPrincipal, o mxObject) mxRequest {
+		return mxRequest{query: map[string]string{"customerId": pick(o, w.ownCust, w.forCust)}}
+	}},
+	{"POST /v1/users/{userId}/api-keys", "self", false, false, func(_ *mxEnv, w *mxWorld, p mxPrincipal, _ mxObject) mxRequest {
+		return mxRequest{params: map[string]string{"userId": w.identity(p).UserID}, body: map[string]any{"name": "mine"}}
+	}},
+}
+
+// mxCases generates the matrix's rows from the app declaration and checks
+// that the expectation table covers exactly them.
+func mxCases(t *testing.T) []mxCase {
+	t.Helper()
+	var cases []mxCase
+	declared := map[string]bool{}
+	for _, f := range app.Declaration().Functions {
+		if f.Kind != app.KindHTTP {
+			continue
+		}
+		for _, r := range f.Routes {
+			key := r.Key()
+			declared[key] = true
+			c := mxCase{key: key, fn: f.Name, route: r, objects: strings.Contains(r.Path, "{")}
+			body, hasBody := mxBodies[key]
+			if (r.Method == "POST" || r.Method == "PUT" || r.Method == "PATCH") && !hasBody && !mxNoBody[key] {
+				t.Errorf("route %s takes a body and mxBodies has none for it", key)
+			}
+			c.req = func(e *mxEnv, w *mxWorld, p mxPrincipal, o mxObject) mxRequest {
+				rq := mxRequest{params: map[string]string{}}
+				for _, seg := range strings.Split(r.Path, "/") {
+					if name, ok := strings.CutPrefix(seg, "{"); ok {
+						name = strings.TrimSuffix(name, "}")
+						rq.params[name] = mxPathParam(w, name, o)
+						if key == "PUT /v1/users/{userId}/grants" && name == "userId" {
+							rq.params[name] = pick(o, w.memberX, w.memberB)
+						}
+					}
+				}
+				if hasBody {
+					rq.body = body(e, w, p, o)
+				}
+				return rq
+			}
+			cases = append(cases, c)
+			for _, v := range mxVariants {
+				if v.route != key {
+					continue
+				}
+				cases = append(cases, mxCase{key: key + " [" + v.variant + "]", fn: f.Name, route: r, objects: v.objects, bodyRef: v.bodyRef, req: v.req})
+			}
+		}
+	}
+	for _, v := range mxVariants {
+		if !declared[v.route] {
+			t.Errorf("variant %q is of route %s, which is not declared", v.variant, v.route)
+		}
+	}
+	keys := map[string]bool{}
+	for _, c := range cases {
+		keys[c.key] = true
+		exp, ok := mxExpect[c.key]
+		if !ok {
+			t.Errorf("route %s is declared but missing from the expectation table mxExpect", c.key)
+			continue
+		}
+		want := []mxObject{mxNone}
+		if c.objects {
+			want = []mxObject{mxForeign, mxOwn}
+		}
+		var got []mxObject
+		for o := range exp {
+			got = append(got, o)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("mxExpect[%s] has rows %v, want %v", c.key, got, want)
+		}
+	}
+	for k := range mxExpect {
+		if !keys[k] {
+			t.Errorf("mxExpect has %s, which is no declared route (or variant)", k)
+		}
+	}
+	return cases
+}
+
+// checkMxTable checks the table itself against the issue's rule that a
+// foreign object is 404: for every principal that reaches its own object
+// on a route, the other partner's (or tenant's) object must be 404 (400 when
+// the body names it), and no principal of partner A reaches B's objects.
+func checkMxTable(t *testing.T, cases []mxCase) {
+	t.Helper()
+	for _, c := range cases {
+		if !c.objects {
+			continue
+		}
+		hidden := x404
+		if c.bodyRef {
+			hidden = x400
+		}
+		exp := mxExpect[c.key]
+		for p := mxAdmin; p < mxPrincipals; p++ {
+			mine, theirs := mxOwn, mxForeign
+			if p == mxOtherAdmin {
+				mine, theirs = mxForeign, mxOwn
+			}
+			if p == mxOtherTenantAdmin {
+				// Both objects belong to other tenants: refused or hidden.
+				for _, o := range []mxObject{mxOwn, mxForeign} {
+					if e := exp[o][p]; e == xOK {
+						t.Errorf("mxExpect[%s][%s][%s] = %s: another tenant's object", c.key, o, p, e)
+					}
+				}
+				if exp[mxOwn][mxCustAdminFull] == xOK && exp[mxOwn][p] != hidden {
+					t.Errorf("mxExpect[%s][own][%s] = %s, want %s: customer_admin@full reaches its own, so another tenant's must be hidden", c.key, p, exp[mxOwn][p], hidden)
+				}
+				continue
+			}
+			if exp[mine][p] == xOK && exp[theirs][p] != hidden {
+				t.Errorf("mxExpect[%s][%s][%s] = %s, want %s: %s reaches its own object, so the other partner's must be hidden", c.key, theirs, p, exp[theirs][p], hidden, p)
+			}
+			if exp[theirs][p] == xOK {
+				t.Errorf("mxExpect[%s][%s][%s] = 2xx: another partner's object", c.key, theirs, p)
+			}
+		}
+	}
+}
+
+// mxCell is one checked cell.
+type mxCell struct {
+	key    string
+	p      mxPrincipal
+	o      mxObject
+	status int
+	body   string
+}
+
+// label names a cell in reports and isolation violations.
+func (c mxCell) label() string { return fmt.Sprintf("%s × %s × %s", c.key, c.p, c.o) }
+
+// runMatrix runs every cell: for each row a fresh fixture, then every
+// principal on the own object and the foreign one (or once).
+func runMatrix(t *testing.T, e *mxEnv, cases []mxCase) []mxCell {
+	t.Helper()
+	var cells []mxCell
+	for _, c := range cases {
+		w := e.newWorld(t)
+		objects := []mxObject{mxNone}
+		if c.objects {
+			objects = []mxObject{mxOwn, mxForeign}
+		}
+		for p := mxPrincipal(0); p < mxPrincipals; p++ {
+			for _, o := range objects {
+				cell := mxCell{key: c.key, p: p, o: o}
+				res := e.serve(t, c, w, p, o, cell.label())
+				cell.status, cell.body = res.StatusCode, res.Body
+				cells = append(cells, cell)
+			}
+		}
+	}
+	return cells
+}
+
+// serve replays one cell through the handler of the route's function, as API
+// Gateway would after the authorizer passed the principal's identity.
+func (e *mxEnv) serve(t *testing.T, c mxCase, w *mxWorld, p mxPrincipal, o mxObject, label string) events.APIGatewayV2HTTPResponse {
+	t.Helper()
+	rq := c.req(e, w, p, o)
+	method, path := c.route.Method, c.route.Path
+	if path == app.DefaultRoute {
+		method, path = "GET", "/v1/no-such-route"
+	} else {
+		for name, v := range rq.params {
+			path = strings.ReplaceAll(path, "{"+name+"}", v)
+		}
+		m, ok, _ := app.Declaration().Resolve(method, path)
+		if !ok || m.Route.Key() != c.route.Key() {
+			t.Fatalf("%s: %s %s does not resolve to its route", label, method, path)
+		}
+	}
+	var body string
+	if rq.body != nil {
+		b, err := json.Marshal(rq.body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body = string(b)
+	}
+	id := w.identity(p)
+	ev := events.APIGatewayV2HTTPRequest{
+		Version: "2.0", RouteKey: c.route.Key(), RawPath: path, PathParameters: rq.params, QueryStringParameters: rq.query,
+		Headers: map[string]string{"content-type": "application/json"}, Body: body,
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			RouteKey: c.route.Key(), RequestID: fmt.Sprintf("matrix-%d", e.next()),
+			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path},
+			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: map[string]any{
+				"userId": id.UserID, "role": string(id.Role), "partnerId": id.PartnerID, "tenantId": id.TenantID,
+				"keyId": id.KeyID, "tenantAccess": id.TenantAccess, "tenantStatus": id.TenantStatus,
+			}},
+		},
+	}
+	res, err := e.handlers[c.fn].Handle(isolation.WithLabel(context.Background(), label), ev)
+	if err != nil {
+		t.Fatalf("%s: %v", label, err)
+	}
+	return res
+}
+
+// problemDetail returns the detail of a problem document, or the body.
+func problemDetail(body string) string {
+	var p struct {
+		Detail string `json:"detail"`
+		Errors []struct {
+			Field, Reason string
+		} `json:"errors"`
+	}
+	if json.Unmarshal([]byte(body), &p) != nil || p.Detail == "" {
+		if len(body) > 120 {
+			return body[:120] + "…"
+		}
+		return body
+	}
+	for _, e := range p.Errors {
+		p.Detail += "; " + e.Field + " " + e.Reason
+	}
+	return p.Detail
+}
+
+func TestAuthorizationMatrix(t *testing.T) {
+	start := time.Now()
+	cases := mxCases(t)
+	checkMxTable(t, cases)
+	if t.Failed() {
+		t.FailNow()
+	}
+	e := newMxEnv(t, false)
+	cells := runMatrix(t, e, cases)
+
+	var unexpected2xx, wrong []string
+	for _, c := range cells {
+		want := mxExpect[c.key][c.o][c.p]
+		if want.matches(c.status) {
+			continue
+		}
+		line := fmt.Sprintf("%s: got %d, want %s (%s)", c.label(), c.status, want, problemDetail(c.body))
+		if c.status >= 200 && c.status < 300 {
+			unexpected2xx = append(unexpected2xx, line)
+		} else {
+			wrong = append(wrong, line)
+		}
+	}
+	if len(unexpected2xx) > 0 {
+		t.Errorf("%d cells answered 2xx where the table does not allow it:\n  %s", len(unexpected2xx), strings.Join(unexpected2xx, "\n  "))
+	}
+	if len(wrong) > 0 {
+		t.Errorf("%d cells answered another refusal than the table says:\n  %s", len(wrong), strings.Join(wrong, "\n  "))
+	}
+	t.Logf("authorization matrix: %d cells checked in %s", len(cells), time.Since(start).Round(time.Millisecond))
+	fmt.Printf("authorization matrix: %d cells checked\n", len(cells))
+}
