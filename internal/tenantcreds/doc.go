@@ -10,12 +10,12 @@
 // A [Provider] calls sts:AssumeRole on one role (TENANT_ROLE_ARN) with the
 // session tag tenant=<customer ID>, and the role's permission policy allows
 // DynamoDB item access only where the partition key is
-// TENANT#${aws:PrincipalTag/tenant}. Each tenant's credentials are cached
+// TENANT#prt_*#${aws:PrincipalTag/tenant}. Each tenant's credentials are cached
 // until a margin (default 1 minute) before they expire; concurrent callers for
 // the same tenant share one AssumeRole call. Only customer IDs ("cus_" and a
 // 26-character ULID, see portal.ValidID) are accepted, so a role is never
 // assumed for an arbitrary string, and the fixed-width ID means that the
-// leading key TENANT#<id> cannot be a prefix of another tenant's.
+// leading key TENANT#<partner>#<id> cannot match another tenant's.
 //
 // A DynamoDB client for one tenant:
 //
@@ -79,18 +79,21 @@
 //	    ],
 //	    "Resource": "arn:aws:dynamodb:<region>:<account>:table/<table>",
 //	    "Condition": {
-//	      "ForAllValues:StringEquals": {
-//	        "dynamodb:LeadingKeys": ["TENANT#${aws:PrincipalTag/tenant}"]
+//	      "ForAllValues:StringLike": {
+//	        "dynamodb:LeadingKeys": ["TENANT#prt_*#${aws:PrincipalTag/tenant}"]
 //	      },
 //	      "Null": {"dynamodb:LeadingKeys": "false"}
 //	    }
 //	  }]
 //	}
 //
-// ForAllValues is true when a request has no leading keys at all (a Scan),
+// A tenant's partition is TENANT#<partnerId>#<customerId>
+// (internal/dynamo/customer_keys.go); customer IDs are unique and of fixed
+// length and partner IDs contain no "#", so the pattern matches exactly one
+// tenant's partition. ForAllValues is true when a request has no leading keys at all (a Scan),
 // hence the Null condition and no dynamodb:Scan in the action list.
 // Transactions are authorised per item under the same actions. Items outside
-// TENANT#<id> (the e-mail uniqueness item, GSI lists, partner items) are out
+// TENANT#<partner>#<id> (the e-mail uniqueness item, GSI lists, partner items) are out
 // of reach of these credentials by design; code that needs them keeps using
 // the function's own credentials.
 //
