@@ -61,7 +61,7 @@ func (s *Store) GetAPIKey(ctx context.Context, id string) (portal.APIKey, error)
 
 // RevokeAPIKey implements portal.APIKeyStore; ENOTFOUND if there is no such key.
 func (s *Store) RevokeAPIKey(ctx context.Context, id string, t time.Time) error {
-	err := s.transact(ctx, types.TransactWriteItem{Update: &types.Update{
+	err := s.transact(ctx, nil, types.TransactWriteItem{Update: &types.Update{
 		TableName:                 &s.Table,
 		Key:                       key(apiKeyPK(id), apiKeySK),
 		UpdateExpression:          aws.String("SET revokedAt = if_not_exists(revokedAt, :t)"),

@@ -46,8 +46,9 @@ func (it auditItem) entry() portal.AuditEntry {
 
 // transact writes items in one transaction, adding the audit entry that ctx
 // carries (portal.AuditFrom) as the last item, so a change and its record
-// are written together or not at all.
-func (s *Store) transact(ctx context.Context, items ...types.TransactWriteItem) error {
+// are written together or not at all. opts are per-call client options
+// (tenant credentials: see inTenant).
+func (s *Store) transact(ctx context.Context, opts []func(*dynamodb.Options), items ...types.TransactWriteItem) error {
 	if e, ok := portal.AuditFrom(ctx); ok {
 		changes, err := json.Marshal(e.Changes)
 		if err != nil {
@@ -65,7 +66,7 @@ func (s *Store) transact(ctx context.Context, items ...types.TransactWriteItem) 
 		}
 		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.Table, Item: av, ConditionExpression: aws.String("attribute_not_exists(PK)")}})
 	}
-	_, err := s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items, ReturnConsumedCapacity: total})
+	_, err := s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items, ReturnConsumedCapacity: total}, opts...)
 	return err
 }
 
@@ -125,7 +126,7 @@ func (s *Store) ListAudit(ctx context.Context, q portal.AuditQuery, start portal
 			want = min(4*want, s.readAhead())
 		}
 		in.Limit = aws.Int32(int32(want))
-		res, err := s.Client.Query(ctx, in)
+		res, err := s.Client.Query(ctx, in, s.inTenant(ctx, tenancy.Scope{PartnerID: q.PartnerID, TenantID: q.TenantID})...)
 		if err != nil {
 			return nil, nil, fmt.Errorf("query audit: %w", err)
 		}

@@ -101,7 +101,7 @@ func (s *Store) CreateCustomer(ctx context.Context, c portal.Customer) error {
 // ENOTFOUND unless the customer belongs to the scope's partner.
 func (s *Store) GetCustomer(ctx context.Context, scope tenancy.Scope, id string) (portal.Customer, error) {
 	var it customerItem
-	found, err := s.get(ctx, tenantPK(scope.PartnerID, id), customerSK, &it)
+	found, err := s.get(ctx, tenantPK(scope.PartnerID, id), customerSK, &it, s.inTenant(ctx, scope)...)
 	if err != nil {
 		return portal.Customer{}, err
 	}
@@ -129,7 +129,7 @@ func (s *Store) UpdateCustomer(ctx context.Context, scope tenancy.Scope, c porta
 	if err != nil {
 		return err
 	}
-	err = s.transact(ctx, types.TransactWriteItem{Put: put})
+	err = s.transact(ctx, s.inTenant(ctx, scope), types.TransactWriteItem{Put: put})
 	if old, failed := conditionFailed(err, 0); failed {
 		var prev struct {
 			PartnerID string `dynamodbav:"partnerId"`

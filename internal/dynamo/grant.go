@@ -89,7 +89,7 @@ func (s *Store) SetGrants(ctx context.Context, partnerID, memberID string, custo
 	// at most portal.MaxGrants old and new grants, and the audit entry.
 	for len(tx) > 0 {
 		n := min(len(tx), 99)
-		if err := s.transact(ctx, tx[:n]...); err != nil {
+		if err := s.transact(ctx, nil, tx[:n]...); err != nil {
 			return fmt.Errorf("write grants: %w", err)
 		}
 		tx = tx[n:]

@@ -126,7 +126,7 @@ func (s *Store) SaveLicenses(ctx context.Context, c *portal.Customer, newCustome
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		}})
 	}
-	err := s.transact(ctx, tx...)
+	err := s.transact(ctx, nil, tx...)
 	if err == nil {
 		return nil
 	}
@@ -175,7 +175,7 @@ func partnerOf(c *portal.Customer, licenses []portal.License) string {
 // GetLicense implements portal.LicenseStore with one GetItem.
 func (s *Store) GetLicense(ctx context.Context, scope tenancy.Scope, customerID, licenseID string) (portal.License, error) {
 	var it licenseItem
-	found, err := s.get(ctx, tenantPK(scope.PartnerID, customerID), licenseSK(licenseID), &it)
+	found, err := s.get(ctx, tenantPK(scope.PartnerID, customerID), licenseSK(licenseID), &it, s.inTenant(ctx, scope)...)
 	if err != nil {
 		return portal.License{}, err
 	}
@@ -195,7 +195,7 @@ func (s *Store) ListLicenses(ctx context.Context, scope tenancy.Scope, customerI
 		},
 		ConsistentRead:         aws.Bool(true),
 		ReturnConsumedCapacity: total,
-	})
+	}, s.inTenant(ctx, scope)...)
 	if err != nil {
 		return nil, err
 	}
@@ -228,11 +228,11 @@ func (s *Store) ListPartnerLicenses(ctx context.Context, partnerID string, until
 	})
 }
 
-func (s *Store) queryLicenses(ctx context.Context, in *dynamodb.QueryInput) ([]portal.License, error) {
+func (s *Store) queryLicenses(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) ([]portal.License, error) {
 	var out []portal.License
 	p := dynamodb.NewQueryPaginator(s.Client, in)
 	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
+		page, err := p.NextPage(ctx, opts...)
 		if err != nil {
 			return nil, fmt.Errorf("query licenses: %w", err)
 		}

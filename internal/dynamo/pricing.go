@@ -87,7 +87,7 @@ func (s *Store) PutPricing(ctx context.Context, p portal.Pricing) error {
 		cur.ConditionExpression = aws.String("version = :prev")
 		cur.ExpressionAttributeValues = map[string]types.AttributeValue{":prev": &types.AttributeValueMemberN{Value: strconv.FormatInt(p.Version-1, 10)}}
 	}
-	err = s.transact(ctx,
+	err = s.transact(ctx, nil,
 		types.TransactWriteItem{Put: &types.Put{TableName: &s.Table, Item: history, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 		types.TransactWriteItem{Put: cur},
 	)

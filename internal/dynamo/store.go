@@ -26,6 +26,9 @@ type Store struct {
 	// ReadAhead bounds the items one filtered list Query evaluates
 	// (DefaultReadAhead when 0).
 	ReadAhead int
+	// TenantCredentials, when set, gives customer users' requests on their
+	// own tenant's partition the tenant's scoped credentials (see inTenant).
+	TenantCredentials TenantCredentialsFunc
 }
 
 // New returns a store on table using client. The store's calls are
@@ -66,13 +69,13 @@ const sep = "\x1f"
 // total asks DynamoDB to report consumed capacity on every call.
 var total = types.ReturnConsumedCapacityTotal
 
-func (s *Store) get(ctx context.Context, pk, sk string, out any) (bool, error) {
+func (s *Store) get(ctx context.Context, pk, sk string, out any, opts ...func(*dynamodb.Options)) (bool, error) {
 	res, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:              &s.Table,
 		Key:                    key(pk, sk),
 		ConsistentRead:         aws.Bool(true),
 		ReturnConsumedCapacity: total,
-	})
+	}, opts...)
 	if err != nil {
 		return false, fmt.Errorf("get %s %s: %w", pk, sk, err)
 	}
@@ -92,7 +95,7 @@ func (s *Store) putNew(ctx context.Context, item any, msg string) error {
 	if err != nil {
 		return fmt.Errorf("encode item: %w", err)
 	}
-	err = s.transact(ctx, types.TransactWriteItem{Put: &types.Put{
+	err = s.transact(ctx, nil, types.TransactWriteItem{Put: &types.Put{
 		TableName: &s.Table, Item: av, ConditionExpression: aws.String("attribute_not_exists(PK)"),
 	}})
 	if canceledFor(err, 0) {

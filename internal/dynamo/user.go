@@ -73,7 +73,7 @@ func (s *Store) CreateUser(ctx context.Context, u portal.User) error {
 			TableName: &s.Table, Item: av, ConditionExpression: aws.String("attribute_not_exists(PK)"),
 		}}
 	}
-	err := s.transact(ctx, tx...)
+	err := s.transact(ctx, nil, tx...)
 	if canceledFor(err, 1) {
 		var p portal.Problems
 		p.Add("email", "is already used by another user")
@@ -97,7 +97,7 @@ func (s *Store) GetUser(ctx context.Context, scope tenancy.Scope, id string) (po
 		return portal.User{}, notFound // the directory says where it lives: outside scope, never read it
 	}
 	var it userItem
-	found, err = s.get(ctx, userHomePK(ref.PartnerID, ref.TenantID), userSK(id), &it)
+	found, err = s.get(ctx, userHomePK(ref.PartnerID, ref.TenantID), userSK(id), &it, s.inTenant(ctx, tenancy.Scope{PartnerID: ref.PartnerID, TenantID: ref.TenantID})...)
 	if err != nil || !found {
 		return portal.User{}, firstErr(err, notFound)
 	}

@@ -11,12 +11,14 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/partnerportal/portal/internal/app"
 	"github.com/partnerportal/portal/internal/ddblocal"
 	"github.com/partnerportal/portal/internal/dynamo"
 	"github.com/partnerportal/portal/internal/httpapi"
 	"github.com/partnerportal/portal/internal/portal"
+	"github.com/partnerportal/portal/internal/tenantcreds"
 )
 
 // Environment variables read by FromEnv.
@@ -78,7 +80,19 @@ func FromEnv(ctx context.Context) (*Services, error) {
 	if err != nil {
 		return nil, err
 	}
-	return New(dynamo.New(client, table), []byte(secret), portal.SystemClock, &portal.ULIDs{}), nil
+	store := dynamo.New(client, table)
+	if os.Getenv(tenantcreds.EnvRoleARN) != "" {
+		cfg, err := config.LoadDefaultConfig(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("load AWS config: %w", err)
+		}
+		creds, err := tenantcreds.FromEnv(sts.NewFromConfig(cfg))
+		if err != nil {
+			return nil, fmt.Errorf("tenant credentials: %w", err)
+		}
+		store.TenantCredentials = creds.CredentialsFor
+	}
+	return New(store, []byte(secret), portal.SystemClock, &portal.ULIDs{}), nil
 }
 
 // NewDynamoClient returns a client for endpoint, or for AWS from the
