@@ -40,7 +40,10 @@ type Response struct {
 	Status  int
 	Headers map[string]string
 	Body    any
-	raw     []byte
+	// Secret marks a body shown exactly once (a new API key): it is never
+	// stored for Idempotency-Key replays.
+	Secret bool
+	raw    []byte
 }
 
 // JSON returns a response with status and body encoded as JSON.

@@ -54,7 +54,13 @@ func (h *Handler) idempotent(ctx context.Context, req *Request, run func() Respo
 		body, _ = json.Marshal(res.Body)
 	}
 	res.raw = body
-	if err := h.idempotency.CompleteIdempotencyKey(ctx, scope, key, portal.StoredResponse{Status: res.Status, Headers: res.Headers, Body: string(body)}); err != nil {
+	stored := portal.StoredResponse{Status: res.Status, Headers: res.Headers, Body: string(body)}
+	if res.Secret {
+		// A secret is shown once and never stored: a replay says it was issued.
+		gone := problemFor(portal.Errorf(portal.ECONFLICT, "this request already succeeded (%s); its secret was shown only once", res.Headers["Location"]), req.Path, req.RequestID)
+		stored = portal.StoredResponse{Status: gone.Status, Headers: gone.Headers, Body: string(gone.raw)}
+	}
+	if err := h.idempotency.CompleteIdempotencyKey(ctx, scope, key, stored); err != nil {
 		h.log.ErrorContext(ctx, "complete idempotency key", "requestId", req.RequestID, "error", err.Error())
 	}
 	return res

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -166,4 +167,29 @@ func TestIdempotency(t *testing.T) {
 			t.Fatalf("customers = %d, want %d", got, want)
 		}
 	})
+}
+
+// A new API key's secret is shown once: it is never stored for replays.
+func TestIdempotentKeyIssueNeverStoresTheSecret(t *testing.T) {
+	f := newFixture(t)
+	issue := func() events.APIGatewayV2HTTPResponse {
+		ev := event("POST /v1/users/{userId}/api-keys", "/v1/users/"+adminA.UserID+"/api-keys", &adminA, `{"name":"ci"}`)
+		ev.PathParameters = map[string]string{"userId": adminA.UserID}
+		ev.Headers["Idempotency-Key"] = "issue-1"
+		return do(t, f.users, ev)
+	}
+	first := issue()
+	var k APIKeyJSON
+	decodeBody(t, first, &k)
+	if first.StatusCode != http.StatusCreated || !strings.HasPrefix(k.Key, "pp_") {
+		t.Fatalf("first: %d %s", first.StatusCode, first.Body)
+	}
+	replay := issue()
+	if replay.StatusCode != http.StatusConflict || strings.Contains(replay.Body, k.Key) || !strings.Contains(replay.Body, k.ID) {
+		t.Fatalf("replay: %d %s; want 409 naming %s without the secret", replay.StatusCode, replay.Body, k.ID)
+	}
+	prior, err := f.store.ReserveIdempotencyKey(context.Background(), adminA.PartnerID+"#"+adminA.UserID, "issue-1", "x", testNow)
+	if err != nil || prior == nil || strings.Contains(prior.Response.Body, k.Key) {
+		t.Fatalf("stored record %+v, %v: the secret must not be stored", prior, err)
+	}
 }

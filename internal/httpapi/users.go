@@ -117,10 +117,13 @@ func (u usersRoutes) issueKey(ctx context.Context, r *Request) (Response, error)
 	if err != nil {
 		return Response{}, err
 	}
-	return JSON(http.StatusCreated, APIKeyJSON{
+	res := JSON(http.StatusCreated, APIKeyJSON{
 		ID: k.ID, Key: k.Secret, Name: k.Name, Hint: k.Hint, UserID: k.UserID, Role: string(k.Role),
 		CreatedAt: k.CreatedAt, ExpiresAt: k.ExpiresAt, LastUsedAt: k.LastUsedAt,
-	}), nil
+	})
+	res.Secret = true
+	res.Headers = map[string]string{"Location": "/v1/api-keys/" + k.ID}
+	return res, nil
 }
 
 func (u usersRoutes) revokeKey(ctx context.Context, r *Request) (Response, error) {
