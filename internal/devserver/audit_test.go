@@ -100,6 +100,10 @@ func TestEveryChangeShowsInTheAuditLog(t *testing.T) {
 		if slices.Contains(got, "grants.set") || !slices.Contains(got, "customer.create") {
 			t.Fatalf("a customer admin sees %v", got)
 		}
+		// License entries show the partner's costs and prices: not for the customer.
+		if slices.Contains(got, "license.update") {
+			t.Fatalf("a customer admin sees license entries: %v", got)
+		}
 		other := otherPartnerAdmin(t, st)
 		for _, it := range other.do("GET", "/v1/audit", nil).want(t, 200).body["items"].([]any) {
 			if e := it.(map[string]any); e["partnerId"] == st.Credentials.PartnerID || e["customerId"] == acmeID {

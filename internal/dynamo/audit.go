@@ -16,29 +16,30 @@ import (
 )
 
 type auditItem struct {
-	PK         string `dynamodbav:"PK"`
-	SK         string `dynamodbav:"SK"`
-	GSIPK      string `dynamodbav:"GSIPK"`
-	GSI1SK     string `dynamodbav:"GSI1SK"`
-	Entity     string `dynamodbav:"entity"`
-	AuditID    string `dynamodbav:"auditId"`
-	Time       string `dynamodbav:"time"`
-	ActorID    string `dynamodbav:"actorId"`
-	ActorRole  string `dynamodbav:"actorRole"`
-	PartnerID  string `dynamodbav:"partnerId,omitempty"`
-	TenantID   string `dynamodbav:"tenantId,omitempty"`
-	Action     string `dynamodbav:"action"`
-	TargetType string `dynamodbav:"targetType"`
-	TargetID   string `dynamodbav:"targetId"`
-	Changes    string `dynamodbav:"changes"` // JSON: {"field": {"before": …, "after": …}}
-	RequestID  string `dynamodbav:"requestId,omitempty"`
+	PK          string `dynamodbav:"PK"`
+	SK          string `dynamodbav:"SK"`
+	GSIPK       string `dynamodbav:"GSIPK"`
+	GSI1SK      string `dynamodbav:"GSI1SK"`
+	Entity      string `dynamodbav:"entity"`
+	AuditID     string `dynamodbav:"auditId"`
+	Time        string `dynamodbav:"time"`
+	ActorID     string `dynamodbav:"actorId"`
+	ActorRole   string `dynamodbav:"actorRole"`
+	PartnerID   string `dynamodbav:"partnerId,omitempty"`
+	TenantID    string `dynamodbav:"tenantId,omitempty"`
+	Action      string `dynamodbav:"action"`
+	TargetType  string `dynamodbav:"targetType"`
+	TargetID    string `dynamodbav:"targetId"`
+	Changes     string `dynamodbav:"changes"` // JSON: {"field": {"before": …, "after": …}}
+	RequestID   string `dynamodbav:"requestId,omitempty"`
+	PartnerOnly bool   `dynamodbav:"partnerOnly,omitempty"`
 }
 
 func (it auditItem) entry() portal.AuditEntry {
 	e := portal.AuditEntry{
 		ID: it.AuditID, Time: parseTime(it.Time), ActorID: it.ActorID, ActorRole: tenancy.Role(it.ActorRole),
 		PartnerID: it.PartnerID, TenantID: it.TenantID, Action: it.Action, TargetType: it.TargetType,
-		TargetID: it.TargetID, RequestID: it.RequestID,
+		TargetID: it.TargetID, RequestID: it.RequestID, PartnerOnly: it.PartnerOnly,
 	}
 	json.Unmarshal([]byte(it.Changes), &e.Changes)
 	return e
@@ -59,7 +60,7 @@ func (s *Store) transact(ctx context.Context, opts []func(*dynamodb.Options), it
 			PK: auditPK(e.PartnerID, e.TenantID), SK: auditPrefix + sortKey, GSIPK: auditListPK(e.PartnerID), GSI1SK: sortKey,
 			Entity: "audit", AuditID: e.ID, Time: formatTime(e.Time), ActorID: e.ActorID, ActorRole: string(e.ActorRole),
 			PartnerID: e.PartnerID, TenantID: e.TenantID, Action: e.Action, TargetType: e.TargetType,
-			TargetID: e.TargetID, Changes: string(changes), RequestID: e.RequestID,
+			TargetID: e.TargetID, Changes: string(changes), RequestID: e.RequestID, PartnerOnly: e.PartnerOnly,
 		})
 		if err != nil {
 			return fmt.Errorf("encode audit entry: %w", err)
@@ -114,6 +115,9 @@ func (s *Store) ListAudit(ctx context.Context, q portal.AuditQuery, start portal
 		filters = append(filters, "#action = :action")
 		in.ExpressionAttributeValues[":action"] = str(q.Action)
 		in.ExpressionAttributeNames = map[string]string{"#action": "action"}
+	}
+	if q.ForCustomer {
+		filters = append(filters, "attribute_not_exists(partnerOnly)")
 	}
 	if len(filters) > 0 {
 		in.FilterExpression = aws.String(strings.Join(filters, " AND "))

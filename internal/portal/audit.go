@@ -36,6 +36,8 @@ type AuditEntry struct {
 	TargetID   string
 	Changes    map[string]FieldChange
 	RequestID  string
+	// PartnerOnly entries (licenses: costs and prices) are hidden from customer users.
+	PartnerOnly bool
 }
 
 type auditKey struct{}
@@ -75,9 +77,13 @@ func (a auditor) audit(ctx context.Context, action, targetID string, where tenan
 	return context.WithValue(ctx, auditKey{}, AuditEntry{
 		ID: a.IDs.New(PrefixAudit), Time: a.Clock(), ActorID: id.UserID, ActorRole: id.Role,
 		PartnerID: where.PartnerID, TenantID: where.TenantID, Action: action, TargetType: target, TargetID: targetID,
-		Changes: diff(before, after), RequestID: requestID,
+		Changes: diff(before, after), RequestID: requestID, PartnerOnly: partnerOnly[target],
 	})
 }
+
+// partnerOnly lists the targets whose entries show the partner's costs and
+// prices: customer users never see them, even in their own tenant's log.
+var partnerOnly = map[string]bool{"license": true, "prepaid": true, "pricing": true}
 
 // diff returns the fields whose values differ, compared as JSON.
 func diff(before, after map[string]any) map[string]FieldChange {
@@ -135,6 +141,8 @@ type AuditQuery struct {
 	Action    string
 	From, To  *time.Time // From ≤ time < To
 	Limit     int
+	// ForCustomer leaves out PartnerOnly entries (a customer user reads).
+	ForCustomer bool
 }
 
 // AuditStore reads the audit log.
@@ -173,7 +181,7 @@ func (s *AuditService) List(ctx context.Context, ap AuditParams) (AuditPage, err
 		return AuditPage{}, err
 	}
 	var p Problems
-	q := AuditQuery{PartnerID: id.PartnerID, TenantID: id.TenantID, ActorID: ap.ActorID, Action: ap.Action, Limit: parsePageSize(&p, ap.Limit)}
+	q := AuditQuery{PartnerID: id.PartnerID, TenantID: id.TenantID, ActorID: ap.ActorID, Action: ap.Action, Limit: parsePageSize(&p, ap.Limit), ForCustomer: id.Role.IsCustomerRole()}
 	q.From = parseTimeParam(&p, "from", ap.From)
 	q.To = parseTimeParam(&p, "to", ap.To)
 	if q.From != nil && q.To != nil && !q.From.Before(*q.To) {
