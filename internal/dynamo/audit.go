@@ -2,6 +2,8 @@ package dynamo
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -50,7 +52,14 @@ func (it auditItem) entry() portal.AuditEntry {
 // are written together or not at all. opts are per-call client options
 // (tenant credentials: see inTenant).
 func (s *Store) transact(ctx context.Context, opts []func(*dynamodb.Options), items ...types.TransactWriteItem) error {
+	in := &dynamodb.TransactWriteItemsInput{ReturnConsumedCapacity: total}
 	if e, ok := portal.AuditFrom(ctx); ok {
+		// The entry's ID makes the transaction idempotent: an SDK retry of an
+		// attempt that committed but lost its answer succeeds instead of
+		// failing its own conditions. (Tokens are account-wide: the table
+		// name keeps equal IDs of other tables, e.g. in tests, apart.)
+		token := sha256.Sum256([]byte(s.Table + "#" + e.ID))
+		in.ClientRequestToken = aws.String(hex.EncodeToString(token[:16]))
 		changes, err := json.Marshal(e.Changes)
 		if err != nil {
 			return fmt.Errorf("encode audit changes: %w", err)
@@ -67,7 +76,8 @@ func (s *Store) transact(ctx context.Context, opts []func(*dynamodb.Options), it
 		}
 		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.Table, Item: av, ConditionExpression: aws.String("attribute_not_exists(PK)")}})
 	}
-	_, err := s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items, ReturnConsumedCapacity: total}, opts...)
+	in.TransactItems = items
+	_, err := s.Client.TransactWriteItems(ctx, in, opts...)
 	return err
 }
 

@@ -76,8 +76,8 @@ func (b *licenseBatch) build(p *Problems, field string, in LicenseInput, c Custo
 	switch {
 	case l.Model.Metered() && in.Quantity == nil:
 		p.Add(f("quantity"), "is required for %s licenses", l.Model)
-	case l.Model.Metered() && *in.Quantity < 1:
-		p.Add(f("quantity"), "must be at least 1")
+	case l.Model.Metered() && (*in.Quantity < 1 || *in.Quantity > MaxQuantity):
+		p.Add(f("quantity"), "must be from 1 to %d", MaxQuantity)
 	case l.Model.Metered():
 		l.Quantity = *in.Quantity
 	case l.Model == ModelUnlimited && in.Quantity != nil:
@@ -298,8 +298,8 @@ func (s *LicenseService) Update(ctx context.Context, customerID, licenseID strin
 			switch {
 			case !l.Model.Metered():
 				p.Add("quantity", "must not be set for unlimited licenses (a flat fee)")
-			case *in.Quantity < 1:
-				p.Add("quantity", "must be at least 1")
+			case *in.Quantity < 1 || *in.Quantity > MaxQuantity:
+				p.Add("quantity", "must be from 1 to %d", MaxQuantity)
 			case l.Prepaid && *in.Quantity != l.Quantity:
 				return Errorf(ECONFLICT, "license %s is pre-paid: its quantity is fixed; revoke it and assign a new one", l.ID)
 			case l.Model == ModelPerAsset && *in.Quantity < l.Quantity && *in.Quantity < c.AssetsInUse:
@@ -359,6 +359,9 @@ func (s *LicenseService) change(ctx context.Context, action, customerID, license
 		c, err := s.Customers.GetCustomer(ctx, id.Scope(), customerID)
 		if err != nil {
 			return License{}, err
+		}
+		if c.Status == StatusArchived {
+			return License{}, Errorf(ECONFLICT, "customer %s is archived: its licenses can no longer change", c.ID)
 		}
 		l, err := s.Store.GetLicense(ctx, id.Scope(), customerID, licenseID)
 		if err != nil {

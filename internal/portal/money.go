@@ -19,6 +19,12 @@ type MoneyInput struct {
 	Currency *string `json:"currency"`
 }
 
+// Bounds that keep every product of money and quantities far inside int64.
+const (
+	MaxAmount   = 1_000_000_000_000 // minor units: 10 billion in a two-decimal currency
+	MaxQuantity = 1_000_000         // assets, scans or pre-paid units
+)
+
 // BasisPoints are hundredths of a percent: 1250 = 12.50 %.
 type BasisPoints = int64
 
@@ -73,6 +79,8 @@ func checkMoney(p *Problems, field string, in *MoneyInput) Money {
 		p.Add(field+".amount", "is required, in minor units (cents)")
 	case *in.Amount < 0:
 		p.Add(field+".amount", "must not be negative")
+	case *in.Amount > MaxAmount:
+		p.Add(field+".amount", "must be at most %d minor units", MaxAmount)
 	default:
 		m.Amount = *in.Amount
 	}

@@ -68,8 +68,8 @@ func (s *PrepaidService) Buy(ctx context.Context, in PrepaidInput) (PrepaidPool,
 		pool.Model = *in.Model
 		oneOf(&p, "model", pool.Model, []LicenseModel{ModelPerAsset, ModelPerScan})
 	}
-	if in.Units == nil || *in.Units < 1 {
-		p.Add("units", "is required and must be at least 1")
+	if in.Units == nil || *in.Units < 1 || *in.Units > MaxQuantity {
+		p.Add("units", "is required, from 1 to %d", MaxQuantity)
 	} else {
 		pool.Units, pool.Balance = *in.Units, *in.Units
 	}

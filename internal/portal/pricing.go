@@ -109,8 +109,8 @@ func (s *PricingService) Put(ctx context.Context, in PricingInput, ifMatch *int6
 				switch {
 				case !slices.Contains(BillingPeriods, BillingPeriod(period)):
 					p.Add(field, "is not a billing period (one of: monthly, annual)")
-				case cost < 0:
-					p.Add(field, "must not be negative")
+				case cost < 0 || cost > MaxAmount:
+					p.Add(field, "must be from 0 to %d minor units", MaxAmount)
 				default:
 					if next.UnitCosts[LicenseModel(model)] == nil {
 						next.UnitCosts[LicenseModel(model)] = map[BillingPeriod]int64{}
