@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -15,6 +16,16 @@ import (
 	"github.com/partnerportal/portal/internal/portal"
 	"github.com/partnerportal/portal/internal/tenancy"
 )
+
+// grantSetItem versions a member's grants as a whole.
+type grantSetItem struct {
+	PK        string `dynamodbav:"PK"`
+	SK        string `dynamodbav:"SK"`
+	Entity    string `dynamodbav:"entity"`
+	PartnerID string `dynamodbav:"partnerId"`
+	MemberID  string `dynamodbav:"memberId"`
+	Version   int64  `dynamodbav:"version"`
+}
 
 type grantItem struct {
 	PK         string `dynamodbav:"PK"`
@@ -59,14 +70,30 @@ func (s *Store) HasGrant(ctx context.Context, partnerID, memberID, customerID st
 	return s.get(ctx, partnerPK(partnerID), grantSK(memberID, customerID), &it)
 }
 
-// SetGrants implements portal.GrantStore: the current grants are read, and
-// the difference is written in one transaction.
+// SetGrants implements portal.GrantStore: the grants and the member's
+// grant-set version item change in one transaction, conditional on the
+// version read with the current grants, so concurrent changes cannot mix.
+// ECONFLICT when another change got in between.
 func (s *Store) SetGrants(ctx context.Context, partnerID, memberID string, customerIDs []string) error {
+	var head grantSetItem
+	if _, err := s.get(ctx, partnerPK(partnerID), grantSetSK(memberID), &head); err != nil {
+		return err
+	}
 	current, err := s.Grants(ctx, partnerID, memberID)
 	if err != nil {
 		return err
 	}
-	var tx []types.TransactWriteItem
+	headItem, err := attributevalue.MarshalMap(grantSetItem{
+		PK: partnerPK(partnerID), SK: grantSetSK(memberID), Entity: "grant_set", PartnerID: partnerID, MemberID: memberID, Version: head.Version + 1,
+	})
+	if err != nil {
+		return fmt.Errorf("encode grant set: %w", err)
+	}
+	tx := []types.TransactWriteItem{{Put: &types.Put{
+		TableName: &s.Table, Item: headItem,
+		ConditionExpression:       aws.String("attribute_not_exists(PK) OR version = :v"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(head.Version)},
+	}}}
 	for _, cid := range current {
 		if !slices.Contains(customerIDs, cid) {
 			tx = append(tx, types.TransactWriteItem{Delete: &types.Delete{TableName: &s.Table, Key: key(partnerPK(partnerID), grantSK(memberID, cid))}})
@@ -85,15 +112,15 @@ func (s *Store) SetGrants(ctx context.Context, partnerID, memberID string, custo
 		}
 		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.Table, Item: av}})
 	}
-	// Removals and additions together stay within a transaction's 100 items:
-	// at most portal.MaxGrants old and new grants, and the audit entry.
-	for len(tx) > 0 {
-		n := min(len(tx), 99)
-		if err := s.transact(ctx, nil, tx[:n]...); err != nil {
-			return fmt.Errorf("write grants: %w", err)
-		}
-		tx = tx[n:]
-		ctx = portal.WithoutAudit(ctx) // the audit entry goes with the first batch only
+	// At most portal.MaxGrants removals and additions each, the version item
+	// and the audit entry: within a transaction's 100 items.
+	err = s.transact(ctx, nil, tx...)
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) {
+		return portal.Errorf(portal.ECONFLICT, "the member's grants were changed at the same time: read them again and retry")
+	}
+	if err != nil {
+		return fmt.Errorf("write grants: %w", err)
 	}
 	return nil
 }

@@ -25,24 +25,33 @@ type idempotencyItem struct {
 	Headers     map[string]string `dynamodbav:"headers,omitempty"`
 	Body        string            `dynamodbav:"body,omitempty"`
 	ExpiresAt   int64             `dynamodbav:"expiresAt"` // TTL, epoch seconds
+	// LockedUntil ends a claim whose request never finished (a crash or a
+	// timeout): after it the key may be claimed again. Epoch seconds.
+	LockedUntil int64 `dynamodbav:"lockedUntil"`
 }
 
+// claimLock outlasts any function's timeout (internal/app: at most 20 s).
+const claimLock = 2 * time.Minute
+
 // ReserveIdempotencyKey implements portal.IdempotencyStore with a conditional
-// put: the key is free when no record exists or the record has expired
-// (DynamoDB deletes expired items lazily).
+// put: the key is free when no record exists, the record has expired
+// (DynamoDB deletes expired items lazily), or a claim was never completed
+// within claimLock (its request crashed or timed out).
 func (s *Store) ReserveIdempotencyKey(ctx context.Context, scope, key, fingerprint string, now time.Time) (*portal.IdempotencyRecord, error) {
 	av, err := attributevalue.MarshalMap(idempotencyItem{
 		PK: idempotencyPK(scope, key), SK: idempotencySK, Entity: "idempotency",
-		Fingerprint: fingerprint, ExpiresAt: now.Add(portal.IdempotencyTTL).Unix(),
+		Fingerprint: fingerprint, ExpiresAt: now.Add(portal.IdempotencyTTL).Unix(), LockedUntil: now.Add(claimLock).Unix(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("encode idempotency record: %w", err)
 	}
 	_, err = s.Client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                           &s.Table,
-		Item:                                av,
-		ConditionExpression:                 aws.String("attribute_not_exists(PK) OR expiresAt < :now"),
-		ExpressionAttributeValues:           map[string]types.AttributeValue{":now": &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Unix(), 10)}},
+		TableName:           &s.Table,
+		Item:                av,
+		ConditionExpression: aws.String("attribute_not_exists(PK) OR expiresAt < :now OR (done = :false AND lockedUntil < :now)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":now": &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Unix(), 10)}, ":false": &types.AttributeValueMemberBOOL{Value: false},
+		},
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		ReturnConsumedCapacity:              total,
 	})

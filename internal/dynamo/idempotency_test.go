@@ -1,10 +1,13 @@
 package dynamo_test
 
 import (
+	"context"
 	"reflect"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/partnerportal/portal/internal/ddbtest"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -128,4 +131,20 @@ func TestIdempotencyKeys(t *testing.T) {
 			t.Fatalf("reserve a day after a late complete = %+v, want nil", rec)
 		}
 	})
+}
+
+// A claim whose request crashed or timed out does not block its key for a day.
+func TestAnAbandonedIdempotencyClaimCanBeTakenOver(t *testing.T) {
+	store := ddbtest.NewStore(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	if prior, err := store.ReserveIdempotencyKey(ctx, "prt_x#usr_x", "k", "fp", now); err != nil || prior != nil {
+		t.Fatalf("first claim = %+v, %v", prior, err)
+	}
+	if prior, err := store.ReserveIdempotencyKey(ctx, "prt_x#usr_x", "k", "fp", now.Add(30*time.Second)); err != nil || prior == nil || prior.Done {
+		t.Fatalf("a claim still running must be reported pending: %+v, %v", prior, err)
+	}
+	if prior, err := store.ReserveIdempotencyKey(ctx, "prt_x#usr_x", "k", "fp", now.Add(3*time.Minute)); err != nil || prior != nil {
+		t.Fatalf("an abandoned claim must be taken over: %+v, %v", prior, err)
+	}
 }

@@ -8,8 +8,9 @@ import (
 	"github.com/partnerportal/portal/internal/tenancy"
 )
 
-// MaxGrants bounds the customers one partner member may be granted.
-const MaxGrants = 100
+// MaxGrants bounds the customers one partner member may be granted, so that
+// replacing every grant fits one transaction.
+const MaxGrants = 49
 
 // GrantStore keeps which customers each partner member may see and operate
 // (a whitelist: no grant, no access).
@@ -18,7 +19,8 @@ type GrantStore interface {
 	Grants(ctx context.Context, partnerID, memberID string) ([]string, error)
 	// HasGrant reports whether a member of partnerID was granted customerID.
 	HasGrant(ctx context.Context, partnerID, memberID, customerID string) (bool, error)
-	// SetGrants replaces a member's grants with customerIDs in one transaction.
+	// SetGrants replaces a member's grants with customerIDs in one
+	// transaction; ECONFLICT when they changed since they were read.
 	SetGrants(ctx context.Context, partnerID, memberID string, customerIDs []string) error
 	// GetCustomers returns the customers of scope among ids, by ID (others are left out).
 	GetCustomers(ctx context.Context, scope tenancy.Scope, ids []string) (map[string]Customer, error)
