@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/partnerportal/portal/internal/app"
 	"github.com/partnerportal/portal/internal/portal"
 	"github.com/partnerportal/portal/internal/tenancy"
 )
@@ -104,7 +105,7 @@ func (s *Store) ListAudit(ctx context.Context, q portal.AuditQuery, start portal
 			":low": str(low), ":high": str(high),
 		},
 	}
-	sk := "GSI1SK"
+	sk := app.IndexSortKey(auditListIndex)
 	if q.TenantID != "" {
 		in.KeyConditionExpression = aws.String("PK = :pk AND SK BETWEEN :low AND :high")
 		in.ExpressionAttributeValues[":pk"] = str(tenantPK(q.PartnerID, q.TenantID))
@@ -112,7 +113,7 @@ func (s *Store) ListAudit(ctx context.Context, q portal.AuditQuery, start portal
 		in.ExpressionAttributeValues[":high"] = str(auditPrefix + high)
 		sk = ""
 	} else {
-		in.IndexName = aws.String(indexByName)
+		in.IndexName = aws.String(auditListIndex)
 		in.KeyConditionExpression = aws.String("GSIPK = :pk AND GSI1SK BETWEEN :low AND :high")
 		in.ExpressionAttributeValues[":pk"] = str(auditListPK(q.PartnerID))
 	}

@@ -5,16 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/partnerportal/portal/internal/app"
 	"github.com/partnerportal/portal/internal/portal"
-	"github.com/partnerportal/portal/internal/tenancy"
 )
 
 // grantSetItem versions a member's grants as a whole.
@@ -123,117 +120,4 @@ func (s *Store) SetGrants(ctx context.Context, partnerID, memberID string, custo
 		return fmt.Errorf("write grants: %w", err)
 	}
 	return nil
-}
-
-// GetCustomers implements portal.GrantStore with BatchGetItem (100 keys a call).
-func (s *Store) GetCustomers(ctx context.Context, scope tenancy.Scope, ids []string) (map[string]portal.Customer, error) {
-	out := map[string]portal.Customer{}
-	for rest := ids; len(rest) > 0; {
-		batch := rest[:min(len(rest), 100)]
-		rest = rest[len(batch):]
-		keys := make([]map[string]types.AttributeValue, len(batch))
-		for i, id := range batch {
-			keys[i] = key(tenantPK(scope.PartnerID, id), customerSK)
-		}
-		req := map[string]types.KeysAndAttributes{s.Table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
-		for len(req) > 0 {
-			res, err := s.Client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req, ReturnConsumedCapacity: total})
-			if err != nil {
-				return nil, fmt.Errorf("batch get customers: %w", err)
-			}
-			var items []customerItem
-			if err := attributevalue.UnmarshalListOfMaps(res.Responses[s.Table], &items); err != nil {
-				return nil, fmt.Errorf("decode customers: %w", err)
-			}
-			for _, it := range items {
-				if inScope(scope, it.PartnerID, it.TenantID) {
-					out[it.TenantID] = it.customer()
-				}
-			}
-			req = res.UnprocessedKeys
-		}
-	}
-	return out, nil
-}
-
-// sortIndex is the index whose sort key orders a customer list by sort.
-var sortIndex = map[portal.CustomerSort]string{
-	portal.SortName: indexByName, portal.SortStatus: indexByStatus, portal.SortPlan: indexByPlan,
-	portal.SortLastScanAt: indexByLastScan, portal.SortCreatedAt: indexByCreatedAt,
-}
-
-// ListCustomersIn implements portal.GrantStore: the customers ids are read
-// with GetCustomers and filtered and ordered in memory exactly as
-// ListCustomers orders them through the indexes (ids are bounded by
-// portal.MaxGrants). The position is the sort key of the last item returned.
-func (s *Store) ListCustomersIn(ctx context.Context, scope tenancy.Scope, ids []string, q portal.CustomerQuery, start portal.Position) ([]portal.Customer, portal.Position, error) {
-	if q.Limit < 1 {
-		return nil, nil, portal.Errorf(portal.EINVALID, "limit must be at least 1")
-	}
-	found, err := s.GetCustomers(ctx, scope, ids)
-	if err != nil {
-		return nil, nil, err
-	}
-	sk := app.IndexSortKey(sortIndex[q.Sort])
-	type row struct {
-		key string
-		c   portal.Customer
-	}
-	var rows []row
-	for _, c := range found {
-		if matches(c, q) {
-			rows = append(rows, row{customerIndexKeys(c)[sk], c})
-		}
-	}
-	slices.SortFunc(rows, func(a, b row) int {
-		if q.Descending {
-			return strings.Compare(b.key, a.key)
-		}
-		return strings.Compare(a.key, b.key)
-	})
-	if after, ok := start["after"]; ok {
-		i := slices.IndexFunc(rows, func(r row) bool {
-			if q.Descending {
-				return r.key < after
-			}
-			return r.key > after
-		})
-		if i < 0 {
-			i = len(rows)
-		}
-		rows = rows[i:]
-	}
-	var next portal.Position
-	if len(rows) > q.Limit {
-		rows = rows[:q.Limit]
-		next = portal.Position{"after": rows[len(rows)-1].key}
-	}
-	out := make([]portal.Customer, len(rows))
-	for i, r := range rows {
-		out[i] = r.c
-	}
-	return out, next, nil
-}
-
-// matches applies q's filters as the list indexes do: archived customers
-// only with status=archived, name prefix case-insensitive, scan bounds strict.
-func matches(c portal.Customer, q portal.CustomerQuery) bool {
-	switch {
-	case (c.Status == portal.StatusArchived) != (q.Status == portal.StatusArchived):
-		return false
-	case q.Status != "" && c.Status != q.Status:
-		return false
-	case q.Plan != "" && c.Plan != q.Plan:
-		return false
-	case !strings.HasPrefix(nameKey(c.Name), nameKey(q.NamePrefix)):
-		return false
-	}
-	scanned := formatTimePtr(c.LastScanAt)
-	if q.LastScanAfter != nil && (scanned == "" || scanned <= formatTime(*q.LastScanAfter)) {
-		return false
-	}
-	if q.LastScanBefore != nil && (scanned == "" || scanned >= formatTime(ceilMillis(*q.LastScanBefore))) {
-		return false
-	}
-	return true
 }

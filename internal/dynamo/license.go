@@ -219,7 +219,7 @@ func (s *Store) ListLicenses(ctx context.Context, scope tenancy.Scope, customerI
 func (s *Store) ListPartnerLicenses(ctx context.Context, partnerID string, until time.Time) ([]portal.License, error) {
 	return s.queryLicenses(ctx, &dynamodb.QueryInput{
 		TableName:              &s.Table,
-		IndexName:              aws.String(indexByName),
+		IndexName:              aws.String(partnerLicensesIndex),
 		KeyConditionExpression: aws.String("GSIPK = :pk AND GSI1SK < :until"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":pk": str(partnerLicensesPK(partnerID)), ":until": str(formatTime(until)),

@@ -1,20 +1,25 @@
 package dynamo
 
-import "strings"
+import (
+	"strings"
 
-// User keys. A user lives in its partner's partition (operators in the
-// platform partition); two small items make e-mail addresses unique and let
-// a user be found by ID alone. The three are written in one transaction.
+	"github.com/partnerportal/portal/internal/app"
+)
+
+// User keys. A user lives in its tenant's partition (customer users), its
+// partner's (partner staff) or the platform's (operators); two small items
+// make e-mail addresses unique and let a user be found by ID alone. The
+// three are written in one transaction.
 //
-//	PK TENANT#<customerId> | PARTNER#<partnerId> | PLATFORM   SK USER#<userId>   the user
-//	GSIPK USERS#<customerId | partnerId | PLATFORM>  GSI1SK <email lower>␟<userId>  the partner's user list
+//	PK TENANT#<partnerId>#<customerId> | PARTNER#<partnerId> | PLATFORM   SK USER#<userId>   the user
+//	GSIPK USERS#<partnerId>#<customerId> | USERS#<partnerId> | USERS#PLATFORM  GSI1SK <email lower>␟<userId>  the partner's user list
 //	PK EMAIL#<email lower>              SK EMAIL             uniqueness
 //	PK USER#<userId>                    SK USER              directory: where the user lives
 const (
 	platformPK    = "PLATFORM"
 	emailSK       = "EMAIL"
 	userDirSK     = "USER"
-	userListIndex = "GSI1"
+	userListIndex = app.IndexGSI1
 )
 
 func userHomePK(partnerID, tenantID string) string {

@@ -20,7 +20,6 @@ var statusOf = map[string]int{
 	portal.EPRECONDITION: http.StatusPreconditionFailed,
 	portal.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	portal.EIDEMPOTENCY:  http.StatusUnprocessableEntity,
-	portal.EPRECONDREQ:   http.StatusPreconditionRequired,
 	portal.EINTERNAL:     http.StatusInternalServerError,
 }
 

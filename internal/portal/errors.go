@@ -11,17 +11,16 @@ import (
 
 // Error codes. internal/httpapi maps each to one HTTP status.
 const (
-	EINVALID      = "invalid"               // 400: the request is malformed or a field is wrong
-	EUNAUTHORIZED = "unauthorized"          // 401: no valid credentials
-	EFORBIDDEN    = "forbidden"             // 403: authenticated, not allowed
-	ENOTFOUND     = "not_found"             // 404: no such thing in the caller's scope
-	EMETHOD       = "method_not_allowed"    // 405: the path exists with other methods
-	ECONFLICT     = "conflict"              // 409: the state forbids it (duplicate, wrong status)
-	EPRECONDITION = "precondition_failed"   // 412: If-Match names a stale version
-	ETOOLARGE     = "payload_too_large"     // 413: the body is over the limit
-	EIDEMPOTENCY  = "idempotency_mismatch"  // 422: Idempotency-Key reused with another body
-	EPRECONDREQ   = "precondition_required" // 428: If-Match is required
-	EINTERNAL     = "internal"              // 500: a fault of ours; details are logged, not answered
+	EINVALID      = "invalid"              // 400: the request is malformed or a field is wrong
+	EUNAUTHORIZED = "unauthorized"         // 401: no valid credentials
+	EFORBIDDEN    = "forbidden"            // 403: authenticated, not allowed
+	ENOTFOUND     = "not_found"            // 404: no such thing in the caller's scope
+	EMETHOD       = "method_not_allowed"   // 405: the path exists with other methods
+	ECONFLICT     = "conflict"             // 409: the state forbids it (duplicate, wrong status)
+	EPRECONDITION = "precondition_failed"  // 412: If-Match names a stale version
+	ETOOLARGE     = "payload_too_large"    // 413: the body is over the limit
+	EIDEMPOTENCY  = "idempotency_mismatch" // 422: Idempotency-Key reused with another body
+	EINTERNAL     = "internal"             // 500: a fault of ours; details are logged, not answered
 )
 
 // FieldError names one bad field of a request, as a JSON pointer-like path

@@ -53,10 +53,10 @@ type MarginService struct {
 }
 
 // Report returns the margins of the caller's customers for period
-// ("YYYY-MM", UTC). A monthly license counts its price and cost in full in
-// every month it is active at any moment; an annual license counts the
-// month's twelfth (MonthShare, by month of its license year). Currencies are
-// never mixed. EINVALID for a bad period.
+// ("YYYY-MM", UTC). A license counts in a month when one of its license
+// months begins in it while it is in force (licenseMonthIn): a monthly
+// license with its full price and cost, an annual one with the month's
+// twelfth (MonthShare). Currencies are never mixed. EINVALID for a bad period.
 func (s *MarginService) Report(ctx context.Context, period string) (MarginReport, error) {
 	id, err := requireRole(ctx, "reading margins", tenancy.RolePartnerAdmin)
 	if err != nil {

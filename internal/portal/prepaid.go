@@ -54,7 +54,7 @@ type PrepaidService struct {
 }
 
 // Buy purchases units of a metered model at the pre-paid tier's discounted
-// unit cost. EINVALID for bad fields, ENOTFOUND when pricing is not set.
+// unit cost. EINVALID for bad fields, ECONFLICT when pricing is not set.
 func (s *PrepaidService) Buy(ctx context.Context, in PrepaidInput) (PrepaidPool, error) {
 	id, err := requireRole(ctx, "buying pre-paid units", tenancy.RolePartnerAdmin)
 	if err != nil {
