@@ -59,6 +59,18 @@ func Endpoint(t testing.TB) string {
 	return instance.Endpoint()
 }
 
+// Main runs a package's tests and then stops the DynamoDB Local they
+// started, if any: `func TestMain(m *testing.M) { ddbtest.Main(m) }`. A
+// failure to stop fails the run.
+func Main(m *testing.M) {
+	code := m.Run()
+	if err := Shutdown(); err != nil {
+		os.Stderr.WriteString("ddbtest: stop DynamoDB Local: " + err.Error() + "\n")
+		code = 1
+	}
+	os.Exit(code)
+}
+
 // Shutdown stops the DynamoDB Local that Endpoint started, if any, for use at
 // the end of TestMain. It returns ddblocal's Stop error. Later calls to
 // Endpoint start a new instance.

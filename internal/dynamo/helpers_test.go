@@ -3,7 +3,6 @@ package dynamo_test
 import (
 	"context"
 	"encoding/binary"
-	"os"
 	"reflect"
 	"sync"
 	"testing"
@@ -19,14 +18,8 @@ import (
 	"github.com/partnerportal/portal/internal/tenancy"
 )
 
-// TestMain stops the DynamoDB Local instance the tests started, if any.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if err := ddbtest.Shutdown(); err != nil {
-		os.Stderr.WriteString("ddbtest shutdown: " + err.Error() + "\n")
-	}
-	os.Exit(code)
-}
+// TestMain stops the DynamoDB Local the tests started, if any.
+func TestMain(m *testing.M) { ddbtest.Main(m) }
 
 // epoch is the start of time in these tests: every clock starts here.
 var epoch = time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)

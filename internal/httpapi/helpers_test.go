@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -22,14 +21,8 @@ import (
 // DynamoDB Local (see internal/ddbtest): one table per test function, shared
 // by its subtests. This file also builds API Gateway HTTP API (v2) events.
 
-// TestMain stops the DynamoDB Local instance the tests started, if any.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if err := ddbtest.Shutdown(); err != nil {
-		os.Stderr.WriteString("ddbtest shutdown: " + err.Error() + "\n")
-	}
-	os.Exit(code)
-}
+// TestMain stops the DynamoDB Local the tests started, if any.
+func TestMain(m *testing.M) { ddbtest.Main(m) }
 
 var (
 	testNow    = time.Date(2026, 3, 14, 9, 26, 53, 0, time.UTC)

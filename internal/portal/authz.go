@@ -29,9 +29,9 @@ func requireRole(ctx context.Context, what string, roles ...tenancy.Role) (tenan
 	return tenancy.Identity{}, Errorf(EFORBIDDEN, "%s is not allowed for role %s", what, id.Role)
 }
 
-// partnerAdmin lets partner admins change their partner's customers.
+// partnerAdmin lets partner admins administer their partner's customers and licenses.
 func partnerAdmin(ctx context.Context) (tenancy.Identity, error) {
-	return requireRole(ctx, "changing customers", tenancy.RolePartnerAdmin)
+	return requireRole(ctx, "this action (for partner admins)", tenancy.RolePartnerAdmin)
 }
 
 // partnerReader lets partner personnel read; members are further limited to granted customers.

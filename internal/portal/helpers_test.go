@@ -3,7 +3,6 @@ package portal_test
 import (
 	"context"
 	"errors"
-	"os"
 	"testing"
 	"time"
 
@@ -16,14 +15,8 @@ import (
 // The services run on the DynamoDB store against DynamoDB Local (see
 // internal/ddbtest): one table per test function, shared by its subtests.
 
-// TestMain stops the DynamoDB Local instance the tests started, if any.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if err := ddbtest.Shutdown(); err != nil {
-		os.Stderr.WriteString("ddbtest shutdown: " + err.Error() + "\n")
-	}
-	os.Exit(code)
-}
+// TestMain stops the DynamoDB Local the tests started, if any.
+func TestMain(m *testing.M) { ddbtest.Main(m) }
 
 var (
 	testNow    = time.Date(2026, 3, 14, 9, 26, 53, 0, time.UTC)
