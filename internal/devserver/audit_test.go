@@ -49,8 +49,8 @@ func TestEveryChangeShowsInTheAuditLog(t *testing.T) {
 	t.Run("PartnerAdminSeesEveryChangeNewestFirst", func(t *testing.T) {
 		got := actions(admin.do("GET", "/v1/audit?limit=100", nil).want(t, 200))
 		want := []string{"apikey.create", "user.create", "apikey.revoke", "apikey.create", "grants.set", "user.create",
-			"license.update", "customer.access", "customer.resume", "customer.suspend", "customer.update", "customer.create",
-			"apikey.create", "user.create"} // the last two: the operator set up this partner's admin and its key
+			"license.update", "customer.access", "customer.resume", "customer.suspend", "customer.update", "license.create", "customer.create",
+			"apikey.create", "user.create"} // license.create: assigned with the customer, in its transaction; the last two: the operator set up this partner's admin and its key
 		if !slices.Equal(got, want) {
 			t.Fatalf("actions = %v\nwant %v", got, want)
 		}

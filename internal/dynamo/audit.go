@@ -48,19 +48,21 @@ func (it auditItem) entry() portal.AuditEntry {
 	return e
 }
 
-// transact writes items in one transaction, adding the audit entry that ctx
-// carries (portal.AuditFrom) as the last item, so a change and its record
+// transact writes items in one transaction, adding the audit entries that
+// ctx carries (portal.AuditEntries) as the last items, so a change and its record
 // are written together or not at all. opts are per-call client options
 // (tenant credentials: see inTenant).
 func (s *Store) transact(ctx context.Context, opts []func(*dynamodb.Options), items ...types.TransactWriteItem) error {
 	in := &dynamodb.TransactWriteItemsInput{ReturnConsumedCapacity: total}
-	if e, ok := portal.AuditFrom(ctx); ok {
-		// The entry's ID makes the transaction idempotent: an SDK retry of an
-		// attempt that committed but lost its answer succeeds instead of
-		// failing its own conditions. (Tokens are account-wide: the table
-		// name keeps equal IDs of other tables, e.g. in tests, apart.)
-		token := sha256.Sum256([]byte(s.Table + "#" + e.ID))
-		in.ClientRequestToken = aws.String(hex.EncodeToString(token[:16]))
+	for i, e := range portal.AuditEntries(ctx) {
+		if i == 0 {
+			// The first entry's ID makes the transaction idempotent: an SDK
+			// retry of an attempt that committed but lost its answer succeeds
+			// instead of failing its own conditions. (Tokens are account-wide:
+			// the table name keeps equal IDs of other tables, e.g. in tests, apart.)
+			token := sha256.Sum256([]byte(s.Table + "#" + e.ID))
+			in.ClientRequestToken = aws.String(hex.EncodeToString(token[:16]))
+		}
 		changes, err := json.Marshal(e.Changes)
 		if err != nil {
 			return fmt.Errorf("encode audit changes: %w", err)

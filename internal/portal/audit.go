@@ -48,16 +48,12 @@ func WithRequestID(ctx context.Context, id string) context.Context {
 	return context.WithValue(ctx, requestKey{}, id)
 }
 
-// AuditFrom returns the audit entry the change made under ctx must record.
-// Stores write it in the same transaction as the change.
-func AuditFrom(ctx context.Context) (AuditEntry, bool) {
-	e, ok := ctx.Value(auditKey{}).(AuditEntry)
-	return e, ok
-}
-
-// WithoutAudit returns ctx without an audit entry (for a change's further writes).
-func WithoutAudit(ctx context.Context) context.Context {
-	return context.WithValue(ctx, auditKey{}, nil)
+// AuditEntries returns the audit entries the change made under ctx must
+// record (one per changed thing). Stores write them in the same transaction
+// as the change.
+func AuditEntries(ctx context.Context) []AuditEntry {
+	entries, _ := ctx.Value(auditKey{}).([]AuditEntry)
+	return entries
 }
 
 // auditor stamps changes with audit entries.
@@ -66,7 +62,8 @@ type auditor struct {
 	IDs   IDs
 }
 
-// audit returns ctx carrying the entry for action on target by the caller,
+// audit returns ctx carrying, besides those it carries, the entry for action
+// on target by the caller,
 // logged where the target lives (a tenant, a partner, or the platform for an
 // empty scope): the changed fields are those whose values differ between
 // before and after (nil before for creations).
@@ -74,11 +71,11 @@ func (a auditor) audit(ctx context.Context, action, targetID string, where tenan
 	id, _ := tenancy.FromContext(ctx)
 	requestID, _ := ctx.Value(requestKey{}).(string)
 	target, _, _ := strings.Cut(action, ".")
-	return context.WithValue(ctx, auditKey{}, AuditEntry{
+	return context.WithValue(ctx, auditKey{}, append(slices.Clip(AuditEntries(ctx)), AuditEntry{
 		ID: a.IDs.New(PrefixAudit), Time: a.Clock(), ActorID: id.UserID, ActorRole: id.Role,
 		PartnerID: where.PartnerID, TenantID: where.TenantID, Action: action, TargetType: target, TargetID: targetID,
 		Changes: diff(before, after), RequestID: requestID, PartnerOnly: partnerOnly[target],
-	})
+	}))
 }
 
 // partnerOnly lists the targets whose entries show the partner's costs and

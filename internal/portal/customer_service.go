@@ -110,9 +110,11 @@ func (s *CustomerService) CreateWithLicenses(ctx context.Context, in CustomerInp
 		if err := p.Err(); err != nil {
 			return Customer{}, nil, err
 		}
-		after := c.auditFields()
-		after["licenses"] = licenseIDs(licenses)
-		ctx := auditor{s.Clock, s.IDs}.audit(ctx, "customer.create", c.ID, c.scope(), nil, after)
+		a := auditor{s.Clock, s.IDs}
+		ctx := a.audit(ctx, "customer.create", c.ID, c.scope(), nil, c.auditFields())
+		for _, l := range licenses {
+			ctx = a.audit(ctx, "license.create", l.ID, c.scope(), nil, l.auditFields())
+		}
 		err := s.Licenses.Store.SaveLicenses(ctx, &c, true, licenses, b.draws)
 		if ErrorCode(err) == EPRECONDITION && attempt < maxLicenseRetries {
 			// A concurrent draw on the same pre-paid pool got in the way.
@@ -430,12 +432,4 @@ func (q CustomerQuery) fingerprint() string {
 	}
 	return strings.Join([]string{string(q.Sort), fmt.Sprint(q.Descending), string(q.Status), string(q.Plan),
 		q.NamePrefix, ts(q.LastScanBefore), ts(q.LastScanAfter)}, "|")
-}
-
-func licenseIDs(ls []License) []string {
-	ids := make([]string, len(ls))
-	for i, l := range ls {
-		ids[i] = l.ID
-	}
-	return ids
 }
