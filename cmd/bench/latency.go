@@ -185,7 +185,7 @@ func (b *bench) getCustomer(ctx context.Context) (comparison, error) {
 	in := &dynamodb.GetItemInput{
 		TableName: aws.String(b.table),
 		Key: map[string]types.AttributeValue{
-			"PK": &types.AttributeValueMemberS{Value: "TENANT#" + id},
+			"PK": &types.AttributeValueMemberS{Value: "TENANT#" + b.fx.admin.PartnerID + "#" + id},
 			"SK": &types.AttributeValueMemberS{Value: "CUSTOMER"},
 		},
 		ConsistentRead:         aws.Bool(true),
@@ -483,7 +483,7 @@ func (b *bench) marginFloor(ctx context.Context, partnerID, until string) (margi
 		keys := make([]map[string]types.AttributeValue, len(batch))
 		for i, id := range batch {
 			keys[i] = map[string]types.AttributeValue{
-				"PK": &types.AttributeValueMemberS{Value: "TENANT#" + id},
+				"PK": &types.AttributeValueMemberS{Value: "TENANT#" + partnerID + "#" + id},
 				"SK": &types.AttributeValueMemberS{Value: "CUSTOMER"},
 			}
 		}
