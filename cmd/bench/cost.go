@@ -11,6 +11,7 @@ import (
 
 	"github.com/partnerportal/portal/internal/devserver"
 	"github.com/partnerportal/portal/internal/dynamo"
+	"github.com/partnerportal/portal/internal/httpapi"
 	"github.com/partnerportal/portal/internal/tenancy"
 )
 
@@ -126,7 +127,7 @@ func (b *bench) costs(ctx context.Context) ([]routeCost, error) {
 	keyID, secret := str(k, "id"), str(k, "key")
 	authorize := func(variant string) error {
 		mctx, m := dynamo.WithMeter(ctx)
-		res, err := b.svc.Authorizer().Handle(mctx, events.APIGatewayV2CustomAuthorizerV2Request{
+		res, err := httpapi.AuthorizerFor(b.svc).Handle(mctx, events.APIGatewayV2CustomAuthorizerV2Request{
 			Type: "REQUEST", IdentitySource: []string{"Bearer " + secret},
 			Headers: map[string]string{"authorization": "Bearer " + secret},
 		})

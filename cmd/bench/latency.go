@@ -168,7 +168,7 @@ func httpEvent(routeKey, path string, id tenancy.Identity, pathParams, query map
 }
 
 func (b *bench) handler(name string) *httpapi.Handler {
-	h, ok := b.svc.HTTPHandler(name)
+	h, ok := httpapi.ForFunction(b.svc, name)
 	if !ok {
 		log.Fatalf("no HTTP handler %q", name)
 	}
@@ -297,7 +297,7 @@ func (b *bench) authorizer(ctx context.Context) (comparison, error) {
 	if n <= 0 {
 		return comparison{}, nil
 	}
-	a := b.svc.Authorizer()
+	a := httpapi.AuthorizerFor(b.svc)
 	ev := events.APIGatewayV2CustomAuthorizerV2Request{
 		Version:        "2.0",
 		Type:           "REQUEST",

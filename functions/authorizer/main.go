@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/partnerportal/portal/internal/httpapi"
 	"github.com/partnerportal/portal/internal/services"
 )
 
@@ -15,5 +16,5 @@ func main() {
 	if err != nil {
 		log.Fatalf("authorizer: %v", err)
 	}
-	lambda.Start(s.Authorizer().Handle)
+	lambda.Start(httpapi.AuthorizerFor(s).Handle)
 }

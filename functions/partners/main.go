@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/partnerportal/portal/internal/httpapi"
 	"github.com/partnerportal/portal/internal/services"
 )
 
@@ -15,6 +16,6 @@ func main() {
 	if err != nil {
 		log.Fatalf("partners: %v", err)
 	}
-	h, _ := s.HTTPHandler("partners")
+	h, _ := httpapi.ForFunction(s, "partners")
 	lambda.Start(h.Handle)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/partnerportal/portal/internal/httpapi"
 	"github.com/partnerportal/portal/internal/services"
 )
 
@@ -15,6 +16,6 @@ func main() {
 	if err != nil {
 		log.Fatalf("users: %v", err)
 	}
-	h, _ := s.HTTPHandler("users")
+	h, _ := httpapi.ForFunction(s, "users")
 	lambda.Start(h.Handle)
 }

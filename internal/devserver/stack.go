@@ -91,12 +91,12 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		return nil, fmt.Errorf("seed: %w", err)
 	}
 
-	gw := &Gateway{App: a, Handlers: map[string]*httpapi.Handler{}, Authorizer: svc.Authorizer(), Now: time.Now}
+	gw := &Gateway{App: a, Handlers: map[string]*httpapi.Handler{}, Authorizer: httpapi.AuthorizerFor(svc), Now: time.Now}
 	for _, f := range a.Functions {
 		if f.Kind != app.KindHTTP {
 			continue
 		}
-		h, ok := svc.HTTPHandler(f.Name)
+		h, ok := httpapi.ForFunction(svc, f.Name)
 		if !ok {
 			return nil, fmt.Errorf("function %s is declared but has no handler", f.Name)
 		}

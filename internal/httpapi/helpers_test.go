@@ -14,6 +14,7 @@ import (
 	"github.com/partnerportal/portal/internal/ddbtest"
 	"github.com/partnerportal/portal/internal/dynamo"
 	"github.com/partnerportal/portal/internal/portal"
+	"github.com/partnerportal/portal/internal/services"
 	"github.com/partnerportal/portal/internal/tenancy"
 )
 
@@ -57,18 +58,16 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	store := ddbtest.NewStore(t)
 	ids := &ddbtest.SeqIDs{}
-	cursors := portal.Cursors{Secret: testSecret}
-	users := &portal.UserService{Users: store, Partners: store, Customers: store, Cursors: cursors, Clock: testClock, IDs: ids}
-	keys := &portal.APIKeyService{Keys: store, Users: users, Customers: store, Clock: testClock, IDs: ids}
-	licenses := &portal.LicenseService{Store: store, Grants: store, Customers: store, Pricing: store, Prepaid: store, Clock: testClock, IDs: ids}
+	s := services.New(store, testSecret, testClock, ids)
+	handler := func(name string) *Handler { h, _ := ForFunction(s, name); return h }
 	f := &fixture{
 		store:      store,
 		ids:        ids,
-		keys:       keys,
-		customers:  NewCustomers(&portal.CustomerService{Store: store, Grants: store, Licenses: licenses, Cursors: cursors, Clock: testClock, IDs: ids}, store, testClock),
-		users:      NewUsers(users, keys, &portal.GrantService{Grants: store, Users: store, Clock: testClock, IDs: ids}, store, testClock),
-		partners:   NewPartners(&portal.PartnerService{Store: store, Clock: testClock, IDs: ids}, store, testClock),
-		authorizer: NewAuthorizer(keys),
+		keys:       s.APIKeys,
+		customers:  handler("customers"),
+		users:      handler("users"),
+		partners:   handler("partners"),
+		authorizer: AuthorizerFor(s),
 		logs:       &bytes.Buffer{},
 	}
 	for _, h := range []*Handler{f.customers, f.users, f.partners} {

@@ -9,6 +9,7 @@ import (
 	"github.com/partnerportal/portal/internal/ddbtest"
 	"github.com/partnerportal/portal/internal/dynamo"
 	"github.com/partnerportal/portal/internal/portal"
+	"github.com/partnerportal/portal/internal/services"
 	"github.com/partnerportal/portal/internal/tenancy"
 )
 
@@ -48,17 +49,8 @@ func newWorld(t *testing.T) *world {
 	t.Helper()
 	store := ddbtest.NewStore(t)
 	ids := &ddbtest.SeqIDs{}
-	cursors := portal.Cursors{Secret: testSecret}
-	users := &portal.UserService{Users: store, Partners: store, Customers: store, Cursors: cursors, Clock: testClock, IDs: ids}
-	licenses := &portal.LicenseService{Store: store, Grants: store, Customers: store, Pricing: store, Prepaid: store, Clock: testClock, IDs: ids}
-	w := &world{
-		store:     store,
-		ids:       ids,
-		customers: &portal.CustomerService{Store: store, Grants: store, Licenses: licenses, Cursors: cursors, Clock: testClock, IDs: ids},
-		users:     users,
-		partners:  &portal.PartnerService{Store: store, Clock: testClock, IDs: ids},
-		keys:      &portal.APIKeyService{Keys: store, Users: users, Customers: store, Clock: testClock, IDs: ids},
-	}
+	s := services.New(store, testSecret, testClock, ids)
+	w := &world{store: store, ids: ids, customers: s.Customers, users: s.Users, partners: s.Partners, keys: s.APIKeys}
 	must(t, store.CreatePartner(context.Background(), portal.Partner{
 		ID: partnerA, Name: "Partner A", ContactEmail: "ops@a.example", Status: "active", CreatedAt: testNow, UpdatedAt: testNow, Version: 1,
 	}))

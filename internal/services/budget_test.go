@@ -9,6 +9,7 @@ import (
 
 	"github.com/partnerportal/portal/internal/app"
 	"github.com/partnerportal/portal/internal/dynamo"
+	"github.com/partnerportal/portal/internal/httpapi"
 )
 
 // Request budgets after authorization: a read is one round trip, a list page
@@ -30,7 +31,7 @@ func TestRouteBudgets(t *testing.T) {
 			var ev events.APIGatewayV2HTTPRequest
 			readEvent(t, b.event, &ev)
 			m, _, _ := app.Declaration().Resolve(ev.RequestContext.HTTP.Method, ev.RawPath)
-			h, _ := s.HTTPHandler(m.Function.Name)
+			h, _ := httpapi.ForFunction(s, m.Function.Name)
 			ctx, meter := dynamo.WithMeter(context.Background())
 			res, err := h.Handle(ctx, ev)
 			if err != nil || res.StatusCode >= 300 {
@@ -51,11 +52,11 @@ func TestRouteBudgets(t *testing.T) {
 	t.Run("TheAuthorizerReadsOneItemWhenTheKeyWasUsedRecently", func(t *testing.T) {
 		var ev events.APIGatewayV2CustomAuthorizerV2Request
 		readEvent(t, "authorizer.json", &ev)
-		if _, err := s.Authorizer().Handle(context.Background(), ev); err != nil { // records lastUsedAt
+		if _, err := httpapi.AuthorizerFor(s).Handle(context.Background(), ev); err != nil { // records lastUsedAt
 			t.Fatal(err)
 		}
 		ctx, meter := dynamo.WithMeter(context.Background())
-		res, err := s.Authorizer().Handle(ctx, ev)
+		res, err := httpapi.AuthorizerFor(s).Handle(ctx, ev)
 		if err != nil || !res.IsAuthorized {
 			t.Fatalf("authorized = %v, %v", res.IsAuthorized, err)
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/partnerportal/portal/internal/app"
 	"github.com/partnerportal/portal/internal/ddbtest"
 	"github.com/partnerportal/portal/internal/dynamo"
+	"github.com/partnerportal/portal/internal/httpapi"
 	"github.com/partnerportal/portal/internal/portal"
 	"github.com/partnerportal/portal/internal/services"
 	"github.com/partnerportal/portal/internal/tenancy"
@@ -108,7 +109,7 @@ func handle(t *testing.T, s *services.Services, name string) (events.APIGatewayV
 		}
 		fn = m.Function.Name
 	}
-	h, ok := s.HTTPHandler(fn)
+	h, ok := httpapi.ForFunction(s, fn)
 	if !ok {
 		t.Fatalf("no handler for function %s", fn)
 	}
@@ -303,7 +304,7 @@ func TestSampleAuthorizerEvent(t *testing.T) {
 	readEvent(t, "authorizer.json", &ev)
 
 	t.Run("AValidKeyYieldsTheIdentityContext", func(t *testing.T) {
-		res, err := s.Authorizer().Handle(context.Background(), ev)
+		res, err := httpapi.AuthorizerFor(s).Handle(context.Background(), ev)
 		if err != nil || !res.IsAuthorized {
 			t.Fatalf("authorized = %v, %v", res.IsAuthorized, err)
 		}
@@ -319,7 +320,7 @@ func TestSampleAuthorizerEvent(t *testing.T) {
 		if err := s.APIKeys.Revoke(ctx, keyID); err != nil {
 			t.Fatal(err)
 		}
-		res, err := s.Authorizer().Handle(context.Background(), ev)
+		res, err := httpapi.AuthorizerFor(s).Handle(context.Background(), ev)
 		if err != nil || res.Context["authError"] != "invalid" || res.Context["userId"] != nil {
 			t.Fatalf("context = %v, %v; want authError invalid and no identity", res.Context, err)
 		}
@@ -332,7 +333,7 @@ func TestEveryDeclaredFunctionHasAHandlerServingExactlyItsRoutes(t *testing.T) {
 		if f.Kind != app.KindHTTP {
 			continue
 		}
-		h, ok := s.HTTPHandler(f.Name)
+		h, ok := httpapi.ForFunction(s, f.Name)
 		if !ok {
 			t.Errorf("function %s has no handler", f.Name)
 			continue

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/partnerportal/portal/internal/app"
+	"github.com/partnerportal/portal/internal/httpapi"
 	"github.com/partnerportal/portal/internal/isolation"
 	"github.com/partnerportal/portal/internal/portal"
 	"github.com/partnerportal/portal/internal/tenancy"
@@ -93,7 +94,7 @@ func (c isoCaller) do(want int, method, target string, body any, headers ...stri
 		hdrs[strings.ToLower(headers[i])] = headers[i+1]
 	}
 	requestID := fmt.Sprintf("iso-%d", c.e.next())
-	auth, err := c.e.svc.Authorizer().Handle(context.Background(), events.APIGatewayV2CustomAuthorizerV2Request{
+	auth, err := httpapi.AuthorizerFor(c.e.svc).Handle(context.Background(), events.APIGatewayV2CustomAuthorizerV2Request{
 		Type: "REQUEST", RouteKey: m.Route.Key(), RawPath: u.Path, Headers: hdrs,
 		RequestContext: events.APIGatewayV2HTTPRequestContext{RequestID: requestID},
 	})

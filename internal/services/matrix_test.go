@@ -249,7 +249,7 @@ func newMxEnv(t *testing.T, checked bool) *mxEnv {
 		if f.Kind != app.KindHTTP {
 			continue
 		}
-		h, ok := e.svc.HTTPHandler(f.Name)
+		h, ok := httpapi.ForFunction(e.svc, f.Name)
 		if !ok {
 			t.Fatalf("function %s has no handler", f.Name)
 		}

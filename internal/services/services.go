@@ -1,6 +1,6 @@
 // Package services assembles the domain services on their adapters, once per
-// process, and hands each declared function its handler. Lambda mains and the
-// local server both build their handlers here.
+// process (internal/httpapi.ForFunction then hands each declared function its
+// handler on them). Lambda mains, the local server and tests all assemble here.
 package services
 
 import (
@@ -13,10 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
-	"github.com/partnerportal/portal/internal/app"
 	"github.com/partnerportal/portal/internal/ddblocal"
 	"github.com/partnerportal/portal/internal/dynamo"
-	"github.com/partnerportal/portal/internal/httpapi"
 	"github.com/partnerportal/portal/internal/portal"
 	"github.com/partnerportal/portal/internal/tenantcreds"
 )
@@ -107,28 +105,3 @@ func NewDynamoClient(ctx context.Context, endpoint string) (*dynamodb.Client, er
 	}
 	return dynamodb.NewFromConfig(cfg), nil
 }
-
-// HTTPHandler returns the handler of the declared HTTP function name; false
-// for unknown names and for the authorizer.
-func (s *Services) HTTPHandler(name string) (*httpapi.Handler, bool) {
-	switch name {
-	case "partners":
-		return httpapi.NewPartners(s.Partners, s.Store, s.Clock), true
-	case "users":
-		return httpapi.NewUsers(s.Users, s.APIKeys, s.Grants, s.Store, s.Clock), true
-	case "customers":
-		return httpapi.NewCustomers(s.Customers, s.Store, s.Clock), true
-	case "licenses":
-		return httpapi.NewLicenses(s.Licenses, s.Store, s.Clock), true
-	case "billing":
-		return httpapi.NewBilling(s.Pricing, s.Prepaid, s.Margins, s.Store, s.Clock), true
-	case "audit":
-		return httpapi.NewAudit(s.Audit, s.Clock), true
-	case "fallback":
-		return httpapi.NewFallback(app.Declaration(), s.Clock), true
-	}
-	return nil, false
-}
-
-// Authorizer returns the HTTP API authorizer.
-func (s *Services) Authorizer() *httpapi.Authorizer { return httpapi.NewAuthorizer(s.APIKeys) }
