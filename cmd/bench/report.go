@@ -311,7 +311,7 @@ IMDS) and the DynamoDB client brings its serializers; a throw-away build of just
 (measured once, 2026-11-26) is already about 1.5 times the floor zipped. The embedded time-zone database
 (` + "`time/tzdata`" + `, imported by ` + "`internal/portal/validate.go`" + `) adds about 0.1 MiB zipped (0.44 MiB unzipped);
 the app's own packages and the standard library they pull in (log/slog, net/mail, …) make up the remaining
-~0.3 MiB. The five HTTP functions that call ` + "`services.HTTPHandler`" + ` link every handler and service (its switch
+~0.3 MiB. The five HTTP functions that call ` + "`httpapi.ForFunction`" + ` link every handler and service (its switch
 names them all), which is why partners, users, customers, licenses and billing have the same size; licensing
 added about 0.08 MiB zipped to each (3.79 → 3.87 MiB, 2026-11-26). The authorizer links the services but no
 HTTP handler, and fallback needs no database at all.`
