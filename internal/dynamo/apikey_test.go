@@ -46,8 +46,7 @@ const randomAt = len("pp_") + 26 + 1
 
 func TestAPIKeys(t *testing.T) {
 	e := newEnv(t)
-	users := e.users()
-	keys := &portal.APIKeyService{Keys: e.store, Users: users, Customers: e.store, Clock: e.clock.Now, IDs: e.ids}
+	keys := e.services(e.ids).APIKeys
 
 	// A partner admin who issues keys for itself.
 	owner := newUser(e, e.ids.New(portal.PrefixPartner), "owner@example.com", tenancy.RolePartnerAdmin)

@@ -15,6 +15,7 @@ import (
 	"github.com/partnerportal/portal/internal/ddbtest"
 	"github.com/partnerportal/portal/internal/dynamo"
 	"github.com/partnerportal/portal/internal/portal"
+	"github.com/partnerportal/portal/internal/services"
 	"github.com/partnerportal/portal/internal/tenancy"
 )
 
@@ -122,15 +123,16 @@ func (e *env) newPartnerAdmin() tenancy.Identity {
 	return tenancy.Identity{UserID: e.ids.New(portal.PrefixUser), Role: tenancy.RolePartnerAdmin, PartnerID: e.ids.New(portal.PrefixPartner)}
 }
 
-// customers returns a CustomerService on the env's store, clock and IDs.
-func (e *env) customers() *portal.CustomerService {
-	return &portal.CustomerService{Store: e.store, Grants: e.store, Cursors: portal.Cursors{Secret: []byte("test cursor secret")}, Clock: e.clock.Now, IDs: e.ids}
+// services assembles the services on the env's store and clock, with ids.
+func (e *env) services(ids portal.IDs) *services.Services {
+	return services.New(e.store, []byte("test cursor secret"), e.clock.Now, ids)
 }
 
+// customers returns a CustomerService on the env's store, clock and IDs.
+func (e *env) customers() *portal.CustomerService { return e.services(e.ids).Customers }
+
 // users returns a UserService on the env's store, clock and IDs.
-func (e *env) users() *portal.UserService {
-	return &portal.UserService{Users: e.store, Partners: e.store, Customers: e.store, Cursors: portal.Cursors{Secret: []byte("test cursor secret")}, Clock: e.clock.Now, IDs: e.ids}
-}
+func (e *env) users() *portal.UserService { return e.services(e.ids).Users }
 
 // rawItem reads one item as stored, bypassing the store's decoding.
 func (e *env) rawItem(t testing.TB, pk, sk string) map[string]types.AttributeValue {

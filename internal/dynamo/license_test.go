@@ -67,15 +67,15 @@ func newLicensing(t *testing.T) *licensing {
 	t.Helper()
 	e := newEnv(t)
 	made := &recordingIDs{inner: e.ids}
-	lic := &portal.LicenseService{Store: e.store, Grants: e.store, Customers: e.store, Pricing: e.store, Prepaid: e.store, Clock: e.clock.Now, IDs: made}
+	s := e.services(made)
 	return &licensing{
 		env:       e,
 		made:      made,
-		customers: &portal.CustomerService{Store: e.store, Grants: e.store, Licenses: lic, Cursors: portal.Cursors{Secret: []byte("test cursor secret")}, Clock: e.clock.Now, IDs: made},
-		licenses:  lic,
-		pricing:   &portal.PricingService{Store: e.store, Clock: e.clock.Now, IDs: made},
-		prepaid:   &portal.PrepaidService{Store: e.store, Pricing: e.store, Clock: e.clock.Now, IDs: made},
-		margins:   &portal.MarginService{Store: e.store},
+		customers: s.Customers,
+		licenses:  s.Licenses,
+		pricing:   s.Pricing,
+		prepaid:   s.Prepaid,
+		margins:   s.Margins,
 		operator:  tenancy.Identity{UserID: e.ids.New(portal.PrefixUser), Role: tenancy.RoleSuperAdmin},
 	}
 }
