@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"github.com/partnerportal/portal/internal/ddbtest"
 	"io"
 	"log/slog"
 	"strings"
@@ -22,14 +23,14 @@ const testKeyULID = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
 var testKeySecret = portal.APIKeyPrefix + strings.ToLower(testKeyULID) + "_" + strings.Repeat("s", 43)
 
 // newAuthorizer returns the authorizer on a fresh table that holds
-// testKeySecret (only its hash), owned by adminA, and the store on that table.
+// testKeySecret (only its hash), owned by ddbtest.AdminA, and the store on that table.
 func newAuthorizer(t *testing.T) (*Authorizer, *dynamo.Store) {
 	t.Helper()
 	f := newFixture(t)
 	sum := sha256.Sum256([]byte(testKeySecret))
 	must(t, f.store.CreateAPIKey(context.Background(), portal.APIKey{
 		ID: portal.PrefixAPIKey + testKeyULID, Hash: hex.EncodeToString(sum[:]), Hint: testKeySecret[:11],
-		UserID: adminA.UserID, Role: tenancy.RolePartnerAdmin, PartnerID: partnerA, CreatedAt: testNow,
+		UserID: ddbtest.AdminA.UserID, Role: tenancy.RolePartnerAdmin, PartnerID: ddbtest.PartnerA, CreatedAt: ddbtest.Now,
 	}))
 	return f.authorizer, f.store
 }
@@ -91,7 +92,7 @@ func TestAuthorizer(t *testing.T) {
 		if err != nil || !res.IsAuthorized {
 			t.Fatalf("authorized = %v, err = %v; want authorized", res.IsAuthorized, err)
 		}
-		want := map[string]any{"userId": adminA.UserID, "role": "partner_admin", "partnerId": partnerA, "tenantId": "", "keyId": portal.PrefixAPIKey + testKeyULID}
+		want := map[string]any{"userId": ddbtest.AdminA.UserID, "role": "partner_admin", "partnerId": ddbtest.PartnerA, "tenantId": "", "keyId": portal.PrefixAPIKey + testKeyULID}
 		for k, v := range want {
 			if res.Context[k] != v {
 				t.Fatalf("context[%s] = %v, want %v", k, res.Context[k], v)
@@ -100,7 +101,7 @@ func TestAuthorizer(t *testing.T) {
 		ev := event("GET /v1/customers", "/v1/customers", nil, "")
 		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: res.Context}
 		id, ok := identityFrom(ev)
-		if !ok || id.UserID != adminA.UserID || id.PartnerID != partnerA || id.Role != tenancy.RolePartnerAdmin {
+		if !ok || id.UserID != ddbtest.AdminA.UserID || id.PartnerID != ddbtest.PartnerA || id.Role != tenancy.RolePartnerAdmin {
 			t.Fatalf("identityFrom(authorizer context) = %+v, %v", id, ok)
 		}
 	})
@@ -108,7 +109,7 @@ func TestAuthorizer(t *testing.T) {
 	t.Run("StoreFailureIsAnError", func(t *testing.T) {
 		// DynamoDB answers every call with an error: the table does not exist.
 		gone := &dynamo.Store{Client: store.Client, Table: store.Table + "_gone"}
-		a := NewAuthorizer(&portal.APIKeyService{Keys: gone, Clock: testClock})
+		a := NewAuthorizer(&portal.APIKeyService{Keys: gone, Clock: ddbtest.Clock})
 		a.log = slog.New(slog.NewJSONHandler(io.Discard, nil))
 		res, err := a.Handle(context.Background(), authRequest("Bearer "+testKeySecret))
 		if err == nil || res.IsAuthorized {

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"github.com/partnerportal/portal/internal/ddbtest"
 	"net/http"
 	"testing"
 
@@ -11,7 +12,7 @@ import (
 )
 
 func TestFallback(t *testing.T) {
-	h := NewFallback(app.Declaration(), testClock)
+	h := NewFallback(app.Declaration(), ddbtest.Clock)
 	quiet(h)
 	fallback := func(method, path string) events.APIGatewayV2HTTPResponse {
 		ev := event(app.DefaultRoute, path, nil, "")

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/partnerportal/portal/internal/ddbtest"
 	"net/http"
 	"strings"
 	"testing"
@@ -19,7 +20,7 @@ func TestHandler(t *testing.T) {
 	f := newFixture(t)
 
 	t.Run("UnknownRouteKeyIs404", func(t *testing.T) {
-		res := do(t, f.customers, event("GET /v1/partners", "/v1/partners", &adminA, ""))
+		res := do(t, f.customers, event("GET /v1/partners", "/v1/partners", &ddbtest.AdminA, ""))
 		p := problem(t, res, http.StatusNotFound)
 		if got, want := p.Code, portal.ENOTFOUND; got != want {
 			t.Fatalf("code = %q, want %q", got, want)
@@ -27,7 +28,7 @@ func TestHandler(t *testing.T) {
 	})
 
 	t.Run("ProblemDocument", func(t *testing.T) {
-		ev := event("POST /v1/customers", "/v1/customers", &adminA, `{"name":"","contactEmail":"x"}`)
+		ev := event("POST /v1/customers", "/v1/customers", &ddbtest.AdminA, `{"name":"","contactEmail":"x"}`)
 		res, m := doMetered(t, f.customers, ev)
 		p := problem(t, res, http.StatusBadRequest)
 		if got, want := p.Type, "urn:partner-portal:problem:invalid"; got != want {
@@ -66,7 +67,7 @@ func TestHandler(t *testing.T) {
 			{`[]`, "body", "must be a JSON object"},
 			{``, "body", "a JSON object is required"},
 		} {
-			res, m := doMetered(t, f.customers, event("POST /v1/customers", "/v1/customers", &adminA, tc.body))
+			res, m := doMetered(t, f.customers, event("POST /v1/customers", "/v1/customers", &ddbtest.AdminA, tc.body))
 			p := problem(t, res, http.StatusBadRequest)
 			if reason := fieldReasons(p)[tc.field]; !strings.HasPrefix(reason, tc.reason) {
 				t.Fatalf("%s: %s reason = %q, want %q", tc.body, tc.field, reason, tc.reason)
@@ -76,7 +77,7 @@ func TestHandler(t *testing.T) {
 	})
 
 	t.Run("Base64Body", func(t *testing.T) {
-		ev := event("POST /v1/customers", "/v1/customers", &adminA, base64.StdEncoding.EncodeToString([]byte(`{"name":"Acme","contactEmail":"ops@acme.example"}`)))
+		ev := event("POST /v1/customers", "/v1/customers", &ddbtest.AdminA, base64.StdEncoding.EncodeToString([]byte(`{"name":"Acme","contactEmail":"ops@acme.example"}`)))
 		ev.IsBase64Encoded = true
 		res := do(t, f.customers, ev)
 		if got, want := res.StatusCode, http.StatusCreated; got != want {
@@ -90,21 +91,21 @@ func TestHandler(t *testing.T) {
 	})
 
 	t.Run("InvalidBase64Is400", func(t *testing.T) {
-		ev := event("POST /v1/customers", "/v1/customers", &adminA, "not base64!")
+		ev := event("POST /v1/customers", "/v1/customers", &ddbtest.AdminA, "not base64!")
 		ev.IsBase64Encoded = true
 		problem(t, do(t, f.customers, ev), http.StatusBadRequest)
 	})
 
 	t.Run("BodyOver256KiBIs413", func(t *testing.T) {
 		big := `{"name":"` + strings.Repeat("a", MaxBodyBytes) + `"}`
-		res, m := doMetered(t, f.customers, event("POST /v1/customers", "/v1/customers", &adminA, big))
+		res, m := doMetered(t, f.customers, event("POST /v1/customers", "/v1/customers", &ddbtest.AdminA, big))
 		p := problem(t, res, http.StatusRequestEntityTooLarge)
 		if got, want := p.Code, portal.ETOOLARGE; got != want {
 			t.Fatalf("code = %q, want %q", got, want)
 		}
 		wantNoWrites(t, m)
 
-		ev := event("POST /v1/customers", "/v1/customers", &adminA, base64.StdEncoding.EncodeToString([]byte(big)))
+		ev := event("POST /v1/customers", "/v1/customers", &ddbtest.AdminA, base64.StdEncoding.EncodeToString([]byte(big)))
 		ev.IsBase64Encoded = true
 		res, m = doMetered(t, f.customers, ev)
 		problem(t, res, http.StatusRequestEntityTooLarge)
@@ -114,7 +115,7 @@ func TestHandler(t *testing.T) {
 	t.Run("BodyOfExactly256KiBIsRead", func(t *testing.T) {
 		body := `{"name":"Acme","contactEmail":"ops@acme.example"}`
 		body += strings.Repeat(" ", MaxBodyBytes-len(body))
-		res := do(t, f.customers, event("POST /v1/customers", "/v1/customers", &adminA, body))
+		res := do(t, f.customers, event("POST /v1/customers", "/v1/customers", &ddbtest.AdminA, body))
 		if got, want := res.StatusCode, http.StatusCreated; got != want {
 			t.Fatalf("status = %d, want %d; body %s", got, want, res.Body)
 		}
@@ -131,10 +132,10 @@ func TestHandler(t *testing.T) {
 			"GET /v1/panic": func(context.Context, *Request) (Response, error) {
 				panic("nil map in arn:aws:iam::123456789012")
 			},
-		}, nil, testClock)
+		}, nil, ddbtest.Clock)
 		logs := quiet(h)
 		for _, path := range []string{"/v1/boom", "/v1/unmapped", "/v1/panic"} {
-			ev := event("GET "+path, path, &adminA, "")
+			ev := event("GET "+path, path, &ddbtest.AdminA, "")
 			res := do(t, h, ev)
 			p := problem(t, res, http.StatusInternalServerError)
 			if strings.Contains(res.Body, "arn:aws") || strings.Contains(res.Body, "secret-table") {
@@ -176,7 +177,7 @@ func TestHandler(t *testing.T) {
 		if got, want := p.Code, portal.EUNAUTHORIZED; got != want {
 			t.Fatalf("code = %q, want %q", got, want)
 		}
-		bad := adminA
+		bad := ddbtest.AdminA
 		bad.PartnerID = ""
 		problem(t, do(t, f.customers, event("GET /v1/customers", "/v1/customers", &bad, "")), http.StatusUnauthorized)
 	})
@@ -206,7 +207,7 @@ func TestCustomersRoutes(t *testing.T) {
 	}
 
 	t.Run("AnotherPartnersCustomerIs404Never403", func(t *testing.T) {
-		c := create(t, &adminA)
+		c := create(t, &ddbtest.AdminA)
 		path := "/v1/customers/" + c.ID
 		for _, ev := range []struct{ key, body string }{
 			{"GET /v1/customers/{customerId}", ""},
@@ -217,22 +218,22 @@ func TestCustomersRoutes(t *testing.T) {
 		} {
 			p := ev.key[strings.Index(ev.key, " ")+1:]
 			p = strings.Replace(p, "/v1/customers/{customerId}", path, 1)
-			res, m := doMetered(t, f.customers, event(ev.key, p, &adminB, ev.body))
+			res, m := doMetered(t, f.customers, event(ev.key, p, &ddbtest.AdminB, ev.body))
 			pr := problem(t, res, http.StatusNotFound)
 			if pr.Code != portal.ENOTFOUND {
 				t.Fatalf("%s: code = %q, want %q", ev.key, pr.Code, portal.ENOTFOUND)
 			}
 			wantNoWrites(t, m)
 		}
-		problem(t, do(t, f.customers, event("GET /v1/customers/{customerId}", path, &memberA, "")), http.StatusNotFound)
-		problem(t, do(t, f.customers, event("GET /v1/customers/{customerId}", "/v1/customers/cus_nope", &adminA, "")), http.StatusNotFound)
+		problem(t, do(t, f.customers, event("GET /v1/customers/{customerId}", path, &ddbtest.MemberA, "")), http.StatusNotFound)
+		problem(t, do(t, f.customers, event("GET /v1/customers/{customerId}", "/v1/customers/cus_nope", &ddbtest.AdminA, "")), http.StatusNotFound)
 	})
 
 	t.Run("IfMatch", func(t *testing.T) {
-		c := create(t, &adminA)
+		c := create(t, &ddbtest.AdminA)
 		path := "/v1/customers/" + c.ID
 		patch := func(ifMatch, body string) events.APIGatewayV2HTTPResponse {
-			ev := event("PATCH /v1/customers/{customerId}", path, &adminA, body)
+			ev := event("PATCH /v1/customers/{customerId}", path, &ddbtest.AdminA, body)
 			if ifMatch != "" {
 				ev.Headers["if-match"] = ifMatch
 			}
@@ -253,21 +254,21 @@ func TestCustomersRoutes(t *testing.T) {
 	})
 
 	t.Run("ActionsTakeNoBody", func(t *testing.T) {
-		c := create(t, &adminA)
+		c := create(t, &ddbtest.AdminA)
 		path := "/v1/customers/" + c.ID + "/suspend"
-		res, m := doMetered(t, f.customers, event("POST /v1/customers/{customerId}/suspend", path, &adminA, `{"reason":"x"}`))
+		res, m := doMetered(t, f.customers, event("POST /v1/customers/{customerId}/suspend", path, &ddbtest.AdminA, `{"reason":"x"}`))
 		p := problem(t, res, http.StatusBadRequest)
 		if _, ok := fieldReasons(p)["body"]; !ok {
 			t.Fatalf("errors = %v, want body", p.Errors)
 		}
 		wantNoWrites(t, m)
-		res = do(t, f.customers, event("POST /v1/customers/{customerId}/suspend", path, &adminA, `{}`))
+		res = do(t, f.customers, event("POST /v1/customers/{customerId}/suspend", path, &ddbtest.AdminA, `{}`))
 		var got CustomerJSON
 		decodeBody(t, res, &got)
 		if res.StatusCode != http.StatusOK || got.Status != "suspended" {
 			t.Fatalf("suspend: status %d, customer status %q", res.StatusCode, got.Status)
 		}
-		res = do(t, f.customers, event("POST /v1/customers/{customerId}/resume", "/v1/customers/"+c.ID+"/resume", &adminA, ""))
+		res = do(t, f.customers, event("POST /v1/customers/{customerId}/resume", "/v1/customers/"+c.ID+"/resume", &ddbtest.AdminA, ""))
 		decodeBody(t, res, &got)
 		if res.StatusCode != http.StatusOK || got.Status != "active" {
 			t.Fatalf("resume: status %d, customer status %q", res.StatusCode, got.Status)
@@ -306,7 +307,7 @@ func TestCustomersRoutes(t *testing.T) {
 		if _, ok := fieldReasons(p)["cursor"]; !ok {
 			t.Fatalf("errors = %v, want cursor", p.Errors)
 		}
-		ev := event("GET /v1/customers", "/v1/customers", &adminB, "")
+		ev := event("GET /v1/customers", "/v1/customers", &ddbtest.AdminB, "")
 		ev.QueryStringParameters = map[string]string{"limit": "2", "cursor": page.NextCursor}
 		p = problem(t, do(t, f.customers, ev), http.StatusBadRequest)
 		if _, ok := fieldReasons(p)["cursor"]; !ok {
@@ -322,7 +323,7 @@ func TestCustomersRoutes(t *testing.T) {
 
 	t.Run("EmptyListIsArray", func(t *testing.T) {
 		// A member sees no customers yet; a new partner has none.
-		for _, id := range []*tenancy.Identity{&memberA, f.newAdmin()} {
+		for _, id := range []*tenancy.Identity{&ddbtest.MemberA, f.newAdmin()} {
 			res := do(t, f.customers, event("GET /v1/customers", "/v1/customers", id, ""))
 			if res.StatusCode != http.StatusOK || !strings.Contains(res.Body, `"items":[]`) {
 				t.Fatalf("%s: status %d, body %s; want 200 with \"items\":[]", id.Role, res.StatusCode, res.Body)

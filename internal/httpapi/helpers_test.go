@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -25,24 +24,10 @@ import (
 // TestMain stops the DynamoDB Local the tests started, if any.
 func TestMain(m *testing.M) { ddbtest.Main(m) }
 
-var (
-	testNow    = time.Date(2026, 3, 14, 9, 26, 53, 0, time.UTC)
-	testClock  = func() time.Time { return testNow }
-	testSecret = []byte("0123456789abcdef0123456789abcdef")
-
-	partnerA = "prt_0000000000000000000000000A"
-	partnerB = "prt_0000000000000000000000000B"
-
-	adminA   = tenancy.Identity{UserID: "usr_00000000000000000000000AA1", Role: tenancy.RolePartnerAdmin, PartnerID: partnerA, KeyID: "key_00000000000000000000000AA1"}
-	memberA  = tenancy.Identity{UserID: "usr_00000000000000000000000AM1", Role: tenancy.RolePartnerMember, PartnerID: partnerA}
-	adminB   = tenancy.Identity{UserID: "usr_00000000000000000000000BA1", Role: tenancy.RolePartnerAdmin, PartnerID: partnerB}
-	superAdm = tenancy.Identity{UserID: "usr_000000000000000000000SUPER", Role: tenancy.RoleSuperAdmin}
-)
-
 // fixture is the API of one test function: the handlers of the customers,
 // users and partners functions and the authorizer, on the services on a
 // fresh table, with the test clock and predictable IDs. The table starts
-// with partner A and its admin, adminA. The handlers log into logs.
+// with partner A and its admin, ddbtest.AdminA. The handlers log into logs.
 type fixture struct {
 	store      *dynamo.Store
 	ids        *ddbtest.SeqIDs
@@ -58,7 +43,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	store := ddbtest.NewStore(t)
 	ids := &ddbtest.SeqIDs{}
-	s := services.New(store, testSecret, testClock, ids)
+	s := services.New(store, ddbtest.Secret, ddbtest.Clock, ids)
 	handler := func(name string) *Handler { h, _ := ForFunction(s, name); return h }
 	f := &fixture{
 		store:      store,
@@ -75,8 +60,8 @@ func newFixture(t *testing.T) *fixture {
 	}
 	f.authorizer.log = slog.New(slog.NewJSONHandler(f.logs, nil))
 	ctx := context.Background()
-	must(t, store.CreatePartner(ctx, portal.Partner{ID: partnerA, Name: "Partner A", ContactEmail: "ops@a.example", Status: "active", CreatedAt: testNow, UpdatedAt: testNow, Version: 1}))
-	must(t, store.CreateUser(ctx, portal.User{ID: adminA.UserID, Email: "admin@a.example", Role: adminA.Role, PartnerID: partnerA, Status: "active", CreatedAt: testNow, UpdatedAt: testNow, Version: 1}))
+	must(t, store.CreatePartner(ctx, portal.Partner{ID: ddbtest.PartnerA, Name: "Partner A", ContactEmail: "ops@a.example", Status: "active", CreatedAt: ddbtest.Now, UpdatedAt: ddbtest.Now, Version: 1}))
+	must(t, store.CreateUser(ctx, portal.User{ID: ddbtest.AdminA.UserID, Email: "admin@a.example", Role: ddbtest.AdminA.Role, PartnerID: ddbtest.PartnerA, Status: "active", CreatedAt: ddbtest.Now, UpdatedAt: ddbtest.Now, Version: 1}))
 	return f
 }
 

@@ -97,7 +97,7 @@ func TestIdempotency(t *testing.T) {
 		admin := f.newAdmin()
 		// The same request, claimed and not yet answered.
 		prior, err := f.store.ReserveIdempotencyKey(context.Background(), admin.PartnerID+"#"+admin.UserID, "k-1",
-			fingerprint(&Request{Method: "POST", Path: "/v1/customers", Body: []byte(body)}), testNow)
+			fingerprint(&Request{Method: "POST", Path: "/v1/customers", Body: []byte(body)}), ddbtest.Now)
 		if err != nil || prior != nil {
 			t.Fatalf("ReserveIdempotencyKey = %+v, %v; want a fresh claim", prior, err)
 		}
@@ -136,7 +136,7 @@ func TestIdempotency(t *testing.T) {
 				}
 				return JSON(http.StatusCreated, map[string]int{"n": calls}), nil
 			},
-		}, f.store, testClock)
+		}, f.store, ddbtest.Clock)
 		quiet(h)
 		ev := event("POST /v1/things", "/v1/things", f.newAdmin(), `{}`)
 		ev.Headers["Idempotency-Key"] = "k-1"
@@ -173,8 +173,8 @@ func TestIdempotency(t *testing.T) {
 func TestIdempotentKeyIssueNeverStoresTheSecret(t *testing.T) {
 	f := newFixture(t)
 	issue := func() events.APIGatewayV2HTTPResponse {
-		ev := event("POST /v1/users/{userId}/api-keys", "/v1/users/"+adminA.UserID+"/api-keys", &adminA, `{"name":"ci"}`)
-		ev.PathParameters = map[string]string{"userId": adminA.UserID}
+		ev := event("POST /v1/users/{userId}/api-keys", "/v1/users/"+ddbtest.AdminA.UserID+"/api-keys", &ddbtest.AdminA, `{"name":"ci"}`)
+		ev.PathParameters = map[string]string{"userId": ddbtest.AdminA.UserID}
 		ev.Headers["Idempotency-Key"] = "issue-1"
 		return do(t, f.users, ev)
 	}
@@ -188,7 +188,7 @@ func TestIdempotentKeyIssueNeverStoresTheSecret(t *testing.T) {
 	if replay.StatusCode != http.StatusConflict || strings.Contains(replay.Body, k.Key) || !strings.Contains(replay.Body, k.ID) {
 		t.Fatalf("replay: %d %s; want 409 naming %s without the secret", replay.StatusCode, replay.Body, k.ID)
 	}
-	prior, err := f.store.ReserveIdempotencyKey(context.Background(), adminA.PartnerID+"#"+adminA.UserID, "issue-1", "x", testNow)
+	prior, err := f.store.ReserveIdempotencyKey(context.Background(), ddbtest.AdminA.PartnerID+"#"+ddbtest.AdminA.UserID, "issue-1", "x", ddbtest.Now)
 	if err != nil || prior == nil || strings.Contains(prior.Response.Body, k.Key) {
 		t.Fatalf("stored record %+v, %v: the secret must not be stored", prior, err)
 	}

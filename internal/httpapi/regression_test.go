@@ -26,9 +26,9 @@ func TestPanicReleasesIdempotencyKey(t *testing.T) {
 			}
 			return JSON(http.StatusCreated, map[string]int{"n": calls}), nil
 		},
-	}, ddbtest.NewStore(t), testClock)
+	}, ddbtest.NewStore(t), ddbtest.Clock)
 	quiet(h)
-	ev := event("POST /v1/things", "/v1/things", &adminA, `{}`)
+	ev := event("POST /v1/things", "/v1/things", &ddbtest.AdminA, `{}`)
 	ev.Headers["Idempotency-Key"] = "k-1"
 	problem(t, do(t, h, ev), http.StatusInternalServerError)
 	if res := do(t, h, ev); res.StatusCode != http.StatusCreated {
@@ -43,9 +43,9 @@ func TestUnmappedCodeIsLogged(t *testing.T) {
 		"GET /v1/x": func(context.Context, *Request) (Response, error) {
 			return Response{}, portal.Errorf("rate_limited", "detail only in the log")
 		},
-	}, nil, testClock)
+	}, nil, ddbtest.Clock)
 	logs := quiet(h)
-	ev := event("GET /v1/x", "/v1/x", &adminA, "")
+	ev := event("GET /v1/x", "/v1/x", &ddbtest.AdminA, "")
 	problem(t, do(t, h, ev), http.StatusInternalServerError)
 	if !strings.Contains(logs.String(), "detail only in the log") || !strings.Contains(logs.String(), ev.RequestContext.RequestID) {
 		t.Fatalf("the 500 was not logged with its details and request ID; log: %q", logs)

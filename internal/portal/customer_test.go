@@ -22,7 +22,7 @@ func TestCustomerCreate(t *testing.T) {
 	svc := w.customers
 
 	t.Run("Defaults", func(t *testing.T) {
-		ctx, m := metered(adminA)
+		ctx, m := metered(ddbtest.AdminA)
 		c, err := svc.Create(ctx, validInput())
 		if err != nil {
 			t.Fatalf("Create: %v", err)
@@ -30,7 +30,7 @@ func TestCustomerCreate(t *testing.T) {
 		if !portal.ValidID(portal.PrefixCustomer, c.ID) {
 			t.Fatalf("ID = %q, want cus_ + ULID", c.ID)
 		}
-		if got, want := c.PartnerID, partnerA; got != want {
+		if got, want := c.PartnerID, ddbtest.PartnerA; got != want {
 			t.Fatalf("partnerId = %q, want the caller's %q", got, want)
 		}
 		if got, want := c.Timezone, "UTC"; got != want {
@@ -51,13 +51,13 @@ func TestCustomerCreate(t *testing.T) {
 		if got, want := c.Version, int64(1); got != want {
 			t.Fatalf("version = %d, want %d", got, want)
 		}
-		if !c.CreatedAt.Equal(testNow) || !c.UpdatedAt.Equal(testNow) {
-			t.Fatalf("createdAt, updatedAt = %v, %v; want the clock's %v", c.CreatedAt, c.UpdatedAt, testNow)
+		if !c.CreatedAt.Equal(ddbtest.Now) || !c.UpdatedAt.Equal(ddbtest.Now) {
+			t.Fatalf("createdAt, updatedAt = %v, %v; want the clock's %v", c.CreatedAt, c.UpdatedAt, ddbtest.Now)
 		}
 		if got := ddbtest.Writes(m); len(got) != 1 {
 			t.Fatalf("DynamoDB writes = %v, want one", got)
 		}
-		stored, err := w.store.GetCustomer(context.Background(), adminA.Scope(), c.ID)
+		stored, err := w.store.GetCustomer(context.Background(), ddbtest.AdminA.Scope(), c.ID)
 		if err != nil {
 			t.Fatalf("GetCustomer: %v", err)
 		}
@@ -75,7 +75,7 @@ func TestCustomerCreate(t *testing.T) {
 			Tags:         &[]string{" eu ", "eu", "gold"},
 			Status:       ptr(portal.StatusTrial),
 		}
-		c, err := svc.Create(as(adminA), in)
+		c, err := svc.Create(as(ddbtest.AdminA), in)
 		if err != nil {
 			t.Fatalf("Create: %v", err)
 		}
@@ -97,7 +97,7 @@ func TestCustomerCreate(t *testing.T) {
 	})
 
 	t.Run("EveryBadFieldAtOnce", func(t *testing.T) {
-		ctx, m := metered(adminA)
+		ctx, m := metered(ddbtest.AdminA)
 		in := portal.CustomerInput{
 			Name:         ptr(""),
 			ContactEmail: ptr("not-an-email"),
@@ -122,7 +122,7 @@ func TestCustomerCreate(t *testing.T) {
 	})
 
 	t.Run("RequiredFields", func(t *testing.T) {
-		ctx, m := metered(adminA)
+		ctx, m := metered(ddbtest.AdminA)
 		got := fields(t, second(svc.Create(ctx, portal.CustomerInput{})))
 		for _, f := range []string{"name", "contactEmail"} {
 			if got[f] != "is required" {
@@ -135,7 +135,7 @@ func TestCustomerCreate(t *testing.T) {
 	// invalid runs Create with one field changed and returns the reason given for field.
 	invalid := func(t *testing.T, field string, mutate func(*portal.CustomerInput)) string {
 		t.Helper()
-		ctx, m := metered(adminA)
+		ctx, m := metered(ddbtest.AdminA)
 		in := validInput()
 		mutate(&in)
 		_, err := svc.Create(ctx, in)
@@ -169,7 +169,7 @@ func TestCustomerCreate(t *testing.T) {
 		t.Run("MaxLengthInRunes", func(t *testing.T) {
 			in := validInput()
 			in.Name = ptr(strings.Repeat("ü", portal.MaxNameLength)) // 400 bytes, 200 characters
-			if _, err := svc.Create(as(adminA), in); err != nil {
+			if _, err := svc.Create(as(ddbtest.AdminA), in); err != nil {
 				t.Fatalf("Create with a %d-character name: %v", portal.MaxNameLength, err)
 			}
 		})
@@ -210,7 +210,7 @@ func TestCustomerCreate(t *testing.T) {
 			t.Run("Accepts/"+v, func(t *testing.T) {
 				in := validInput()
 				in.Timezone = &v
-				c, err := svc.Create(as(adminA), in)
+				c, err := svc.Create(as(ddbtest.AdminA), in)
 				if err != nil {
 					t.Fatalf("Create: %v", err)
 				}
@@ -234,7 +234,7 @@ func TestCustomerCreate(t *testing.T) {
 			t.Run("Accepts/"+tc.in, func(t *testing.T) {
 				in := validInput()
 				in.Country = &tc.in
-				c, err := svc.Create(as(adminA), in)
+				c, err := svc.Create(as(ddbtest.AdminA), in)
 				if err != nil {
 					t.Fatalf("Create: %v", err)
 				}
@@ -274,7 +274,7 @@ func TestCustomerCreate(t *testing.T) {
 		t.Run("EveryBadTagNamed", func(t *testing.T) {
 			in := validInput()
 			in.Tags = &[]string{"", "ok", strings.Repeat("t", 65), ""}
-			got := fields(t, second(svc.Create(as(adminA), in)))
+			got := fields(t, second(svc.Create(as(ddbtest.AdminA), in)))
 			for _, f := range []string{"tags[0]", "tags[2]", "tags[3]"} {
 				if _, ok := got[f]; !ok {
 					t.Errorf("%s not reported; got %v", f, got)
@@ -291,7 +291,7 @@ func TestCustomerCreate(t *testing.T) {
 			}
 			in := validInput()
 			in.Tags = &tags
-			c, err := svc.Create(as(adminA), in)
+			c, err := svc.Create(as(ddbtest.AdminA), in)
 			if err != nil {
 				t.Fatalf("Create with %d tags of %d characters: %v", portal.MaxTags, portal.MaxTagLength, err)
 			}
@@ -330,11 +330,11 @@ func TestCustomerRoles(t *testing.T) {
 
 	t.Run("IncompleteIdentityIsUnauthorized", func(t *testing.T) {
 		for _, id := range []tenancy.Identity{
-			{UserID: "usr_1", Role: tenancy.RolePartnerAdmin},                                         // no partner
-			{UserID: "usr_1", Role: "root", PartnerID: partnerA},                                      // unknown role
-			{Role: tenancy.RolePartnerAdmin, PartnerID: partnerA},                                     // no user
-			{UserID: "usr_1", Role: tenancy.RoleSuperAdmin, PartnerID: partnerA},                      // operator bound to a partner
-			{UserID: "usr_1", Role: tenancy.RolePartnerAdmin, PartnerID: partnerA, TenantID: "cus_1"}, // partner role in a tenant
+			{UserID: "usr_1", Role: tenancy.RolePartnerAdmin},                                                 // no partner
+			{UserID: "usr_1", Role: "root", PartnerID: ddbtest.PartnerA},                                      // unknown role
+			{Role: tenancy.RolePartnerAdmin, PartnerID: ddbtest.PartnerA},                                     // no user
+			{UserID: "usr_1", Role: tenancy.RoleSuperAdmin, PartnerID: ddbtest.PartnerA},                      // operator bound to a partner
+			{UserID: "usr_1", Role: tenancy.RolePartnerAdmin, PartnerID: ddbtest.PartnerA, TenantID: "cus_1"}, // partner role in a tenant
 		} {
 			_, err := svc.Create(as(id), validInput())
 			wantCode(t, err, portal.EUNAUTHORIZED)
@@ -342,44 +342,44 @@ func TestCustomerRoles(t *testing.T) {
 	})
 
 	t.Run("SuperAdminCannotCreateCustomers", func(t *testing.T) {
-		ctx, m := metered(superAdm)
+		ctx, m := metered(ddbtest.SuperAdmin)
 		_, err := svc.Create(ctx, validInput())
 		wantCode(t, err, portal.EFORBIDDEN)
 		wantNoWrites(t, m)
 	})
 
 	t.Run("PartnerMemberCannotCreate", func(t *testing.T) {
-		_, err := svc.Create(as(memberA), validInput())
+		_, err := svc.Create(as(ddbtest.MemberA), validInput())
 		wantCode(t, err, portal.EFORBIDDEN)
 	})
 
 	t.Run("AuthorisationBeforeValidation", func(t *testing.T) {
-		_, err := svc.Create(as(superAdm), portal.CustomerInput{Name: ptr("")})
+		_, err := svc.Create(as(ddbtest.SuperAdmin), portal.CustomerInput{Name: ptr("")})
 		wantCode(t, err, portal.EFORBIDDEN)
 	})
 
 	t.Run("PartnerMemberSeesNothingByDefault", func(t *testing.T) {
-		c, err := svc.Create(as(adminA), validInput())
+		c, err := svc.Create(as(ddbtest.AdminA), validInput())
 		if err != nil {
 			t.Fatalf("Create: %v", err)
 		}
-		page, err := svc.List(as(memberA), portal.ListParams{})
+		page, err := svc.List(as(ddbtest.MemberA), portal.ListParams{})
 		if err != nil {
 			t.Fatalf("List as member: %v", err)
 		}
 		if page.Items == nil || len(page.Items) != 0 || page.NextCursor != "" {
 			t.Fatalf("member's page = %+v, want an empty list without cursor", page)
 		}
-		_, err = svc.Get(as(memberA), c.ID)
+		_, err = svc.Get(as(ddbtest.MemberA), c.ID)
 		wantCode(t, err, portal.ENOTFOUND)
 	})
 
 	t.Run("AnotherPartnersCustomerIsNotFound", func(t *testing.T) {
-		c, err := svc.Create(as(adminA), validInput())
+		c, err := svc.Create(as(ddbtest.AdminA), validInput())
 		if err != nil {
 			t.Fatalf("Create: %v", err)
 		}
-		ctx, m := metered(adminB)
+		ctx, m := metered(ddbtest.AdminB)
 		_, err = svc.Get(ctx, c.ID)
 		wantCode(t, err, portal.ENOTFOUND)
 		for name, do := range map[string]func(*portal.CustomerService, context.Context, string) (portal.Customer, error){
@@ -395,10 +395,10 @@ func TestCustomerRoles(t *testing.T) {
 		_, err = svc.Update(ctx, c.ID, portal.CustomerInput{Name: ptr("Mine now")}, nil)
 		wantCode(t, err, portal.ENOTFOUND)
 		wantNoWrites(t, m)
-		if got, err := svc.Get(as(adminA), c.ID); err != nil || !reflect.DeepEqual(got, c) {
+		if got, err := svc.Get(as(ddbtest.AdminA), c.ID); err != nil || !reflect.DeepEqual(got, c) {
 			t.Fatalf("after another partner's attempts: %+v, %v; want the customer as created, %+v", got, err, c)
 		}
-		page, err := svc.List(as(adminB), portal.ListParams{})
+		page, err := svc.List(as(ddbtest.AdminB), portal.ListParams{})
 		if err != nil {
 			t.Fatalf("List: %v", err)
 		}
@@ -409,7 +409,7 @@ func TestCustomerRoles(t *testing.T) {
 
 	t.Run("MalformedIDIsNotFound", func(t *testing.T) {
 		for _, id := range []string{"", "cus_", "cus_123", "usr_00000000000000000000000001", "cus_0000000000000000000000000a", "../x"} {
-			_, err := svc.Get(as(adminA), id)
+			_, err := svc.Get(as(ddbtest.AdminA), id)
 			if got, want := code(err), portal.ENOTFOUND; got != want {
 				t.Fatalf("Get(%q): code = %q, want %q", id, got, want)
 			}
@@ -424,7 +424,7 @@ func TestCustomerStatusTransitions(t *testing.T) {
 		t.Helper()
 		in := validInput()
 		in.Status = &status
-		c, err := svc.Create(as(adminA), in)
+		c, err := svc.Create(as(ddbtest.AdminA), in)
 		if err != nil {
 			t.Fatalf("Create: %v", err)
 		}
@@ -433,7 +433,7 @@ func TestCustomerStatusTransitions(t *testing.T) {
 
 	t.Run("SuspendActive", func(t *testing.T) {
 		c := create(t, portal.StatusActive)
-		s, err := svc.Suspend(as(adminA), c.ID)
+		s, err := svc.Suspend(as(ddbtest.AdminA), c.ID)
 		if err != nil {
 			t.Fatalf("Suspend: %v", err)
 		}
@@ -443,7 +443,7 @@ func TestCustomerStatusTransitions(t *testing.T) {
 		if got, want := s.Version, c.Version+1; got != want {
 			t.Fatalf("version = %d, want %d", got, want)
 		}
-		r, err := svc.Resume(as(adminA), c.ID)
+		r, err := svc.Resume(as(ddbtest.AdminA), c.ID)
 		if err != nil {
 			t.Fatalf("Resume: %v", err)
 		}
@@ -457,10 +457,10 @@ func TestCustomerStatusTransitions(t *testing.T) {
 
 	t.Run("TrialStaysTrial", func(t *testing.T) {
 		c := create(t, portal.StatusTrial)
-		if _, err := svc.Suspend(as(adminA), c.ID); err != nil {
+		if _, err := svc.Suspend(as(ddbtest.AdminA), c.ID); err != nil {
 			t.Fatalf("Suspend: %v", err)
 		}
-		r, err := svc.Resume(as(adminA), c.ID)
+		r, err := svc.Resume(as(ddbtest.AdminA), c.ID)
 		if err != nil {
 			t.Fatalf("Resume: %v", err)
 		}
@@ -471,11 +471,11 @@ func TestCustomerStatusTransitions(t *testing.T) {
 
 	t.Run("SuspendTwiceIsNoOp", func(t *testing.T) {
 		c := create(t, portal.StatusActive)
-		first, err := svc.Suspend(as(adminA), c.ID)
+		first, err := svc.Suspend(as(ddbtest.AdminA), c.ID)
 		if err != nil {
 			t.Fatalf("Suspend: %v", err)
 		}
-		ctx, m := metered(adminA)
+		ctx, m := metered(ddbtest.AdminA)
 		second, err := svc.Suspend(ctx, c.ID)
 		if err != nil {
 			t.Fatalf("second Suspend: %v", err)
@@ -484,7 +484,7 @@ func TestCustomerStatusTransitions(t *testing.T) {
 			t.Fatalf("version = %d, want %d (no change, no bump)", got, want)
 		}
 		wantNoWrites(t, m)
-		r, err := svc.Resume(as(adminA), c.ID)
+		r, err := svc.Resume(as(ddbtest.AdminA), c.ID)
 		if err != nil {
 			t.Fatalf("Resume: %v", err)
 		}
@@ -495,7 +495,7 @@ func TestCustomerStatusTransitions(t *testing.T) {
 
 	t.Run("ResumeActiveIsNoOp", func(t *testing.T) {
 		c := create(t, portal.StatusActive)
-		ctx, m := metered(adminA)
+		ctx, m := metered(ddbtest.AdminA)
 		r, err := svc.Resume(ctx, c.ID)
 		if err != nil {
 			t.Fatalf("Resume: %v", err)
@@ -508,31 +508,31 @@ func TestCustomerStatusTransitions(t *testing.T) {
 
 	t.Run("ArchivedCannotResume", func(t *testing.T) {
 		c := create(t, portal.StatusActive)
-		if _, err := svc.Suspend(as(adminA), c.ID); err != nil {
+		if _, err := svc.Suspend(as(ddbtest.AdminA), c.ID); err != nil {
 			t.Fatalf("Suspend: %v", err)
 		}
-		a, err := svc.Archive(as(adminA), c.ID)
+		a, err := svc.Archive(as(ddbtest.AdminA), c.ID)
 		if err != nil {
 			t.Fatalf("Archive: %v", err)
 		}
 		if got, want := a.Status, portal.StatusArchived; got != want {
 			t.Fatalf("status = %q, want %q", got, want)
 		}
-		_, err = svc.Resume(as(adminA), c.ID)
+		_, err = svc.Resume(as(ddbtest.AdminA), c.ID)
 		wantCode(t, err, portal.ECONFLICT)
-		_, err = svc.Suspend(as(adminA), c.ID)
+		_, err = svc.Suspend(as(ddbtest.AdminA), c.ID)
 		wantCode(t, err, portal.ECONFLICT)
-		_, err = svc.Update(as(adminA), c.ID, portal.CustomerInput{Name: ptr("Renamed")}, nil)
+		_, err = svc.Update(as(ddbtest.AdminA), c.ID, portal.CustomerInput{Name: ptr("Renamed")}, nil)
 		wantCode(t, err, portal.ECONFLICT)
 	})
 
 	t.Run("ArchiveTwiceIsNoOp", func(t *testing.T) {
 		c := create(t, portal.StatusActive)
-		a, err := svc.Archive(as(adminA), c.ID)
+		a, err := svc.Archive(as(ddbtest.AdminA), c.ID)
 		if err != nil {
 			t.Fatalf("Archive: %v", err)
 		}
-		ctx, m := metered(adminA)
+		ctx, m := metered(ddbtest.AdminA)
 		b, err := svc.Archive(ctx, c.ID)
 		if err != nil {
 			t.Fatalf("second Archive: %v", err)
@@ -545,9 +545,9 @@ func TestCustomerStatusTransitions(t *testing.T) {
 
 	t.Run("ArchiveNeedsPartnerAdminAndMembersActOnlyOnGrantedCustomers", func(t *testing.T) {
 		c := create(t, portal.StatusActive)
-		_, err := svc.Archive(as(memberA), c.ID)
+		_, err := svc.Archive(as(ddbtest.MemberA), c.ID)
 		wantCode(t, err, portal.EFORBIDDEN)
-		_, err = svc.Suspend(as(memberA), c.ID) // no grant: the customer does not exist for the member
+		_, err = svc.Suspend(as(ddbtest.MemberA), c.ID) // no grant: the customer does not exist for the member
 		wantCode(t, err, portal.ENOTFOUND)
 		_, err = svc.Suspend(context.Background(), c.ID)
 		wantCode(t, err, portal.EUNAUTHORIZED)
@@ -559,7 +559,7 @@ func TestCustomerUpdate(t *testing.T) {
 	svc := w.customers
 	create := func(t *testing.T) portal.Customer {
 		t.Helper()
-		c, err := svc.Create(as(adminA), validInput())
+		c, err := svc.Create(as(ddbtest.AdminA), validInput())
 		if err != nil {
 			t.Fatalf("Create: %v", err)
 		}
@@ -568,7 +568,7 @@ func TestCustomerUpdate(t *testing.T) {
 
 	t.Run("AppliesPresentFieldsOnly", func(t *testing.T) {
 		c := create(t)
-		u, err := svc.Update(as(adminA), c.ID, portal.CustomerInput{Timezone: ptr("Europe/Berlin")}, ptr(c.Version))
+		u, err := svc.Update(as(ddbtest.AdminA), c.ID, portal.CustomerInput{Timezone: ptr("Europe/Berlin")}, ptr(c.Version))
 		if err != nil {
 			t.Fatalf("Update: %v", err)
 		}
@@ -578,29 +578,29 @@ func TestCustomerUpdate(t *testing.T) {
 		if got, want := u.Version, c.Version+1; got != want {
 			t.Fatalf("version = %d, want %d", got, want)
 		}
-		if stored, err := svc.Get(as(adminA), c.ID); err != nil || !reflect.DeepEqual(stored, u) {
+		if stored, err := svc.Get(as(ddbtest.AdminA), c.ID); err != nil || !reflect.DeepEqual(stored, u) {
 			t.Fatalf("stored = %+v, %v; want the updated customer %+v", stored, err, u)
 		}
 	})
 
 	t.Run("StaleIfMatchIsPreconditionFailed", func(t *testing.T) {
 		c := create(t)
-		first, err := svc.Update(as(adminA), c.ID, portal.CustomerInput{Name: ptr("First")}, nil)
+		first, err := svc.Update(as(ddbtest.AdminA), c.ID, portal.CustomerInput{Name: ptr("First")}, nil)
 		if err != nil {
 			t.Fatalf("Update: %v", err)
 		}
-		ctx, m := metered(adminA)
+		ctx, m := metered(ddbtest.AdminA)
 		_, err = svc.Update(ctx, c.ID, portal.CustomerInput{Name: ptr("Second")}, ptr(c.Version))
 		wantCode(t, err, portal.EPRECONDITION)
 		wantNoWrites(t, m)
-		if stored, err := svc.Get(as(adminA), c.ID); err != nil || !reflect.DeepEqual(stored, first) {
+		if stored, err := svc.Get(as(ddbtest.AdminA), c.ID); err != nil || !reflect.DeepEqual(stored, first) {
 			t.Fatalf("stored = %+v, %v; want the first update %+v", stored, err, first)
 		}
 	})
 
 	t.Run("NoChangeNoBump", func(t *testing.T) {
 		c := create(t)
-		ctx, m := metered(adminA)
+		ctx, m := metered(ddbtest.AdminA)
 		u, err := svc.Update(ctx, c.ID, portal.CustomerInput{Name: ptr(c.Name)}, nil)
 		if err != nil {
 			t.Fatalf("Update: %v", err)
@@ -613,7 +613,7 @@ func TestCustomerUpdate(t *testing.T) {
 
 	t.Run("InvalidFieldsNamedAndNothingWritten", func(t *testing.T) {
 		c := create(t)
-		ctx, m := metered(adminA)
+		ctx, m := metered(ddbtest.AdminA)
 		_, err := svc.Update(ctx, c.ID, portal.CustomerInput{Name: ptr(""), Timezone: ptr("Local")}, nil)
 		got := fields(t, err)
 		if _, ok := got["name"]; !ok {
@@ -627,11 +627,11 @@ func TestCustomerUpdate(t *testing.T) {
 
 	t.Run("StatusOnlyActiveOrTrial", func(t *testing.T) {
 		c := create(t)
-		_, err := svc.Update(as(adminA), c.ID, portal.CustomerInput{Status: ptr(portal.StatusSuspended)}, nil)
+		_, err := svc.Update(as(ddbtest.AdminA), c.ID, portal.CustomerInput{Status: ptr(portal.StatusSuspended)}, nil)
 		if got, want := fields(t, err)["status"], "must be one of: active, trial"; got != want {
 			t.Fatalf("status reason = %q, want %q", got, want)
 		}
-		u, err := svc.Update(as(adminA), c.ID, portal.CustomerInput{Status: ptr(portal.StatusTrial)}, nil)
+		u, err := svc.Update(as(ddbtest.AdminA), c.ID, portal.CustomerInput{Status: ptr(portal.StatusTrial)}, nil)
 		if err != nil {
 			t.Fatalf("Update to trial: %v", err)
 		}
@@ -642,10 +642,10 @@ func TestCustomerUpdate(t *testing.T) {
 
 	t.Run("SuspendedStatusChangeIsConflict", func(t *testing.T) {
 		c := create(t)
-		if _, err := svc.Suspend(as(adminA), c.ID); err != nil {
+		if _, err := svc.Suspend(as(ddbtest.AdminA), c.ID); err != nil {
 			t.Fatalf("Suspend: %v", err)
 		}
-		_, err := svc.Update(as(adminA), c.ID, portal.CustomerInput{Status: ptr(portal.StatusActive)}, nil)
+		_, err := svc.Update(as(ddbtest.AdminA), c.ID, portal.CustomerInput{Status: ptr(portal.StatusActive)}, nil)
 		wantCode(t, err, portal.ECONFLICT)
 	})
 }

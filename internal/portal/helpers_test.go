@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/partnerportal/portal/internal/ddbtest"
 	"github.com/partnerportal/portal/internal/dynamo"
@@ -19,20 +18,8 @@ import (
 // TestMain stops the DynamoDB Local the tests started, if any.
 func TestMain(m *testing.M) { ddbtest.Main(m) }
 
-var (
-	testNow    = time.Date(2026, 3, 14, 9, 26, 53, 0, time.UTC)
-	testClock  = func() time.Time { return testNow }
-	testSecret = []byte("0123456789abcdef0123456789abcdef")
-
-	partnerA = "prt_0000000000000000000000000A"
-	partnerB = "prt_0000000000000000000000000B"
-
-	adminA   = tenancy.Identity{UserID: "usr_00000000000000000000000AA1", Role: tenancy.RolePartnerAdmin, PartnerID: partnerA, KeyID: "key_00000000000000000000000AA1"}
-	admin2A  = tenancy.Identity{UserID: "usr_00000000000000000000000AA2", Role: tenancy.RolePartnerAdmin, PartnerID: partnerA}
-	memberA  = tenancy.Identity{UserID: "usr_00000000000000000000000AM1", Role: tenancy.RolePartnerMember, PartnerID: partnerA}
-	adminB   = tenancy.Identity{UserID: "usr_00000000000000000000000BA1", Role: tenancy.RolePartnerAdmin, PartnerID: partnerB}
-	superAdm = tenancy.Identity{UserID: "usr_000000000000000000000SUPER", Role: tenancy.RoleSuperAdmin}
-)
+// admin2A is a second admin of partner A.
+var admin2A = tenancy.Identity{UserID: "usr_00000000000000000000000AA2", Role: tenancy.RolePartnerAdmin, PartnerID: ddbtest.PartnerA}
 
 // world is the services of one test function on a fresh table, with the
 // test clock and predictable IDs. The table starts with partner A (not B).
@@ -49,10 +36,10 @@ func newWorld(t *testing.T) *world {
 	t.Helper()
 	store := ddbtest.NewStore(t)
 	ids := &ddbtest.SeqIDs{}
-	s := services.New(store, testSecret, testClock, ids)
+	s := services.New(store, ddbtest.Secret, ddbtest.Clock, ids)
 	w := &world{store: store, ids: ids, customers: s.Customers, users: s.Users, partners: s.Partners, keys: s.APIKeys}
 	must(t, store.CreatePartner(context.Background(), portal.Partner{
-		ID: partnerA, Name: "Partner A", ContactEmail: "ops@a.example", Status: "active", CreatedAt: testNow, UpdatedAt: testNow, Version: 1,
+		ID: ddbtest.PartnerA, Name: "Partner A", ContactEmail: "ops@a.example", Status: "active", CreatedAt: ddbtest.Now, UpdatedAt: ddbtest.Now, Version: 1,
 	}))
 	return w
 }
@@ -62,7 +49,7 @@ func (w *world) addUser(t *testing.T, id tenancy.Identity, email string) {
 	t.Helper()
 	must(t, w.store.CreateUser(context.Background(), portal.User{
 		ID: id.UserID, Email: email, Role: id.Role, PartnerID: id.PartnerID, TenantID: id.TenantID,
-		Status: "active", CreatedAt: testNow, UpdatedAt: testNow, Version: 1,
+		Status: "active", CreatedAt: ddbtest.Now, UpdatedAt: ddbtest.Now, Version: 1,
 	}))
 }
 

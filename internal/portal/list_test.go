@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"github.com/partnerportal/portal/internal/ddbtest"
 	"slices"
 	"strings"
 	"testing"
@@ -14,16 +15,16 @@ import (
 )
 
 func TestCursors(t *testing.T) {
-	cursors := portal.Cursors{Secret: testSecret}
+	cursors := portal.Cursors{Secret: ddbtest.Secret}
 	pos := portal.Position{"id": "cus_00000000000000000000000007", "name": "acme"}
 	const query = "name|false||||"
 
 	t.Run("RoundTrip", func(t *testing.T) {
-		cur := cursors.Encode(adminA, query, pos)
+		cur := cursors.Encode(ddbtest.AdminA, query, pos)
 		if cur == "" {
 			t.Fatal("Encode returned an empty cursor for a position")
 		}
-		got, err := cursors.Decode(adminA, query, cur)
+		got, err := cursors.Decode(ddbtest.AdminA, query, cur)
 		if err != nil {
 			t.Fatalf("Decode: %v", err)
 		}
@@ -33,17 +34,17 @@ func TestCursors(t *testing.T) {
 	})
 
 	t.Run("Opaque", func(t *testing.T) {
-		cur := cursors.Encode(adminA, query, pos)
+		cur := cursors.Encode(ddbtest.AdminA, query, pos)
 		if strings.ContainsAny(cur, "+/= ") {
 			t.Fatalf("cursor %q is not URL-safe", cur)
 		}
 	})
 
 	t.Run("NilPositionIsNoCursor", func(t *testing.T) {
-		if got := cursors.Encode(adminA, query, nil); got != "" {
+		if got := cursors.Encode(ddbtest.AdminA, query, nil); got != "" {
 			t.Fatalf("Encode(nil) = %q, want \"\"", got)
 		}
-		got, err := cursors.Decode(adminA, query, "")
+		got, err := cursors.Decode(ddbtest.AdminA, query, "")
 		if err != nil || got != nil {
 			t.Fatalf("Decode(\"\") = %v, %v; want nil, nil", got, err)
 		}
@@ -61,7 +62,7 @@ func TestCursors(t *testing.T) {
 	}
 
 	t.Run("EditedPayload", func(t *testing.T) {
-		cur := cursors.Encode(adminA, query, pos)
+		cur := cursors.Encode(ddbtest.AdminA, query, pos)
 		body, mac, _ := strings.Cut(cur, ".")
 		raw, err := base64.RawURLEncoding.DecodeString(body)
 		if err != nil {
@@ -72,49 +73,49 @@ func TestCursors(t *testing.T) {
 			t.Fatalf("test setup: could not edit %q", raw)
 		}
 		forged := base64.RawURLEncoding.EncodeToString([]byte(edited)) + "." + mac
-		_, err = cursors.Decode(adminA, query, forged)
+		_, err = cursors.Decode(ddbtest.AdminA, query, forged)
 		cursorError(t, err)
 	})
 
 	t.Run("EditedMAC", func(t *testing.T) {
-		cur := cursors.Encode(adminA, query, pos)
+		cur := cursors.Encode(ddbtest.AdminA, query, pos)
 		last := cur[len(cur)-1]
 		repl := byte('A')
 		if last == 'A' {
 			repl = 'B'
 		}
-		_, err := cursors.Decode(adminA, query, cur[:len(cur)-1]+string(repl))
+		_, err := cursors.Decode(ddbtest.AdminA, query, cur[:len(cur)-1]+string(repl))
 		cursorError(t, err)
 	})
 
 	t.Run("Garbage", func(t *testing.T) {
 		for _, cur := range []string{"abc", ".", "a.b.c", "!!!.???", "e30", "e30."} {
-			_, err := cursors.Decode(adminA, query, cur)
+			_, err := cursors.Decode(ddbtest.AdminA, query, cur)
 			cursorError(t, err)
 		}
 	})
 
 	t.Run("OtherSecret", func(t *testing.T) {
-		cur := portal.Cursors{Secret: []byte("another secret of thirty-two byt")}.Encode(adminA, query, pos)
-		_, err := cursors.Decode(adminA, query, cur)
+		cur := portal.Cursors{Secret: []byte("another secret of thirty-two byt")}.Encode(ddbtest.AdminA, query, pos)
+		_, err := cursors.Decode(ddbtest.AdminA, query, cur)
 		cursorError(t, err)
 	})
 
 	t.Run("AnotherPartner", func(t *testing.T) {
-		cur := cursors.Encode(adminA, query, pos)
-		_, err := cursors.Decode(adminB, query, cur)
+		cur := cursors.Encode(ddbtest.AdminA, query, pos)
+		_, err := cursors.Decode(ddbtest.AdminB, query, cur)
 		cursorError(t, err)
 	})
 
 	t.Run("AnotherUserOfTheSamePartner", func(t *testing.T) {
-		cur := cursors.Encode(adminA, query, pos)
+		cur := cursors.Encode(ddbtest.AdminA, query, pos)
 		_, err := cursors.Decode(admin2A, query, cur)
 		cursorError(t, err)
 	})
 
 	t.Run("OtherFilters", func(t *testing.T) {
-		cur := cursors.Encode(adminA, query, pos)
-		_, err := cursors.Decode(adminA, "name|false|trial|||", cur)
+		cur := cursors.Encode(ddbtest.AdminA, query, pos)
+		_, err := cursors.Decode(ddbtest.AdminA, "name|false|trial|||", cur)
 		if reason := cursorError(t, err); !strings.Contains(reason, "filters") {
 			t.Fatalf("reason = %q, want it to say the filters differ", reason)
 		}
@@ -236,7 +237,7 @@ func TestCustomerList(t *testing.T) {
 		}
 		colleague := admin
 		colleague.UserID = w.ids.New(portal.PrefixUser)
-		for _, other := range []tenancy.Identity{adminB, colleague} {
+		for _, other := range []tenancy.Identity{ddbtest.AdminB, colleague} {
 			_, err := svc.List(as(other), portal.ListParams{Limit: "1", Cursor: page.NextCursor})
 			if _, ok := fields(t, err)["cursor"]; !ok {
 				t.Fatalf("cursor of %s accepted for %s", admin.UserID, other.UserID)
@@ -247,7 +248,7 @@ func TestCustomerList(t *testing.T) {
 	// listError runs List with lp and returns the reasons by field.
 	listError := func(t *testing.T, lp portal.ListParams) map[string]string {
 		t.Helper()
-		_, err := svc.List(as(adminA), lp)
+		_, err := svc.List(as(ddbtest.AdminA), lp)
 		return fields(t, err)
 	}
 
@@ -262,7 +263,7 @@ func TestCustomerList(t *testing.T) {
 		}
 		for _, v := range []string{"1", "100"} {
 			t.Run("Accepts/"+v, func(t *testing.T) {
-				if _, err := svc.List(as(adminA), portal.ListParams{Limit: v}); err != nil {
+				if _, err := svc.List(as(ddbtest.AdminA), portal.ListParams{Limit: v}); err != nil {
 					t.Fatalf("List(limit=%s): %v", v, err)
 				}
 			})
@@ -323,7 +324,7 @@ func TestCustomerList(t *testing.T) {
 			must(t, w.store.CreateCustomer(context.Background(), portal.Customer{
 				ID: w.ids.New(portal.PrefixCustomer), PartnerID: admin.PartnerID, Name: scan.name, ContactEmail: "ops@acme.example",
 				Timezone: "UTC", Tags: []string{}, Status: portal.StatusActive, Plan: portal.PlanNone, AccessLevel: portal.AccessDisabled,
-				LastScanAt: &scan.at, CreatedAt: testNow, UpdatedAt: testNow, Version: 1,
+				LastScanAt: &scan.at, CreatedAt: ddbtest.Now, UpdatedAt: ddbtest.Now, Version: 1,
 			}))
 		}
 		page, err := svc.List(as(admin), portal.ListParams{LastScanBefore: "2026-01-01T01:00:00+01:00"})
@@ -345,7 +346,7 @@ func TestCustomerList(t *testing.T) {
 	})
 
 	t.Run("ValidationBeforeMemberShortcut", func(t *testing.T) {
-		_, err := svc.List(as(memberA), portal.ListParams{Limit: "abc"})
+		_, err := svc.List(as(ddbtest.MemberA), portal.ListParams{Limit: "abc"})
 		if _, ok := fields(t, err)["limit"]; !ok {
 			t.Fatal("a partner member's bad limit was not reported")
 		}

@@ -20,12 +20,12 @@ func TestUserCreate(t *testing.T) {
 	role := func(r tenancy.Role) *tenancy.Role { return &r }
 
 	t.Run("PartnerAdminCreatesForOwnPartner", func(t *testing.T) {
-		ctx, m := metered(adminA)
+		ctx, m := metered(ddbtest.AdminA)
 		u, err := svc.Create(ctx, portal.UserInput{Email: ptr("Dev@Partner.Example"), Role: role(tenancy.RolePartnerMember)})
 		if err != nil {
 			t.Fatalf("Create: %v", err)
 		}
-		if got, want := u.PartnerID, partnerA; got != want {
+		if got, want := u.PartnerID, ddbtest.PartnerA; got != want {
 			t.Fatalf("partnerId = %q, want the caller's %q", got, want)
 		}
 		if got, want := u.Email, "Dev@partner.example"; got != want {
@@ -43,8 +43,8 @@ func TestUserCreate(t *testing.T) {
 	})
 
 	t.Run("PartnerAdminCannotSetPartnerID", func(t *testing.T) {
-		ctx, m := metered(adminA)
-		_, err := svc.Create(ctx, portal.UserInput{Email: ptr("dev@partner.example"), Role: role(tenancy.RolePartnerMember), PartnerID: ptr(partnerB)})
+		ctx, m := metered(ddbtest.AdminA)
+		_, err := svc.Create(ctx, portal.UserInput{Email: ptr("dev@partner.example"), Role: role(tenancy.RolePartnerMember), PartnerID: ptr(ddbtest.PartnerB)})
 		if reason := fields(t, err)["partnerId"]; !strings.Contains(reason, "must not be set") {
 			t.Fatalf("partnerId reason = %q, want \"must not be set…\"", reason)
 		}
@@ -52,7 +52,7 @@ func TestUserCreate(t *testing.T) {
 	})
 
 	t.Run("PartnerAdminCannotCreateSuperAdmin", func(t *testing.T) {
-		_, err := svc.Create(as(adminA), portal.UserInput{Email: ptr("root@partner.example"), Role: role(tenancy.RoleSuperAdmin)})
+		_, err := svc.Create(as(ddbtest.AdminA), portal.UserInput{Email: ptr("root@partner.example"), Role: role(tenancy.RoleSuperAdmin)})
 		if got, want := fields(t, err)["role"], "must be one of: partner_admin, partner_member, customer_admin, customer_viewer"; got != want {
 			t.Fatalf("role reason = %q, want %q", got, want)
 		}
@@ -60,7 +60,7 @@ func TestUserCreate(t *testing.T) {
 
 	t.Run("SuperAdminMustNamePartnerOfPartnerUsers", func(t *testing.T) {
 		for _, pid := range []*string{nil, ptr(""), ptr("prt_123"), ptr("cus_0000000000000000000000000A")} {
-			ctx, m := metered(superAdm)
+			ctx, m := metered(ddbtest.SuperAdmin)
 			_, err := svc.Create(ctx, portal.UserInput{Email: ptr("admin@partner.example"), Role: role(tenancy.RolePartnerAdmin), PartnerID: pid})
 			if reason := fields(t, err)["partnerId"]; !strings.Contains(reason, "is required") {
 				t.Fatalf("partnerId %v: reason = %q, want \"is required…\"", pid, reason)
@@ -70,8 +70,8 @@ func TestUserCreate(t *testing.T) {
 	})
 
 	t.Run("SuperAdminNamesUnknownPartner", func(t *testing.T) {
-		ctx, m := metered(superAdm)
-		_, err := svc.Create(ctx, portal.UserInput{Email: ptr("admin@partner.example"), Role: role(tenancy.RolePartnerAdmin), PartnerID: ptr(partnerB)})
+		ctx, m := metered(ddbtest.SuperAdmin)
+		_, err := svc.Create(ctx, portal.UserInput{Email: ptr("admin@partner.example"), Role: role(tenancy.RolePartnerAdmin), PartnerID: ptr(ddbtest.PartnerB)})
 		if reason := fields(t, err)["partnerId"]; !strings.Contains(reason, "no partner") {
 			t.Fatalf("partnerId reason = %q, want \"no partner …\"", reason)
 		}
@@ -79,21 +79,21 @@ func TestUserCreate(t *testing.T) {
 	})
 
 	t.Run("SuperAdminCreatesPartnerAdmin", func(t *testing.T) {
-		u, err := svc.Create(as(superAdm), portal.UserInput{Email: ptr("admin@partner.example"), Role: role(tenancy.RolePartnerAdmin), PartnerID: ptr(partnerA)})
+		u, err := svc.Create(as(ddbtest.SuperAdmin), portal.UserInput{Email: ptr("admin@partner.example"), Role: role(tenancy.RolePartnerAdmin), PartnerID: ptr(ddbtest.PartnerA)})
 		if err != nil {
 			t.Fatalf("Create: %v", err)
 		}
-		if got, want := u.PartnerID, partnerA; got != want {
+		if got, want := u.PartnerID, ddbtest.PartnerA; got != want {
 			t.Fatalf("partnerId = %q, want %q", got, want)
 		}
 	})
 
 	t.Run("SuperAdminUsersHaveNoPartner", func(t *testing.T) {
-		_, err := svc.Create(as(superAdm), portal.UserInput{Email: ptr("ops@platform.example"), Role: role(tenancy.RoleSuperAdmin), PartnerID: ptr(partnerA)})
+		_, err := svc.Create(as(ddbtest.SuperAdmin), portal.UserInput{Email: ptr("ops@platform.example"), Role: role(tenancy.RoleSuperAdmin), PartnerID: ptr(ddbtest.PartnerA)})
 		if _, ok := fields(t, err)["partnerId"]; !ok {
 			t.Fatal("a super_admin with a partnerId was accepted")
 		}
-		u, err := svc.Create(as(superAdm), portal.UserInput{Email: ptr("ops@platform.example"), Role: role(tenancy.RoleSuperAdmin)})
+		u, err := svc.Create(as(ddbtest.SuperAdmin), portal.UserInput{Email: ptr("ops@platform.example"), Role: role(tenancy.RoleSuperAdmin)})
 		if err != nil {
 			t.Fatalf("Create super_admin: %v", err)
 		}
@@ -103,13 +103,13 @@ func TestUserCreate(t *testing.T) {
 	})
 
 	t.Run("CustomerUsersNeedACustomerOfTheCallersPartner", func(t *testing.T) {
-		ctx, m := metered(adminA)
+		ctx, m := metered(ddbtest.AdminA)
 		_, err := svc.Create(ctx, portal.UserInput{Email: ptr("it@customer.example"), Role: role(tenancy.RoleCustomerAdmin), CustomerID: ptr("cus_00000000000000000000000001")})
 		if reason := fields(t, err)["customerId"]; !strings.Contains(reason, "no customer") {
 			t.Fatalf("customerId reason = %q, want \"no customer …\"", reason)
 		}
 		wantNoWrites(t, m)
-		_, err = svc.Create(as(adminA), portal.UserInput{Email: ptr("it@customer.example"), Role: role(tenancy.RoleCustomerViewer)})
+		_, err = svc.Create(as(ddbtest.AdminA), portal.UserInput{Email: ptr("it@customer.example"), Role: role(tenancy.RoleCustomerViewer)})
 		if reason := fields(t, err)["customerId"]; !strings.Contains(reason, "is required") {
 			t.Fatalf("customerId reason = %q, want \"is required …\"", reason)
 		}
@@ -122,7 +122,7 @@ func TestUserCreate(t *testing.T) {
 			{Email: ptr("dev"), Role: role(tenancy.RolePartnerMember)},
 			{Email: ptr("Dev <dev@partner.example>"), Role: role(tenancy.RolePartnerMember)},
 		} {
-			ctx, m := metered(adminA)
+			ctx, m := metered(ddbtest.AdminA)
 			_, err := svc.Create(ctx, in)
 			if _, ok := fields(t, err)["email"]; !ok {
 				t.Fatalf("email %v was accepted", in.Email)
@@ -132,7 +132,7 @@ func TestUserCreate(t *testing.T) {
 	})
 
 	t.Run("EveryBadFieldAtOnce", func(t *testing.T) {
-		_, err := svc.Create(as(adminA), portal.UserInput{Email: ptr("x"), Name: ptr(""), Role: role("root"), PartnerID: ptr(partnerA), CustomerID: ptr("c")})
+		_, err := svc.Create(as(ddbtest.AdminA), portal.UserInput{Email: ptr("x"), Name: ptr(""), Role: role("root"), PartnerID: ptr(ddbtest.PartnerA), CustomerID: ptr("c")})
 		got := fields(t, err)
 		for _, f := range []string{"email", "name", "role", "partnerId", "customerId"} {
 			if _, ok := got[f]; !ok {
@@ -143,7 +143,7 @@ func TestUserCreate(t *testing.T) {
 
 	t.Run("Roles", func(t *testing.T) {
 		in := portal.UserInput{Email: ptr("dev@partner.example"), Role: role(tenancy.RolePartnerMember)}
-		_, err := svc.Create(as(memberA), in)
+		_, err := svc.Create(as(ddbtest.MemberA), in)
 		wantCode(t, err, portal.EFORBIDDEN)
 		_, err = svc.Create(context.Background(), in)
 		wantCode(t, err, portal.EUNAUTHORIZED)
@@ -151,21 +151,21 @@ func TestUserCreate(t *testing.T) {
 
 	t.Run("EmailTaken", func(t *testing.T) {
 		in := portal.UserInput{Email: ptr("taken@partner.example"), Role: role(tenancy.RolePartnerMember)}
-		if _, err := svc.Create(as(adminA), in); err != nil {
+		if _, err := svc.Create(as(ddbtest.AdminA), in); err != nil {
 			t.Fatalf("Create: %v", err)
 		}
-		_, err := svc.Create(as(adminA), in)
+		_, err := svc.Create(as(ddbtest.AdminA), in)
 		wantCode(t, err, portal.ECONFLICT)
 		// Addresses are unique across the platform, whatever their case.
-		_, err = svc.Create(as(superAdm), portal.UserInput{Email: ptr("Taken@Partner.Example"), Role: role(tenancy.RoleSuperAdmin)})
+		_, err = svc.Create(as(ddbtest.SuperAdmin), portal.UserInput{Email: ptr("Taken@Partner.Example"), Role: role(tenancy.RoleSuperAdmin)})
 		wantCode(t, err, portal.ECONFLICT)
 	})
 }
 
 func TestAPIKeys(t *testing.T) {
 	w := newWorld(t)
-	w.addUser(t, adminA, "admin@a.example")
-	w.addUser(t, adminB, "admin@b.example")
+	w.addUser(t, ddbtest.AdminA, "admin@a.example")
+	w.addUser(t, ddbtest.AdminB, "admin@b.example")
 	svc := w.keys
 
 	t.Run("AuthenticateRejectsMalformedWithoutStore", func(t *testing.T) {
@@ -195,7 +195,7 @@ func TestAPIKeys(t *testing.T) {
 	})
 
 	t.Run("IssueThenAuthenticate", func(t *testing.T) {
-		k, err := svc.Issue(as(adminA), adminA.UserID, portal.APIKeyInput{Name: ptr("ci")})
+		k, err := svc.Issue(as(ddbtest.AdminA), ddbtest.AdminA.UserID, portal.APIKeyInput{Name: ptr("ci")})
 		if err != nil {
 			t.Fatalf("Issue: %v", err)
 		}
@@ -209,7 +209,7 @@ func TestAPIKeys(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Authenticate: %v", err)
 		}
-		if id.UserID != adminA.UserID || id.Role != adminA.Role || id.PartnerID != partnerA || id.KeyID != k.ID {
+		if id.UserID != ddbtest.AdminA.UserID || id.Role != ddbtest.AdminA.Role || id.PartnerID != ddbtest.PartnerA || id.KeyID != k.ID {
 			t.Fatalf("identity = %+v, want the key owner's with keyId %s", id, k.ID)
 		}
 		stored, err := w.store.GetAPIKey(context.Background(), k.ID)
@@ -219,15 +219,15 @@ func TestAPIKeys(t *testing.T) {
 		if stored.Hash != k.Hash || strings.Contains(stored.Hash, k.Secret) {
 			t.Fatalf("stored hash = %q, want %q and never the secret", stored.Hash, k.Hash)
 		}
-		if stored.LastUsedAt == nil || !stored.LastUsedAt.Equal(testNow) {
-			t.Fatalf("lastUsedAt = %v, want %v", stored.LastUsedAt, testNow)
+		if stored.LastUsedAt == nil || !stored.LastUsedAt.Equal(ddbtest.Now) {
+			t.Fatalf("lastUsedAt = %v, want %v", stored.LastUsedAt, ddbtest.Now)
 		}
 
 		wrong := k.Secret[:len(k.Secret)-1] + map[bool]string{true: "B", false: "A"}[strings.HasSuffix(k.Secret, "A")]
 		_, err = svc.Authenticate(context.Background(), wrong)
 		wantCode(t, err, portal.EUNAUTHORIZED)
 
-		if err := svc.Revoke(as(adminA), k.ID); err != nil {
+		if err := svc.Revoke(as(ddbtest.AdminA), k.ID); err != nil {
 			t.Fatalf("Revoke: %v", err)
 		}
 		_, err = svc.Authenticate(context.Background(), k.Secret)
@@ -235,7 +235,7 @@ func TestAPIKeys(t *testing.T) {
 	})
 
 	t.Run("Expired", func(t *testing.T) {
-		k, err := svc.Issue(as(adminA), adminA.UserID, portal.APIKeyInput{ExpiresAt: ptr(testNow.Add(time.Hour))})
+		k, err := svc.Issue(as(ddbtest.AdminA), ddbtest.AdminA.UserID, portal.APIKeyInput{ExpiresAt: ptr(ddbtest.Now.Add(time.Hour))})
 		if err != nil {
 			t.Fatalf("Issue: %v", err)
 		}
@@ -243,14 +243,14 @@ func TestAPIKeys(t *testing.T) {
 			t.Fatalf("Authenticate before expiry: %v", err)
 		}
 		anHourLater := *svc
-		anHourLater.Clock = func() time.Time { return testNow.Add(time.Hour) }
+		anHourLater.Clock = func() time.Time { return ddbtest.Now.Add(time.Hour) }
 		_, err = anHourLater.Authenticate(context.Background(), k.Secret)
 		wantCode(t, err, portal.EUNAUTHORIZED)
 	})
 
 	t.Run("IssueExpiryInThePast", func(t *testing.T) {
-		ctx, m := metered(adminA)
-		_, err := svc.Issue(ctx, adminA.UserID, portal.APIKeyInput{ExpiresAt: ptr(testNow)})
+		ctx, m := metered(ddbtest.AdminA)
+		_, err := svc.Issue(ctx, ddbtest.AdminA.UserID, portal.APIKeyInput{ExpiresAt: ptr(ddbtest.Now)})
 		if _, ok := fields(t, err)["expiresAt"]; !ok {
 			t.Fatal("an expiry that is not in the future was accepted")
 		}
@@ -258,7 +258,7 @@ func TestAPIKeys(t *testing.T) {
 	})
 
 	t.Run("OtherPartnersUserIsNotFound", func(t *testing.T) {
-		_, err := svc.Issue(as(adminA), adminB.UserID, portal.APIKeyInput{})
+		_, err := svc.Issue(as(ddbtest.AdminA), ddbtest.AdminB.UserID, portal.APIKeyInput{})
 		wantCode(t, err, portal.ENOTFOUND)
 	})
 }
@@ -311,13 +311,13 @@ func TestPartnerCreate(t *testing.T) {
 	w := newWorld(t)
 	svc := w.partners
 	t.Run("OnlySuperAdmin", func(t *testing.T) {
-		ctx, m := metered(adminA)
+		ctx, m := metered(ddbtest.AdminA)
 		_, err := svc.Create(ctx, portal.PartnerInput{Name: ptr("MSSP"), ContactEmail: ptr("ops@mssp.example")})
 		wantCode(t, err, portal.EFORBIDDEN)
 		wantNoWrites(t, m)
 	})
 	t.Run("EveryBadFieldAtOnce", func(t *testing.T) {
-		ctx, m := metered(superAdm)
+		ctx, m := metered(ddbtest.SuperAdmin)
 		_, err := svc.Create(ctx, portal.PartnerInput{Country: ptr("DEU")})
 		got := fields(t, err)
 		for _, f := range []string{"name", "contactEmail", "country"} {
@@ -328,7 +328,7 @@ func TestPartnerCreate(t *testing.T) {
 		wantNoWrites(t, m)
 	})
 	t.Run("Creates", func(t *testing.T) {
-		p, err := svc.Create(as(superAdm), portal.PartnerInput{Name: ptr("MSSP"), ContactEmail: ptr("ops@mssp.example"), Country: ptr("fr")})
+		p, err := svc.Create(as(ddbtest.SuperAdmin), portal.PartnerInput{Name: ptr("MSSP"), ContactEmail: ptr("ops@mssp.example"), Country: ptr("fr")})
 		if err != nil {
 			t.Fatalf("Create: %v", err)
 		}
@@ -346,7 +346,7 @@ func TestUserList(t *testing.T) {
 	role := tenancy.RolePartnerMember
 	// Partner A has three users; partner B has none.
 	for _, e := range []string{"c@p.example", "a@p.example", "b@p.example"} {
-		if _, err := svc.Create(as(adminA), portal.UserInput{Email: ptr(e), Role: &role}); err != nil {
+		if _, err := svc.Create(as(ddbtest.AdminA), portal.UserInput{Email: ptr(e), Role: &role}); err != nil {
 			t.Fatalf("Create: %v", err)
 		}
 	}
@@ -359,59 +359,59 @@ func TestUserList(t *testing.T) {
 	}
 
 	t.Run("PartnerAdminSeesOwnPartner", func(t *testing.T) {
-		page, err := svc.List(as(adminA), "", "", "2", "")
+		page, err := svc.List(as(ddbtest.AdminA), "", "", "2", "")
 		if err != nil {
 			t.Fatalf("List: %v", err)
 		}
 		if got, want := emails(page.Items), []string{"a@p.example", "b@p.example"}; !slices.Equal(got, want) || page.NextCursor == "" {
 			t.Fatalf("items = %q, cursor %q; want %q and a cursor", got, page.NextCursor, want)
 		}
-		next, err := svc.List(as(adminA), "", "", "2", page.NextCursor)
+		next, err := svc.List(as(ddbtest.AdminA), "", "", "2", page.NextCursor)
 		if err != nil {
 			t.Fatalf("List page 2: %v", err)
 		}
 		if got, want := emails(next.Items), []string{"c@p.example"}; !slices.Equal(got, want) || next.NextCursor != "" {
 			t.Fatalf("page 2 items = %q, cursor %q; want %q and none", got, next.NextCursor, want)
 		}
-		other, err := svc.List(as(adminB), "", "", "", "")
+		other, err := svc.List(as(ddbtest.AdminB), "", "", "", "")
 		if err != nil || len(other.Items) != 0 {
 			t.Fatalf("another partner's list = %d items, %v; want none", len(other.Items), err)
 		}
 	})
 
 	t.Run("PartnerAdminCannotNamePartner", func(t *testing.T) {
-		_, err := svc.List(as(adminA), partnerB, "", "", "")
+		_, err := svc.List(as(ddbtest.AdminA), ddbtest.PartnerB, "", "", "")
 		if _, ok := fields(t, err)["partnerId"]; !ok {
 			t.Fatal("partnerId accepted from a partner admin")
 		}
 	})
 
 	t.Run("SuperAdminNamesPartner", func(t *testing.T) {
-		page, err := svc.List(as(superAdm), partnerA, "", "", "")
+		page, err := svc.List(as(ddbtest.SuperAdmin), ddbtest.PartnerA, "", "", "")
 		if err != nil || len(page.Items) != 3 {
-			t.Fatalf("List(partnerA) = %d items, %v; want 3", len(page.Items), err)
+			t.Fatalf("List(ddbtest.PartnerA) = %d items, %v; want 3", len(page.Items), err)
 		}
-		_, err = svc.List(as(superAdm), "prt_x", "", "", "")
+		_, err = svc.List(as(ddbtest.SuperAdmin), "prt_x", "", "", "")
 		if _, ok := fields(t, err)["partnerId"]; !ok {
 			t.Fatal("a malformed partnerId was accepted")
 		}
 	})
 
 	t.Run("CursorBoundToPartnerQuery", func(t *testing.T) {
-		page, err := svc.List(as(superAdm), partnerA, "", "1", "")
+		page, err := svc.List(as(ddbtest.SuperAdmin), ddbtest.PartnerA, "", "1", "")
 		if err != nil || page.NextCursor == "" {
 			t.Fatalf("List = %+v, %v", page, err)
 		}
-		_, err = svc.List(as(superAdm), partnerB, "", "1", page.NextCursor)
+		_, err = svc.List(as(ddbtest.SuperAdmin), ddbtest.PartnerB, "", "1", page.NextCursor)
 		if _, ok := fields(t, err)["cursor"]; !ok {
 			t.Fatal("a cursor reused for another partner's users was accepted")
 		}
 	})
 
 	t.Run("Roles", func(t *testing.T) {
-		_, err := svc.List(as(memberA), "", "", "", "")
+		_, err := svc.List(as(ddbtest.MemberA), "", "", "", "")
 		wantCode(t, err, portal.EFORBIDDEN)
-		_, err = svc.List(as(adminA), "", "", "0", "")
+		_, err = svc.List(as(ddbtest.AdminA), "", "", "0", "")
 		if _, ok := fields(t, err)["limit"]; !ok {
 			t.Fatal("limit=0 accepted")
 		}
@@ -420,27 +420,27 @@ func TestUserList(t *testing.T) {
 
 func TestAPIKeyRevoke(t *testing.T) {
 	w := newWorld(t)
-	w.addUser(t, adminA, "admin@a.example")
+	w.addUser(t, ddbtest.AdminA, "admin@a.example")
 	svc := w.keys
-	k, err := svc.Issue(as(adminA), adminA.UserID, portal.APIKeyInput{})
+	k, err := svc.Issue(as(ddbtest.AdminA), ddbtest.AdminA.UserID, portal.APIKeyInput{})
 	if err != nil {
 		t.Fatalf("Issue: %v", err)
 	}
 	t.Run("AnotherPartnerGetsNotFound", func(t *testing.T) {
-		ctx, m := metered(adminB)
+		ctx, m := metered(ddbtest.AdminB)
 		wantCode(t, svc.Revoke(ctx, k.ID), portal.ENOTFOUND)
 		wantNoWrites(t, m)
 	})
 	t.Run("MalformedIDNotFound", func(t *testing.T) {
-		wantCode(t, svc.Revoke(as(adminA), "key_nope"), portal.ENOTFOUND)
+		wantCode(t, svc.Revoke(as(ddbtest.AdminA), "key_nope"), portal.ENOTFOUND)
 	})
 	t.Run("OwnerRevokes", func(t *testing.T) {
-		if err := svc.Revoke(as(adminA), k.ID); err != nil {
+		if err := svc.Revoke(as(ddbtest.AdminA), k.ID); err != nil {
 			t.Fatalf("Revoke: %v", err)
 		}
 		stored, err := w.store.GetAPIKey(context.Background(), k.ID)
-		if err != nil || stored.RevokedAt == nil || !stored.RevokedAt.Equal(testNow) {
-			t.Fatalf("stored key = %+v, %v; want it revoked at %v", stored, err, testNow)
+		if err != nil || stored.RevokedAt == nil || !stored.RevokedAt.Equal(ddbtest.Now) {
+			t.Fatalf("stored key = %+v, %v; want it revoked at %v", stored, err, ddbtest.Now)
 		}
 	})
 }
