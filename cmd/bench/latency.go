@@ -81,6 +81,19 @@ func statsOf(d []time.Duration) stats {
 // interleave runs warm-up rounds and then n measured rounds of api and floor,
 // alternating which goes first (A,B then B,A) so that drift and noise hit
 // both sides alike. Either side failing stops the run.
+// sideBySide measures api against floor (interleave) and describes the two
+// sides for the report.
+func (b *bench) sideBySide(name string, n int, apiDesc, floorDesc string, api, floor func() error) (comparison, error) {
+	as, fs, err := b.interleave(name, n, api, floor)
+	if err != nil {
+		return comparison{}, err
+	}
+	return comparison{
+		Name: name, N: n, Warmup: max(int(float64(n)*b.o.warmup), 10), API: apiDesc, Floor: floorDesc,
+		APIStats: statsOf(as), FloorStats: statsOf(fs),
+	}, nil
+}
+
 func (b *bench) interleave(name string, n int, api, floor func() error) ([]time.Duration, []time.Duration, error) {
 	warm := max(int(float64(n)*b.o.warmup), 10)
 	for i := range warm {
@@ -212,16 +225,8 @@ func (b *bench) getCustomer(ctx context.Context) (comparison, error) {
 		return err
 	}
 	n := b.o.getN
-	as, fs, err := b.interleave("get-customer", n, api, floor)
-	if err != nil {
-		return comparison{}, err
-	}
-	return comparison{
-		Name: "get-customer", N: n, Warmup: max(int(float64(n)*b.o.warmup), 10),
-		API:      "customers handler, `GET /v1/customers/{customerId}`",
-		Floor:    "raw `GetItem` of the same item (ConsistentRead, ReturnConsumedCapacity TOTAL)",
-		APIStats: statsOf(as), FloorStats: statsOf(fs),
-	}, nil
+	return b.sideBySide("get-customer", n, "customers handler, `GET /v1/customers/{customerId}`",
+		"raw `GetItem` of the same item (ConsistentRead, ReturnConsumedCapacity TOTAL)", api, floor)
 }
 
 // listPage: GET /v1/customers?limit=50&sort=name vs the Query the store sends
@@ -277,16 +282,8 @@ func (b *bench) listPage(ctx context.Context) (comparison, error) {
 		return err
 	}
 	n := b.o.listN
-	as, fs, err := b.interleave("list-50", n, api, floor)
-	if err != nil {
-		return comparison{}, err
-	}
-	return comparison{
-		Name: "list-50", N: n, Warmup: max(int(float64(n)*b.o.warmup), 10),
-		API:      "customers handler, `GET /v1/customers?limit=50&sort=name` (first page of " + thousands(b.o.customers) + ")",
-		Floor:    "raw `Query` the store sends: GSI1, `GSIPK = :pk`, Limit 51, ReturnConsumedCapacity TOTAL",
-		APIStats: statsOf(as), FloorStats: statsOf(fs),
-	}, nil
+	return b.sideBySide("list-50", n, "customers handler, `GET /v1/customers?limit=50&sort=name` (first page of "+thousands(b.o.customers)+")",
+		"raw `Query` the store sends: GSI1, `GSIPK = :pk`, Limit 51, ReturnConsumedCapacity TOTAL", api, floor)
 }
 
 // authorizer: Authorizer.Handle with a valid key vs a raw GetItem of the key
@@ -328,16 +325,8 @@ func (b *bench) authorizer(ctx context.Context) (comparison, error) {
 		}
 		return err
 	}
-	as, fs, err := b.interleave("authorizer", n, api, floor)
-	if err != nil {
-		return comparison{}, err
-	}
-	return comparison{
-		Name: "authorizer", N: n, Warmup: max(int(float64(n)*b.o.warmup), 10),
-		API:      "authorizer, valid `Bearer` key",
-		Floor:    "raw `GetItem` of the key item (ConsistentRead, ReturnConsumedCapacity TOTAL)",
-		APIStats: statsOf(as), FloorStats: statsOf(fs),
-	}, nil
+	return b.sideBySide("authorizer", n, "authorizer, valid `Bearer` key",
+		"raw `GetItem` of the key item (ConsistentRead, ReturnConsumedCapacity TOTAL)", api, floor)
 }
 
 // marginCalls counts the calls of one margin report, by what they read.
@@ -615,16 +604,8 @@ func (b *bench) margins(ctx context.Context) (comparison, error) {
 		_, err := b.marginFloor(ctx, pid, until)
 		return err
 	}
-	as, fs, err := b.interleave("margins", n, api, floor)
-	if err != nil {
-		return comparison{}, err
-	}
-	return comparison{
-		Name: "margins", N: n, Warmup: max(int(float64(n)*b.o.warmup), 10),
-		API:      fmt.Sprintf("billing handler, `GET /v1/margins` (%s customers, %s licenses)", thousands(b.o.licensed), thousands(b.fx.licenses)),
-		Floor:    "the raw calls the store makes, every page: " + run.Count.describe() + "; ReturnConsumedCapacity TOTAL",
-		APIStats: statsOf(as), FloorStats: statsOf(fs),
-	}, nil
+	return b.sideBySide("margins", n, fmt.Sprintf("billing handler, `GET /v1/margins` (%s customers, %s licenses)", thousands(b.o.licensed), thousands(b.fx.licenses)),
+		"the raw calls the store makes, every page: "+run.Count.describe()+"; ReturnConsumedCapacity TOTAL", api, floor)
 }
 
 // plural returns "1 page", "2 pages".
