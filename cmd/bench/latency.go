@@ -81,6 +81,17 @@ func statsOf(d []time.Duration) stats {
 // interleave runs warm-up rounds and then n measured rounds of api and floor,
 // alternating which goes first (A,B then B,A) so that drift and noise hit
 // both sides alike. Either side failing stops the run.
+// answers200 is one handler request that must answer 200.
+func answers200(ctx context.Context, h *httpapi.Handler, ev events.APIGatewayV2HTTPRequest) func() error {
+	return func() error {
+		res, err := h.Handle(ctx, ev)
+		if err == nil && res.StatusCode != 200 {
+			err = fmt.Errorf("handler answered %d: %s", res.StatusCode, res.Body)
+		}
+		return err
+	}
+}
+
 // sideBySide measures api against floor (interleave) and describes the two
 // sides for the report.
 func (b *bench) sideBySide(name string, n int, apiDesc, floorDesc string, api, floor func() error) (comparison, error) {
@@ -210,13 +221,7 @@ func (b *bench) getCustomer(ctx context.Context) (comparison, error) {
 	if res.StatusCode != 200 || json.Unmarshal([]byte(res.Body), &body) != nil || body.ID != id {
 		return comparison{}, fmt.Errorf("get-customer: handler answered %d %s", res.StatusCode, res.Body)
 	}
-	api := func() error {
-		res, err := h.Handle(ctx, ev)
-		if err == nil && res.StatusCode != 200 {
-			err = fmt.Errorf("handler answered %d: %s", res.StatusCode, res.Body)
-		}
-		return err
-	}
+	api := answers200(ctx, h, ev)
 	floor := func() error {
 		out, err := b.raw.GetItem(ctx, in)
 		if err == nil && out.Item == nil {
@@ -267,13 +272,7 @@ func (b *bench) listPage(ctx context.Context) (comparison, error) {
 			return comparison{}, fmt.Errorf("list: item %d differs between handler (%s) and floor", i, it.ID)
 		}
 	}
-	api := func() error {
-		res, err := h.Handle(ctx, ev)
-		if err == nil && res.StatusCode != 200 {
-			err = fmt.Errorf("handler answered %d: %s", res.StatusCode, res.Body)
-		}
-		return err
-	}
+	api := answers200(ctx, h, ev)
 	floor := func() error {
 		out, err := b.raw.Query(ctx, in)
 		if err == nil && len(out.Items) != 51 {
