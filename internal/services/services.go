@@ -74,16 +74,18 @@ func FromEnv(ctx context.Context) (*Services, error) {
 	if len(secret) < 32 {
 		return nil, errors.New(EnvCursorSecret + " must be set to at least 32 characters")
 	}
-	client, err := NewDynamoClient(ctx, os.Getenv(EnvEndpoint))
+	cfg, err := config.LoadDefaultConfig(ctx) // offline: environment and files only
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("load AWS config: %w", err)
+	}
+	client := dynamodb.NewFromConfig(cfg)
+	if endpoint := os.Getenv(EnvEndpoint); endpoint != "" {
+		if client, err = ddblocal.NewClient(ctx, endpoint); err != nil {
+			return nil, err
+		}
 	}
 	store := dynamo.New(client, table)
 	if os.Getenv(tenantcreds.EnvRoleARN) != "" {
-		cfg, err := config.LoadDefaultConfig(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("load AWS config: %w", err)
-		}
 		creds, err := tenantcreds.FromEnv(sts.NewFromConfig(cfg))
 		if err != nil {
 			return nil, fmt.Errorf("tenant credentials: %w", err)
@@ -91,17 +93,4 @@ func FromEnv(ctx context.Context) (*Services, error) {
 		store.TenantCredentials = creds.CredentialsFor
 	}
 	return New(store, []byte(secret), portal.SystemClock, &portal.ULIDs{}), nil
-}
-
-// NewDynamoClient returns a client for endpoint, or for AWS from the
-// standard configuration when endpoint is "".
-func NewDynamoClient(ctx context.Context, endpoint string) (*dynamodb.Client, error) {
-	if endpoint != "" {
-		return ddblocal.NewClient(ctx, endpoint)
-	}
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("load AWS config: %w", err)
-	}
-	return dynamodb.NewFromConfig(cfg), nil
 }
