@@ -53,6 +53,27 @@ func parseIPLiteral(s string) (addr netip.Addr, ok bool, rej *Rejection) {
 	return addr.Unmap(), true, nil
 }
 
+// CheckAddr applies the package's address rules to one address, for code
+// that connects to hosts (the ownership checker checks every address it is
+// about to dial, so a public name that resolves to a private address, or a
+// redirect to one, is refused). IPv4-mapped IPv6 addresses are judged as the
+// IPv4 address they map, and an IPv6 zone is ignored.
+//
+// Error contract: CheckAddr returns nil when p accepts addr (every valid
+// address when p.AllowPrivate is set) and otherwise a non-nil error whose
+// dynamic type is always *Rejection, with a Reason such as "a loopback
+// address (127.0.0.0/8)" that is safe to show to users. The invalid (zero)
+// Addr is rejected under every policy. It performs no I/O.
+func CheckAddr(addr netip.Addr, p Policy) error {
+	if !addr.IsValid() {
+		return reject("not a valid IP address")
+	}
+	if rej := checkAddr(addr.WithZone(""), p); rej != nil {
+		return rej
+	}
+	return nil
+}
+
 // checkAddr rejects non-public addresses unless the policy allows them.
 func checkAddr(addr netip.Addr, p Policy) *Rejection {
 	if p.AllowPrivate {
