@@ -107,6 +107,41 @@ func Declaration() App {
 				},
 			},
 			{
+				Name:        "assets",
+				Description: "Customers' assets: add in bulk with normalisation, list, delete, verify ownership.",
+				MemoryMB:    512,
+				TimeoutSec:  30,
+				Kind:        KindHTTP,
+				Routes: []Route{
+					{Method: "GET", Path: "/v1/customers/{customerId}/assets"},
+					{Method: "POST", Path: "/v1/customers/{customerId}/assets"},
+					{Method: "GET", Path: "/v1/customers/{customerId}/assets/{assetId}"},
+					{Method: "DELETE", Path: "/v1/customers/{customerId}/assets/{assetId}"},
+					{Method: "POST", Path: "/v1/customers/{customerId}/assets/{assetId}/verify"},
+				},
+			},
+			{
+				Name:        "usage",
+				Description: "Usage per license and period, and usage alerts.",
+				MemoryMB:    256,
+				TimeoutSec:  10,
+				Kind:        KindHTTP,
+				Routes: []Route{
+					{Method: "GET", Path: "/v1/customers/{customerId}/usage"},
+					{Method: "GET", Path: "/v1/alerts"},
+					{Method: "POST", Path: "/v1/alerts/{alertId}/ack"},
+				},
+			},
+			{
+				Name:            "usage-stream",
+				Description:     "Derives the usage ledger and threshold alerts from counter changes, exactly once; publishes alerts and discovered assets.",
+				MemoryMB:        256,
+				TimeoutSec:      60,
+				Kind:            KindTableStream,
+				PublishesEvents: true,
+				Stream:          &StreamSource{BatchSize: 100, Entities: []string{"counter", "alert", "asset"}, MaxRetries: 10},
+			},
+			{
 				Name:        "fallback",
 				Description: "Answers requests no route matches: 404, or 405 with Allow when only the method is wrong.",
 				MemoryMB:    128,
@@ -198,6 +233,9 @@ type Kind string
 const (
 	KindHTTP       Kind = "http"
 	KindAuthorizer Kind = "authorizer"
+	// KindTableStream functions consume the table's stream (DynamoDB
+	// Streams), reporting failed records by sequence number.
+	KindTableStream Kind = "table-stream"
 )
 
 // Function is one Lambda function, built from functions/<Name>.
@@ -208,6 +246,21 @@ type Function struct {
 	TimeoutSec  int
 	Kind        Kind
 	Routes      []Route
+	// Stream: for KindTableStream, which records the function receives.
+	Stream *StreamSource
+	// PublishesEvents: the function puts events on the default event bus.
+	PublishesEvents bool
+}
+
+// StreamSource is how a KindTableStream function reads the table's stream.
+type StreamSource struct {
+	BatchSize int
+	// Entities: only records of items with these "entity" attributes
+	// reach the function (an event source filter; others cost nothing).
+	Entities []string
+	// MaxRetries bounds the redeliveries of a failing record before it is
+	// skipped (and reported to the function's on-failure destination).
+	MaxRetries int
 }
 
 // Route is an HTTP API route served by a function. Path uses API Gateway

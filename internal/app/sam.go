@@ -129,6 +129,9 @@ func (a App) Validate() error {
 		if f.Kind == KindAuthorizer && len(f.Routes) > 0 {
 			return fmt.Errorf("authorizer function %q must not serve routes", f.Name)
 		}
+		if (f.Kind == KindTableStream) != (f.Stream != nil) || f.Kind == KindTableStream && (len(f.Routes) > 0 || f.Stream.BatchSize < 1 || f.Stream.BatchSize > 10000) {
+			return fmt.Errorf("function %q: table-stream functions (only) take a stream source with a batch size of 1 to 10000, and no routes", f.Name)
+		}
 		events := map[string]bool{}
 		for _, r := range f.Routes {
 			if err := r.validate(); err != nil {
@@ -334,7 +337,29 @@ func (a App) functionResource(f Function) *yaml.Node {
 		kv("CodeUri", str(f.CodeURI())),
 		kv("MemorySize", num(f.MemoryMB)),
 		kv("Timeout", num(f.TimeoutSec)),
-		kv("Policies", list(object(kv("DynamoDBCrudPolicy", object(kv("TableName", ref(a.Table.LogicalID))))))),
+	}
+	policies := []*yaml.Node{object(kv("DynamoDBCrudPolicy", object(kv("TableName", ref(a.Table.LogicalID)))))}
+	if f.PublishesEvents {
+		policies = append(policies, object(kv("EventBridgePutEventsPolicy", object(kv("EventBusName", str("default"))))))
+	}
+	props = append(props, kv("Policies", list(policies...)))
+	if s := f.Stream; s != nil {
+		var entities []string
+		for _, e := range s.Entities {
+			entities = append(entities, strconv.Quote(e))
+		}
+		pattern := `{"dynamodb":{"NewImage":{"entity":{"S":[` + strings.Join(entities, ",") + `]}}}}`
+		props = append(props, kv("Events", object(kv("TableStream", object(
+			kv("Type", str("DynamoDB")),
+			kv("Properties", object(
+				kv("Stream", getAtt(a.Table.LogicalID, "StreamArn")),
+				kv("StartingPosition", str("TRIM_HORIZON")),
+				kv("BatchSize", num(s.BatchSize)),
+				kv("MaximumRetryAttempts", num(s.MaxRetries)),
+				kv("FunctionResponseTypes", strs("ReportBatchItemFailures")),
+				kv("FilterCriteria", object(kv("Filters", list(object(kv("Pattern", str(pattern))))))),
+			)),
+		)))))
 	}
 	if len(f.Routes) > 0 {
 		var events []field

@@ -32,7 +32,6 @@ type customerItem struct {
 	ResumeStatus  string         `dynamodbav:"resumeStatus,omitempty"`
 	Plan          string         `dynamodbav:"plan"`
 	LicenseCounts map[string]int `dynamodbav:"licenseCounts,omitempty"`
-	AssetsInUse   int64          `dynamodbav:"assetsInUse"`
 	AccessLevel   string         `dynamodbav:"accessLevel"`
 	LastScanAt    string         `dynamodbav:"lastScanAt,omitempty"`
 	CreatedAt     string         `dynamodbav:"createdAt"`
@@ -49,7 +48,7 @@ func toCustomerItem(c portal.Customer) customerItem {
 		Entity: "customer", TenantID: c.ID, PartnerID: c.PartnerID,
 		Name: c.Name, NameLower: nameKey(c.Name), ContactEmail: c.ContactEmail, Timezone: c.Timezone,
 		Country: c.Country, Tags: c.Tags, Status: string(c.Status), ResumeStatus: string(c.ResumeStatus),
-		Plan: string(c.Plan), LicenseCounts: licenseCounts(c.LicenseCounts), AssetsInUse: c.AssetsInUse,
+		Plan: string(c.Plan), LicenseCounts: licenseCounts(c.LicenseCounts),
 		AccessLevel: string(c.AccessLevel), LastScanAt: formatTimePtr(c.LastScanAt),
 		CreatedAt: formatTime(c.CreatedAt), UpdatedAt: formatTime(c.UpdatedAt), Version: c.Version,
 	}
@@ -64,8 +63,8 @@ func (it customerItem) customer() portal.Customer {
 		ID: it.TenantID, PartnerID: it.PartnerID, Name: it.Name, ContactEmail: it.ContactEmail,
 		Timezone: it.Timezone, Country: it.Country, Tags: tags, Status: portal.CustomerStatus(it.Status),
 		ResumeStatus: portal.CustomerStatus(it.ResumeStatus), Plan: portal.Plan(it.Plan),
-		LicenseCounts: modelCounts(it.LicenseCounts), AssetsInUse: it.AssetsInUse,
-		AccessLevel: portal.AccessLevel(it.AccessLevel), LastScanAt: parseTimePtr(it.LastScanAt),
+		LicenseCounts: modelCounts(it.LicenseCounts),
+		AccessLevel:   portal.AccessLevel(it.AccessLevel), LastScanAt: parseTimePtr(it.LastScanAt),
 		CreatedAt: parseTime(it.CreatedAt), UpdatedAt: parseTime(it.UpdatedAt), Version: it.Version,
 	}
 }

@@ -204,30 +204,22 @@ func (s *Store) readAhead() int {
 
 // GetCustomers implements portal.GrantStore with BatchGetItem (100 keys a call).
 func (s *Store) GetCustomers(ctx context.Context, scope tenancy.Scope, ids []string) (map[string]portal.Customer, error) {
+	keys := make([]map[string]types.AttributeValue, len(ids))
+	for i, id := range ids {
+		keys[i] = key(tenantPK(scope.PartnerID, id), customerSK)
+	}
+	res, err := s.batchGet(ctx, keys)
+	if err != nil {
+		return nil, fmt.Errorf("batch get customers: %w", err)
+	}
+	var items []customerItem
+	if err := attributevalue.UnmarshalListOfMaps(res, &items); err != nil {
+		return nil, fmt.Errorf("decode customers: %w", err)
+	}
 	out := map[string]portal.Customer{}
-	for rest := ids; len(rest) > 0; {
-		batch := rest[:min(len(rest), 100)]
-		rest = rest[len(batch):]
-		keys := make([]map[string]types.AttributeValue, len(batch))
-		for i, id := range batch {
-			keys[i] = key(tenantPK(scope.PartnerID, id), customerSK)
-		}
-		req := map[string]types.KeysAndAttributes{s.Table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
-		for len(req) > 0 {
-			res, err := s.Client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req, ReturnConsumedCapacity: total})
-			if err != nil {
-				return nil, fmt.Errorf("batch get customers: %w", err)
-			}
-			var items []customerItem
-			if err := attributevalue.UnmarshalListOfMaps(res.Responses[s.Table], &items); err != nil {
-				return nil, fmt.Errorf("decode customers: %w", err)
-			}
-			for _, it := range items {
-				if inScope(scope, it.PartnerID, it.TenantID) {
-					out[it.TenantID] = it.customer()
-				}
-			}
-			req = res.UnprocessedKeys
+	for _, it := range items {
+		if inScope(scope, it.PartnerID, it.TenantID) {
+			out[it.TenantID] = it.customer()
 		}
 	}
 	return out, nil

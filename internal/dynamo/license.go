@@ -126,7 +126,15 @@ func (s *Store) SaveLicenses(ctx context.Context, c *portal.Customer, newCustome
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		}})
 	}
-	err := s.transact(ctx, nil, tx...)
+	poolEnd := len(tx)
+	counters, err := s.licenseCounterSyncs(ctx, licenses)
+	if err != nil {
+		return err
+	}
+	for _, up := range counters {
+		tx = append(tx, types.TransactWriteItem{Update: up})
+	}
+	err = s.transact(ctx, nil, tx...)
 	if err == nil {
 		return nil
 	}
@@ -138,8 +146,11 @@ func (s *Store) SaveLicenses(ctx context.Context, c *portal.Customer, newCustome
 		if i >= len(tx) || aws.ToString(r.Code) != "ConditionalCheckFailed" {
 			continue // the audit entry, last, has a fresh ID
 		}
-		if i >= len(tx)-len(pools) {
-			poolID := pools[i-(len(tx)-len(pools))]
+		if i >= poolEnd {
+			return assetCounterConflict(r.Item, licenses)
+		}
+		if i >= poolEnd-len(pools) {
+			poolID := pools[i-(poolEnd-len(pools))]
 			var old prepaidItem
 			if len(r.Item) == 0 || attributevalue.UnmarshalMap(r.Item, &old) != nil {
 				return portal.Errorf(portal.ENOTFOUND, "prepaid pool %s not found", poolID)
@@ -159,6 +170,48 @@ func (s *Store) SaveLicenses(ctx context.Context, c *portal.Customer, newCustome
 	}
 	// Cancelled for another reason, such as a conflicting concurrent transaction.
 	return portal.Errorf(portal.EPRECONDITION, "a concurrent change got in the way: retry")
+}
+
+// licenseCounterSyncs returns the counter updates that copy the terms of
+// licenses into their counters (see licenseCounterSync).
+func (s *Store) licenseCounterSyncs(ctx context.Context, licenses []portal.License) ([]*types.Update, error) {
+	var out []*types.Update
+	var current *portal.Counter
+	for _, l := range licenses {
+		if l.Model == portal.ModelPerAsset && current == nil && l.Version > 1 {
+			c, err := s.AssetCounter(ctx, tenancy.Scope{PartnerID: l.PartnerID, TenantID: l.TenantID}, l.TenantID)
+			if err != nil {
+				return nil, err
+			}
+			current = &c
+		}
+		var c portal.Counter
+		if current != nil {
+			c = *current
+		}
+		if up := s.licenseCounterSync(l, c, l.UpdatedAt); up != nil {
+			out = append(out, up)
+		}
+	}
+	return out, nil
+}
+
+// assetCounterConflict explains why the asset counter refused a license:
+// another per-asset license is in force, or the quantity is below the
+// assets in use.
+func assetCounterConflict(item map[string]types.AttributeValue, licenses []portal.License) error {
+	var c counterItem
+	_ = attributevalue.UnmarshalMap(item, &c)
+	for _, l := range licenses {
+		if l.Model != portal.ModelPerAsset {
+			continue
+		}
+		if c.LicenseID != "" && c.LicenseID != l.ID {
+			return portal.Errorf(portal.ECONFLICT, "customer %s has per-asset license %s in force: change its quantity, end it first, or start this one when it ends", l.TenantID, c.LicenseID)
+		}
+		return portal.Errorf(portal.ECONFLICT, "customer %s monitors %d assets: a per-asset quantity of %d is below current usage; remove assets first", l.TenantID, c.Used, l.Quantity)
+	}
+	return portal.Errorf(portal.EPRECONDITION, "the customer's usage changed meanwhile: retry")
 }
 
 // partnerOf returns the partner the saved items belong to.

@@ -136,7 +136,8 @@ func TestPricingVersions(t *testing.T) {
 	})
 
 	t.Run("ANewLicenseGetsTheNewUnitCost", func(t *testing.T) {
-		got, err := l.licenses.Create(l.as(admin), acme.ID, assetLic(10, 5000))
+		other := l.newCustomer(t, admin, "Other") // Acme's per-asset license is in force
+		got, err := l.licenses.Create(l.as(admin), other.ID, assetLic(10, 5000))
 		mustOK(t, "create", err)
 		if got.UnitCost.Amount != 299 || got.PricingVersion != 2 {
 			t.Fatalf("unit cost %d of version %d, want 299 of version 2", got.UnitCost.Amount, got.PricingVersion)

@@ -153,3 +153,23 @@ func startKey(pos portal.Position) map[string]types.AttributeValue {
 	}
 	return m
 }
+
+// batchGet reads keys (any number) with consistent BatchGetItem calls of
+// up to 100 keys, retrying unprocessed keys; missing items are absent.
+func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue, opts ...func(*dynamodb.Options)) ([]map[string]types.AttributeValue, error) {
+	var out []map[string]types.AttributeValue
+	for rest := keys; len(rest) > 0; {
+		batch := rest[:min(len(rest), 100)]
+		rest = rest[len(batch):]
+		req := map[string]types.KeysAndAttributes{s.Table: {Keys: batch, ConsistentRead: aws.Bool(true)}}
+		for len(req) > 0 {
+			res, err := s.Client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req, ReturnConsumedCapacity: total}, opts...)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, res.Responses[s.Table]...)
+			req = res.UnprocessedKeys
+		}
+	}
+	return out, nil
+}

@@ -22,6 +22,10 @@ func ForFunction(s *services.Services, name string) (*Handler, bool) {
 		return NewBilling(s.Pricing, s.Prepaid, s.Margins, s.Store, s.Clock), true
 	case "audit":
 		return NewAudit(s.Audit, s.Clock), true
+	case "assets":
+		return NewAssets(s.Assets, s.Store, s.Clock), true
+	case "usage":
+		return NewUsage(s.Usage, s.Alerts, s.Store, s.Clock), true
 	case "fallback":
 		return NewFallback(app.Declaration(), s.Clock), true
 	}

@@ -16,7 +16,7 @@ const (
 	KindPlatform     Kind = "PLATFORM"        // PLATFORM: the operators (super admins)
 	KindPricing      Kind = "PRICING"         // PRICING: the platform's price list
 	KindPartner      Kind = "PARTNER#"        // PARTNER#<p>: the partner, its users, pre-paid pools, grants
-	KindPartnerIndex Kind = "PARTNER#…#index" // PARTNER#<p>#CUSTOMERS|ARCHIVED|LICENSES (GSIPK)
+	KindPartnerIndex Kind = "PARTNER#…#index" // PARTNER#<p>#CUSTOMERS|ARCHIVED|LICENSES|ALERTS (GSIPK)
 	KindTenant       Kind = "TENANT#"         // TENANT#<p>#<t>: a customer and everything it owns
 	KindUserList     Kind = "USERS#"          // USERS#<PLATFORM|p|p#t>: user lists (GSIPK)
 	KindUserDir      Kind = "USER#"           // USER#<u>: where a user lives (global lookup by ID)
@@ -65,7 +65,7 @@ func ParsePartition(v string) Partition {
 		switch {
 		case !indexed:
 			p.Kind, p.Partner = KindPartner, id
-		case sub == "CUSTOMERS" || sub == "ARCHIVED" || sub == "LICENSES":
+		case sub == "CUSTOMERS" || sub == "ARCHIVED" || sub == "LICENSES" || sub == "ALERTS":
 			p.Kind, p.Partner = KindPartnerIndex, id
 		}
 	case "TENANT":

@@ -56,7 +56,8 @@ var Rules = []Rule{
 	{KindPartner, partnerMember, Read, ownGrants, ownPartner, "a member reads its own grants, nothing else of the partner"},
 	{KindPartner, partnerMember, Read, ownUserItem, ownPartner, "a member's own user item (to issue itself a key)"},
 	{KindPartner, partnerMember, Write, auditEntry, ownPartner, "the audit entries of a member's own changes (its API keys)"},
-	{KindPartnerIndex, partnerAdmin, Read, nil, ownPartner, "the partner's customer list, archive and license index"},
+	{KindPartnerIndex, partnerAdmin, Read, nil, ownPartner, "the partner's customer list, archive, license and alert indexes"},
+	{KindPartnerIndex, partnerMember, Read, nil, ownPartnerAlerts, "the partner's alert index, filtered by the Query to the member's granted customers"},
 
 	// Tenants. Members reach only the customers granted to them: the
 	// whitelist of DESIGN.md §1, and the services check the grant before any
@@ -93,6 +94,10 @@ var Rules = []Rule{
 func always(*call, Partition) bool { return true }
 
 func ownPartner(c *call, p Partition) bool { return p.Partner != "" && p.Partner == c.id.PartnerID }
+
+func ownPartnerAlerts(c *call, p Partition) bool {
+	return ownPartner(c, p) && strings.HasSuffix(p.Raw, "#ALERTS")
+}
 
 // ownedTenant: a tenant partition names its partner (TENANT#<p>#<t>).
 func ownedTenant(c *call, p Partition) bool { return p.Tenant != "" && p.Partner == c.id.PartnerID }

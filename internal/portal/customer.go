@@ -61,8 +61,6 @@ type Customer struct {
 	Plan         Plan
 	// LicenseCounts counts the customer's non-revoked licenses per model; Plan derives from it.
 	LicenseCounts map[LicenseModel]int
-	// AssetsInUse is the number of monitored assets (what per-asset licenses count).
-	AssetsInUse int64
 	AccessLevel AccessLevel
 	LastScanAt  *time.Time
 	CreatedAt   time.Time

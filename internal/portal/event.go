@@ -8,7 +8,8 @@ import (
 // Event sources and detail types published to the event bus (EventBridge in
 // AWS). Consumers match on Source and DetailType; Detail is JSON-encoded.
 const (
-	SourceUsage           = "partnerportal.usage"
+	SourceUsage           = "partnerportal.usage"  // usage thresholds
+	SourceAssets          = "partnerportal.assets" // assets becoming scannable
 	DetailUsageThreshold  = "Usage Threshold Reached"
 	DetailAssetDiscovered = "Asset Discovered"
 )

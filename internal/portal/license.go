@@ -114,6 +114,40 @@ func (l License) activeAt(t time.Time) bool {
 	return !t.Before(l.StartsAt) && (l.EndsAt == nil || t.Before(*l.EndsAt)) && (l.RevokedAt == nil || t.Before(*l.RevokedAt))
 }
 
+// end returns when the license stops being in force: the earlier of its
+// end and its revocation; nil when neither is set.
+func (l License) end() *time.Time {
+	switch {
+	case l.RevokedAt != nil && (l.EndsAt == nil || l.RevokedAt.Before(*l.EndsAt)):
+		return l.RevokedAt
+	case l.EndsAt != nil:
+		return l.EndsAt
+	}
+	return nil
+}
+
+// overlaps reports whether l and o are in force at some common time.
+func (l License) overlaps(o License) bool {
+	before := func(a License, t time.Time) bool { e := a.end(); return e != nil && !e.After(t) }
+	return !before(l, o.StartsAt) && !before(o, l.StartsAt)
+}
+
+// perAssetOverlap returns ECONFLICT when per-asset license l would be in
+// force at the same time as another of the customer's (one asset counter
+// is measured against one license at a time: a renewal starts when the
+// previous one ends).
+func perAssetOverlap(l License, others []License) error {
+	if l.Model != ModelPerAsset {
+		return nil
+	}
+	for _, o := range others {
+		if o.ID != l.ID && o.Model == ModelPerAsset && l.overlaps(o) {
+			return Errorf(ECONFLICT, "customer %s has per-asset license %s in force at the same time: change its quantity, end it first, or start this one when it ends", l.TenantID, o.ID)
+		}
+	}
+	return nil
+}
+
 // LicenseInput is a license as a request states it (POST; PATCH uses the
 // changeable subset).
 type LicenseInput struct {

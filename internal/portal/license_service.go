@@ -47,6 +47,9 @@ type licenseBatch struct {
 	prices *Pricing
 	pools  []PrepaidPool
 	draws  map[string]int64
+	// perAsset counts the batch's per-asset licenses: a customer has at
+	// most one in force, which its asset counter is measured against.
+	perAsset int
 }
 
 func (s *LicenseService) batch(ctx context.Context) *licenseBatch {
@@ -72,6 +75,11 @@ func (b *licenseBatch) build(p *Problems, field string, in LicenseInput, c Custo
 	} else {
 		l.Model = *in.Model
 		oneOf(p, f("model"), l.Model, LicenseModels)
+		if l.Model == ModelPerAsset {
+			if b.perAsset++; b.perAsset > 1 {
+				p.Add(f("model"), "a customer has at most one per_asset license in force: give one license the whole quantity")
+			}
+		}
 	}
 	switch {
 	case l.Model.Metered() && in.Quantity == nil:
@@ -246,6 +254,9 @@ func (s *LicenseService) Create(ctx context.Context, customerID string, in Licen
 		if err := p.Err(); err != nil {
 			return License{}, err
 		}
+		if err := s.checkOverlap(ctx, l); err != nil {
+			return License{}, err
+		}
 		countLicenses(&c, l.Model, 1)
 		c.Version++
 		c.UpdatedAt = b.now
@@ -287,8 +298,9 @@ type LicensePatch struct {
 
 // Update changes a license's quantity, end, price or overage policy.
 // ifMatch, when set, is the version the caller read. Lowering a per-asset
-// quantity below the assets in use is ECONFLICT; pre-paid quantities are
-// fixed (revoke and assign anew).
+// quantity below the assets in use is ECONFLICT (the store checks it
+// against the live counter); pre-paid quantities are fixed (revoke and
+// assign anew).
 func (s *LicenseService) Update(ctx context.Context, customerID, licenseID string, in LicensePatch, ifMatch *int64) (License, error) {
 	return s.change(ctx, "license.update", customerID, licenseID, ifMatch, func(c *Customer, l *License, p *Problems) error {
 		if l.Revoked {
@@ -302,8 +314,6 @@ func (s *LicenseService) Update(ctx context.Context, customerID, licenseID strin
 				p.Add("quantity", "must be from 1 to %d", MaxQuantity)
 			case l.Prepaid && *in.Quantity != l.Quantity:
 				return Errorf(ECONFLICT, "license %s is pre-paid: its quantity is fixed; revoke it and assign a new one", l.ID)
-			case l.Model == ModelPerAsset && *in.Quantity < l.Quantity && *in.Quantity < c.AssetsInUse:
-				return Errorf(ECONFLICT, "customer %s monitors %d assets: a per-asset quantity of %d is below current usage; remove assets first", c.ID, c.AssetsInUse, *in.Quantity)
 			default:
 				l.Quantity = *in.Quantity
 			}
@@ -381,6 +391,11 @@ func (s *LicenseService) change(ctx context.Context, action, customerID, license
 		if licenseEqual(before, l) {
 			return l, nil
 		}
+		if !sameTime(before.EndsAt, l.EndsAt) {
+			if err := s.checkOverlap(ctx, l); err != nil {
+				return License{}, err
+			}
+		}
 		now := s.Clock()
 		l.Version++
 		l.UpdatedAt = now
@@ -401,6 +416,18 @@ func (s *LicenseService) change(ctx context.Context, action, customerID, license
 		}
 		return l, nil
 	}
+}
+
+// checkOverlap refuses a per-asset license in force alongside another.
+func (s *LicenseService) checkOverlap(ctx context.Context, l License) error {
+	if l.Model != ModelPerAsset || l.Revoked {
+		return nil
+	}
+	others, err := s.Store.ListLicenses(ctx, tenancy.Scope{PartnerID: l.PartnerID, TenantID: l.TenantID}, l.TenantID)
+	if err != nil {
+		return fmt.Errorf("list licenses: %w", err)
+	}
+	return perAssetOverlap(l, others)
 }
 
 func licenseEqual(a, b License) bool {

@@ -209,14 +209,15 @@ func TestMarginReport(t *testing.T) {
 	w.assign(t, admin, acme, licenseSpec{portal.ModelUnlimited, 0, annual, 120000, "EUR", utcDay(2026, 2, 1), nil})
 	// Bravo: annual per-scan at an awkward 100001 a year, for 1950, from March.
 	w.assign(t, admin, bravo, licenseSpec{portal.ModelPerScan, 1, annual, 100001, "EUR", utcDay(2026, 3, 1), nil})
-	// Charlie: licenses that miss May 2026 in every way, and one revoked during it.
+	// Charlie: licenses that miss May 2026 in every way, and one revoked
+	// during it. (Per-asset licenses of one customer never overlap in time.)
 	revokedBefore := w.assign(t, admin, charlie, licenseSpec{portal.ModelPerAsset, 1, monthly, 1000, "EUR", utcDay(2026, 1, 1), nil})
-	revokedAsMayStarts := w.assign(t, admin, charlie, licenseSpec{portal.ModelPerAsset, 1, monthly, 1000, "EUR", utcDay(2026, 1, 1), nil})
-	w.assign(t, admin, charlie, licenseSpec{portal.ModelPerAsset, 1, monthly, 1000, "EUR", utcDay(2026, 6, 1), nil})  // starts as May ends
-	w.assign(t, admin, charlie, licenseSpec{portal.ModelPerAsset, 1, monthly, 1000, "EUR", utcDay(2026, 6, 15), nil}) // starts after May
-	w.assign(t, admin, charlie, licenseSpec{portal.ModelPerAsset, 1, monthly, 1000, "EUR", utcDay(2026, 1, 1), refOf(utcDay(2026, 5, 1))})
-	revokedDuring := w.assign(t, admin, charlie, licenseSpec{portal.ModelPerScan, 2, monthly, 700, "EUR", utcDay(2026, 1, 1), nil})
 	w.revokeAt(t, admin, revokedBefore, time.Date(2026, 4, 20, 15, 0, 0, 0, time.UTC))
+	revokedAsMayStarts := w.assign(t, admin, charlie, licenseSpec{portal.ModelPerScan, 1, monthly, 1000, "EUR", utcDay(2026, 1, 1), nil})
+	w.assign(t, admin, charlie, licenseSpec{portal.ModelPerAsset, 1, monthly, 1000, "EUR", utcDay(2026, 6, 1), nil}) // starts as May ends
+	w.assign(t, admin, charlie, licenseSpec{portal.ModelPerScan, 1, monthly, 1000, "EUR", utcDay(2026, 6, 15), nil}) // starts after May
+	w.assign(t, admin, charlie, licenseSpec{portal.ModelUnlimited, 0, monthly, 1000, "EUR", utcDay(2026, 1, 1), refOf(utcDay(2026, 5, 1))})
+	revokedDuring := w.assign(t, admin, charlie, licenseSpec{portal.ModelPerScan, 2, monthly, 700, "EUR", utcDay(2026, 1, 1), nil})
 	w.revokeAt(t, admin, revokedAsMayStarts, utcDay(2026, 5, 1))
 	w.revokeAt(t, admin, revokedDuring, time.Date(2026, 5, 20, 9, 0, 0, 0, time.UTC))
 

@@ -11,12 +11,17 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/partnerportal/portal/internal/asset"
 	"github.com/partnerportal/portal/internal/ddblocal"
 	"github.com/partnerportal/portal/internal/dynamo"
+	"github.com/partnerportal/portal/internal/eventbus"
 	"github.com/partnerportal/portal/internal/portal"
 	"github.com/partnerportal/portal/internal/tenantcreds"
+	"github.com/partnerportal/portal/internal/usagestream"
+	"github.com/partnerportal/portal/internal/verify"
 )
 
 // Environment variables read by FromEnv.
@@ -24,6 +29,13 @@ const (
 	EnvTable        = "TABLE_NAME"        // the DynamoDB table
 	EnvCursorSecret = "CURSOR_SECRET"     // HMAC key of list cursors, at least 32 bytes
 	EnvEndpoint     = "DYNAMODB_ENDPOINT" // optional: a local or other DynamoDB endpoint
+	// EnvAllowPrivateAssets, set to "true", accepts private, loopback and
+	// other non-public addresses as assets and verification targets: for
+	// the local stack only, never in production.
+	EnvAllowPrivateAssets = "ALLOW_PRIVATE_ASSETS"
+	// EnvVerifyDNSServer is an optional DNS server ("host:port") for
+	// ownership checks instead of the system resolver.
+	EnvVerifyDNSServer = "VERIFY_DNS_SERVER"
 )
 
 // Services are the domain services of one process.
@@ -40,6 +52,11 @@ type Services struct {
 	Margins   *portal.MarginService
 	Grants    *portal.GrantService
 	Audit     *portal.AuditService
+	Assets    *portal.AssetService
+	Usage     *portal.UsageService
+	Alerts    *portal.AlertService
+	// Events is the event bus the usage stream publishes to (nil until set).
+	Events portal.EventPublisher
 }
 
 // New assembles the services on store.
@@ -60,7 +77,24 @@ func New(store *dynamo.Store, cursorSecret []byte, clock portal.Clock, ids porta
 		Margins:   &portal.MarginService{Store: store},
 		Grants:    &portal.GrantService{Grants: store, Users: store, Clock: clock, IDs: ids},
 		Audit:     &portal.AuditService{Store: store, Grants: store, Cursors: cursors},
+		Assets: &portal.AssetService{Store: store, Customers: store, Licenses: store, Grants: store,
+			Ownership: verify.New(asset.Policy{}, ""), Cursors: cursors, Clock: clock, IDs: ids},
+		Usage:  &portal.UsageService{Store: store, Customers: store, Licenses: store, Grants: store, Clock: clock},
+		Alerts: &portal.AlertService{Store: store, Grants: store, Cursors: cursors, Clock: clock, IDs: ids},
 	}
+}
+
+// SetAssetPolicy sets which addresses assets and ownership checks may use
+// (the zero Policy, public addresses only, unless changed) and the DNS
+// server of ownership checks ("" for the system resolver).
+func (s *Services) SetAssetPolicy(p asset.Policy, dnsServer string) {
+	s.Assets.Policy = p
+	s.Assets.Ownership = verify.New(p, dnsServer)
+}
+
+// UsageStream returns the usage stream's handler on these services.
+func (s *Services) UsageStream() *usagestream.Handler {
+	return &usagestream.Handler{Store: s.Store, Events: s.Events, Clock: s.Clock}
 }
 
 // FromEnv assembles the services from the environment (see the Env
@@ -92,5 +126,8 @@ func FromEnv(ctx context.Context) (*Services, error) {
 		}
 		store.TenantCredentials = creds.CredentialsFor
 	}
-	return New(store, []byte(secret), portal.SystemClock, &portal.ULIDs{}), nil
+	s := New(store, []byte(secret), portal.SystemClock, &portal.ULIDs{})
+	s.SetAssetPolicy(asset.Policy{AllowPrivate: os.Getenv(EnvAllowPrivateAssets) == "true"}, os.Getenv(EnvVerifyDNSServer))
+	s.Events = eventbus.New(eventbridge.NewFromConfig(cfg), os.Getenv(eventbus.EnvEventBus))
+	return s, nil
 }

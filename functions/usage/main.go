@@ -1,0 +1,21 @@
+// Command usage is the Lambda function serving the usage routes (see internal/app).
+package main
+
+import (
+	"context"
+	"log"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/partnerportal/portal/internal/httpapi"
+	"github.com/partnerportal/portal/internal/services"
+)
+
+func main() {
+	s, err := services.FromEnv(context.Background())
+	if err != nil {
+		log.Fatalf("usage: %v", err)
+	}
+	h, _ := httpapi.ForFunction(s, "usage")
+	lambda.Start(h.Handle)
+}
