@@ -80,7 +80,8 @@ type functionProps struct {
 	Runtime       string   `yaml:"Runtime"`
 	Architectures []string `yaml:"Architectures"`
 	Policies      []map[string]struct {
-		TableName map[string]string `yaml:"TableName"`
+		TableName    map[string]string `yaml:"TableName"`
+		EventBusName string            `yaml:"EventBusName"`
 	} `yaml:"Policies"`
 	Events map[string]struct {
 		Type       string `yaml:"Type"`
@@ -92,6 +93,15 @@ type functionProps struct {
 			Auth                 *struct {
 				Authorizer string `yaml:"Authorizer"`
 			} `yaml:"Auth"`
+			Stream                map[string][]string `yaml:"Stream"`
+			StartingPosition      string              `yaml:"StartingPosition"`
+			BatchSize             int                 `yaml:"BatchSize"`
+			FunctionResponseTypes []string            `yaml:"FunctionResponseTypes"`
+			FilterCriteria        struct {
+				Filters []struct {
+					Pattern string `yaml:"Pattern"`
+				} `yaml:"Filters"`
+			} `yaml:"FilterCriteria"`
 		} `yaml:"Properties"`
 	} `yaml:"Events"`
 }
@@ -245,14 +255,53 @@ func TestSAMTemplate(t *testing.T) {
 		for _, f := range decl.Functions {
 			var p functionProps
 			properties(t, tmpl, app.FunctionLogicalID(f.Name), "AWS::Serverless::Function", &p)
-			if len(p.Policies) != 1 || p.Policies[0]["DynamoDBCrudPolicy"].TableName["Ref"] != decl.Table.LogicalID {
+			want := 1
+			if f.PublishesEvents {
+				want = 2
+				if p.Policies[1]["EventBridgePutEventsPolicy"].EventBusName != "default" {
+					t.Fatalf("function %s Policies = %+v, want EventBridgePutEventsPolicy on the default bus", f.Name, p.Policies)
+				}
+			}
+			if len(p.Policies) != want || p.Policies[0]["DynamoDBCrudPolicy"].TableName["Ref"] != decl.Table.LogicalID {
 				t.Fatalf("function %s Policies = %+v, want DynamoDBCrudPolicy on Ref %s", f.Name, p.Policies, decl.Table.LogicalID)
 			}
 		}
 	})
 
+	t.Run("StreamFunctionsReadTheTableStreamReportingFailedRecords", func(t *testing.T) {
+		n := 0
+		for _, f := range decl.Functions {
+			if f.Kind != app.KindTableStream {
+				continue
+			}
+			n++
+			var p functionProps
+			properties(t, tmpl, app.FunctionLogicalID(f.Name), "AWS::Serverless::Function", &p)
+			ev, ok := p.Events["TableStream"]
+			if len(p.Events) != 1 || !ok || ev.Type != "DynamoDB" {
+				t.Fatalf("function %s events = %+v, want one DynamoDB event TableStream", f.Name, p.Events)
+			}
+			pr := ev.Properties
+			if got := pr.Stream["Fn::GetAtt"]; len(got) != 2 || got[0] != decl.Table.LogicalID || got[1] != "StreamArn" {
+				t.Fatalf("function %s reads stream %v, want the table's StreamArn", f.Name, pr.Stream)
+			}
+			if pr.StartingPosition != "TRIM_HORIZON" || pr.BatchSize != f.Stream.BatchSize || len(pr.FunctionResponseTypes) != 1 || pr.FunctionResponseTypes[0] != "ReportBatchItemFailures" {
+				t.Fatalf("function %s stream properties = %+v", f.Name, pr)
+			}
+			if len(pr.FilterCriteria.Filters) != 1 || !strings.Contains(pr.FilterCriteria.Filters[0].Pattern, `"entity":{"S":["counter"`) {
+				t.Fatalf("function %s filters = %+v, want the declared entities", f.Name, pr.FilterCriteria)
+			}
+		}
+		if n == 0 {
+			t.Fatal("no table-stream function is declared")
+		}
+	})
+
 	t.Run("EveryRouteIsAnHttpApiEventOnItsFunction", func(t *testing.T) {
 		for _, f := range decl.Functions {
+			if f.Kind == app.KindTableStream {
+				continue
+			}
 			var p functionProps
 			properties(t, tmpl, app.FunctionLogicalID(f.Name), "AWS::Serverless::Function", &p)
 			if got, want := len(p.Events), len(f.Routes); got != want {

@@ -12,9 +12,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/partnerportal/portal/internal/app"
+	"github.com/partnerportal/portal/internal/asset"
 	"github.com/partnerportal/portal/internal/ddblocal"
 	"github.com/partnerportal/portal/internal/dynamo"
 	"github.com/partnerportal/portal/internal/httpapi"
@@ -46,6 +48,7 @@ type Stack struct {
 	Credentials Credentials
 	server      *http.Server
 	ddb         *ddblocal.Instance
+	streams     *streams
 }
 
 // Start brings up DynamoDB Local (unless cfg.Endpoint names one), the table,
@@ -86,6 +89,12 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		return nil, err
 	}
 	svc := services.New(dynamo.New(client, cfg.Table), secret, portal.SystemClock, &portal.ULIDs{})
+	// Locally, assets may be private addresses (a test web server on
+	// 127.0.0.1, say); production accepts public ones only.
+	svc.SetAssetPolicy(asset.Policy{AllowPrivate: true}, "")
+	if st.streams, err = startStreams(ctx, svc, client, endpoint, cfg.Table, cfg.Log); err != nil {
+		return nil, err
+	}
 	creds, err := seed(ctx, svc, cfg.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("seed: %w", err)
@@ -107,7 +116,13 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	st.URL = "http://" + ln.Addr().String()
-	st.server = &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
+	st.server = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/_local/") {
+			st.streams.ServeHTTP(w, r) // local-only helpers, not part of the API
+			return
+		}
+		gw.ServeHTTP(w, r)
+	}), ReadHeaderTimeout: 10 * time.Second}
 	go st.server.Serve(ln)
 
 	creds.APIURL = st.URL
@@ -128,6 +143,9 @@ func (s *Stack) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		errs = append(errs, s.server.Shutdown(ctx))
+	}
+	if s.streams != nil {
+		s.streams.close()
 	}
 	if s.ddb != nil {
 		errs = append(errs, s.ddb.Stop())
