@@ -426,8 +426,10 @@ func (s *AssetService) Verify(ctx context.Context, customerID, assetID string) (
 	}
 	before, now := a, s.Clock()
 	var parents []string
-	for _, v := range verifiableParents(a.Normalized())[1:] {
-		parents = append(parents, AssetID(v))
+	for _, v := range verifiableParents(a.Normalized()) {
+		if v != a.Value { // the asset itself is not its own parent
+			parents = append(parents, AssetID(v))
+		}
 	}
 	stored, err := s.Store.GetAssets(ctx, scope, customerID, parents)
 	if err != nil {

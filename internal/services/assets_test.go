@@ -3,6 +3,9 @@ package services_test
 import (
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -10,6 +13,8 @@ import (
 	"github.com/partnerportal/portal/internal/asset"
 	"github.com/partnerportal/portal/internal/portal"
 	"github.com/partnerportal/portal/internal/tenancy"
+	"github.com/partnerportal/portal/internal/verify"
+	"github.com/partnerportal/portal/internal/verify/verifytest"
 )
 
 // assetWorld is a customer with a per-asset license of quantity, on the
@@ -206,3 +211,83 @@ func TestAddingAssetsInBulk(t *testing.T) {
 }
 
 func asError(err error, target **portal.Error) bool { return errors.As(err, target) }
+
+// Ownership verification: a domain proven by its DNS TXT record passes
+// verification on to the assets under it, existing and new; a URL proven
+// by its /.well-known/ file is verified on its own; failed checks are
+// recorded with what was looked at.
+func TestOwnershipVerification(t *testing.T) {
+	w, admin, c, _ := assetWorld(t, 100, portal.OverageSoft)
+	zone := verifytest.Zone{TXT: map[string][][]string{}, A: map[string][]string{}}
+	dns := verifytest.StartDNS(t, zone)
+	w.s.SetAssetPolicy(asset.Policy{AllowPrivate: true}, dns.Addr) // the file server below is on 127.0.0.1
+	ctx := ctxOf(admin)
+
+	var fileToken string
+	files := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != verify.WellKnownPath {
+			http.NotFound(rw, r)
+			return
+		}
+		fmt.Fprintln(rw, fileToken)
+	}))
+	defer files.Close()
+
+	res, err := w.s.Assets.Add(ctx, c.ID, append(values("shop%d.example.com", 1), values("https://app.example.com/login%d", 1)[0], values("example.com%.0d", 1)[0], values(files.URL+"/app%d", 1)[0]))
+	if err != nil || res.Created != 4 {
+		t.Fatalf("created %d (%v), want 4", res.Created, err)
+	}
+	shop, app, domain, site := res.Results[0].Asset, res.Results[1].Asset, res.Results[2].Asset, res.Results[3].Asset
+
+	t.Run("AFailedCheckIsRecorded", func(t *testing.T) {
+		got, err := w.s.Assets.Verify(ctx, c.ID, domain.ID)
+		if err != nil || got.Verified || got.LastCheckAt == nil || !strings.Contains(got.LastCheckDetail, "TXT") {
+			t.Fatalf("verify = verified %v, detail %q (%v); want not verified with the TXT lookup named", got.Verified, got.LastCheckDetail, err)
+		}
+	})
+	t.Run("ADomainProvenByDNSPassesItOnToAssetsUnderIt", func(t *testing.T) {
+		zone.TXT["example.com"] = [][]string{{verify.TXTPrefix + domain.VerificationToken}}
+		got, err := w.s.Assets.Verify(ctx, c.ID, domain.ID)
+		if err != nil || !got.Verified || got.VerificationMethod != portal.OwnershipDNSTXT {
+			t.Fatalf("verify = %v by %q (%v), want verified by dns_txt", got.Verified, got.VerificationMethod, err)
+		}
+		for _, a := range []*portal.Asset{shop, app} {
+			back, err := w.s.Assets.Get(ctx, c.ID, a.ID)
+			if err != nil || !back.Verified || back.VerificationMethod != portal.OwnershipInherited || back.VerifiedVia != domain.ID {
+				t.Fatalf("%s: verified %v by %q via %q (%v); want inherited from %s", a.Value, back.Verified, back.VerificationMethod, back.VerifiedVia, err, domain.ID)
+			}
+		}
+		if site, _ := w.s.Assets.Get(ctx, c.ID, site.ID); site.Verified {
+			t.Fatal("an asset on another host must not inherit")
+		}
+	})
+	t.Run("NewAssetsUnderAVerifiedDomainAreVerifiedAtOnce", func(t *testing.T) {
+		res, err := w.s.Assets.Add(ctx, c.ID, values("new%d.example.com", 1))
+		if err != nil || res.Created != 1 || !res.Results[0].Asset.Verified || res.Results[0].Asset.VerifiedVia != domain.ID {
+			t.Fatalf("new subdomain = %+v (%v), want verified through %s", res.Results[0].Asset, err, domain.ID)
+		}
+	})
+	t.Run("AURLProvenByItsWellKnownFile", func(t *testing.T) {
+		fileToken = site.VerificationToken
+		got, err := w.s.Assets.Verify(ctx, c.ID, site.ID)
+		if err != nil || !got.Verified || got.VerificationMethod != portal.OwnershipHTTPFile {
+			t.Fatalf("verify = %v by %q (%v), detail %q; want verified by http_file", got.Verified, got.VerificationMethod, err, got.LastCheckDetail)
+		}
+	})
+	t.Run("ProductionRulesNeverConnectToPrivateAddresses", func(t *testing.T) {
+		w.s.SetAssetPolicy(asset.Policy{}, dns.Addr)
+		defer w.s.SetAssetPolicy(asset.Policy{AllowPrivate: true}, dns.Addr)
+		host := strings.TrimPrefix(files.URL, "http://127.0.0.1")
+		zone.A["intranet.other.example"] = []string{"127.0.0.1"} // a public name pointing inside
+		res, err := w.s.Assets.Add(ctx, c.ID, values("http://intranet.other.example"+host+"/x%d", 1))
+		if err != nil || res.Created != 1 {
+			t.Fatalf("add: %v %+v", err, res.Results)
+		}
+		a := res.Results[0].Asset
+		fileToken = a.VerificationToken
+		got, err := w.s.Assets.Verify(ctx, c.ID, a.ID)
+		if err != nil || got.Verified || !strings.Contains(got.LastCheckDetail, "127.0.0.1") {
+			t.Fatalf("verify = %v, detail %q (%v); want refused naming the private address", got.Verified, got.LastCheckDetail, err)
+		}
+	})
+}

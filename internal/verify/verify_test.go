@@ -8,18 +8,15 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"golang.org/x/net/dns/dnsmessage"
-
 	"github.com/partnerportal/portal/internal/asset"
 	"github.com/partnerportal/portal/internal/portal"
+	"github.com/partnerportal/portal/internal/verify/verifytest"
 )
 
 // Nothing here touches the internet: names resolve only through a DNS
@@ -32,98 +29,6 @@ var (
 	strict = asset.Policy{}                   // production
 	local  = asset.Policy{AllowPrivate: true} // local stack and tests
 )
-
-// zone is what the test DNS server answers. Names are without the
-// trailing dot.
-type zone struct {
-	txt map[string][][]string // name → records, each record a list of strings
-	a   map[string][]string   // name → IPv4 addresses
-}
-
-// testDNS is a tiny authoritative DNS server on 127.0.0.1 (UDP) that
-// answers TXT and A queries from a zone; every other name is NXDOMAIN.
-type testDNS struct {
-	addr string
-
-	mu      sync.Mutex
-	queries map[string]int // name → number of questions about it
-}
-
-func startDNS(t *testing.T, z zone) *testDNS {
-	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen udp: %v", err)
-	}
-	t.Cleanup(func() { pc.Close() })
-	s := &testDNS{addr: pc.LocalAddr().String(), queries: map[string]int{}}
-	go func() {
-		buf := make([]byte, 1500)
-		for {
-			n, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return // closed
-			}
-			if resp := s.answer(z, buf[:n]); resp != nil {
-				pc.WriteTo(resp, from)
-			}
-		}
-	}()
-	return s
-}
-
-func (s *testDNS) answer(z zone, query []byte) []byte {
-	var p dnsmessage.Parser
-	h, err := p.Start(query)
-	if err != nil {
-		return nil
-	}
-	q, err := p.Question()
-	if err != nil {
-		return nil
-	}
-	name := strings.ToLower(strings.TrimSuffix(q.Name.String(), "."))
-	s.mu.Lock()
-	s.queries[name]++
-	s.mu.Unlock()
-
-	_, hasTXT := z.txt[name]
-	_, hasA := z.a[name]
-	rcode := dnsmessage.RCodeSuccess
-	if !hasTXT && !hasA {
-		rcode = dnsmessage.RCodeNameError
-	}
-	b := dnsmessage.NewBuilder(nil, dnsmessage.Header{
-		ID: h.ID, Response: true, Authoritative: true,
-		RecursionDesired: h.RecursionDesired, RecursionAvailable: true, RCode: rcode,
-	})
-	b.EnableCompression()
-	b.StartQuestions()
-	b.Question(q)
-	b.StartAnswers()
-	rh := dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: 60}
-	switch q.Type {
-	case dnsmessage.TypeTXT:
-		for _, r := range z.txt[name] {
-			b.TXTResource(rh, dnsmessage.TXTResource{TXT: r})
-		}
-	case dnsmessage.TypeA:
-		for _, ip := range z.a[name] {
-			b.AResource(rh, dnsmessage.AResource{A: netip.MustParseAddr(ip).As4()})
-		}
-	}
-	msg, err := b.Finish()
-	if err != nil {
-		return nil
-	}
-	return msg
-}
-
-func (s *testDNS) asked(name string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.queries[name]
-}
 
 // fileServer serves body with status at WellKnownPath (404 elsewhere) and
 // counts the requests it receives, whatever their path.
@@ -195,7 +100,7 @@ func wantNotVerified(t *testing.T, got portal.OwnershipCheck, details ...string)
 }
 
 func TestDNSTXT(t *testing.T) {
-	dns := startDNS(t, zone{txt: map[string][][]string{
+	dns := verifytest.StartDNS(t, verifytest.Zone{TXT: map[string][][]string{
 		"owner.example":      {{"v=spf1 -all"}, {"partnerportal-verification=" + token}},
 		"chunked.example":    {{"partnerportal-verif", "ication=" + token}},
 		"spaces.example":     {{"  partnerportal-verification=" + token + " "}},
@@ -203,7 +108,7 @@ func TestDNSTXT(t *testing.T) {
 		"parent.example":     {{"partnerportal-verification=" + token}},
 		"app.parent.example": {{"v=spf1 -all"}},
 	}})
-	c := New(local, dns.addr)
+	c := New(local, dns.Addr)
 
 	t.Run("Verified", func(t *testing.T) {
 		got := check(t, c, mustNormalize(t, "owner.example", strict))
@@ -247,8 +152,8 @@ func TestDNSTXT(t *testing.T) {
 }
 
 func TestHTTPFile(t *testing.T) {
-	noNames := startDNS(t, zone{}) // URLs here have IP hosts; no lookup may leave the machine anyway
-	c := New(local, noNames.addr)
+	noNames := verifytest.StartDNS(t, verifytest.Zone{}) // URLs here have IP hosts; no lookup may leave the machine anyway
+	c := New(local, noNames.Addr)
 
 	t.Run("VerifiedForURLAsset", func(t *testing.T) {
 		paths := make(chan string, 10)
@@ -313,7 +218,7 @@ func TestHTTPFile(t *testing.T) {
 			}
 		})
 		defer close(release)
-		c := New(local, noNames.addr)
+		c := New(local, noNames.Addr)
 		c.Timeout = 200 * time.Millisecond
 		wantNotVerified(t, check(t, c, mustNormalize(t, srv.URL, local)), "timed out after 200ms")
 	})
@@ -358,8 +263,8 @@ func TestHTTPFile(t *testing.T) {
 // httptest certificate is valid for it.
 func TestHTTPFileForDomain(t *testing.T) {
 	domainChecker := func(t *testing.T, httpsSrv, httpSrv *fileServer) *Checker {
-		dns := startDNS(t, zone{a: map[string][]string{"example.com": {"127.0.0.1"}}})
-		c := New(local, dns.addr)
+		dns := verifytest.StartDNS(t, verifytest.Zone{A: map[string][]string{"example.com": {"127.0.0.1"}}})
+		c := New(local, dns.Addr)
 		c.TLSConfig = httpsSrv.Client().Transport.(*http.Transport).TLSClientConfig
 		c.ports = map[string]string{"https": port(t, httpsSrv), "http": port(t, httpSrv)}
 		return c
@@ -438,7 +343,7 @@ func TestAddressPolicy(t *testing.T) {
 		// Accepted under the local policy (say, stored before the policy
 		// changed), checked under the production one.
 		a := mustNormalize(t, srv.URL, local)
-		got := check(t, New(strict, startDNS(t, zone{}).addr), a)
+		got := check(t, New(strict, verifytest.StartDNS(t, verifytest.Zone{}).Addr), a)
 		wantNotVerified(t, got, "GET "+srv.URL+WellKnownPath+": not connected: 127.0.0.1 is a loopback address (127.0.0.0/8)")
 		if n := srv.hits.Load(); n != 0 {
 			t.Fatalf("server saw %d requests, want 0", n)
@@ -446,9 +351,9 @@ func TestAddressPolicy(t *testing.T) {
 	})
 	t.Run("NameResolvingToLoopbackRefused", func(t *testing.T) {
 		srv := serveFile(t, http.StatusOK, token)
-		dns := startDNS(t, zone{a: map[string][]string{"rebind.example": {"127.0.0.1"}}})
+		dns := verifytest.StartDNS(t, verifytest.Zone{A: map[string][]string{"rebind.example": {"127.0.0.1"}}})
 		a := mustNormalize(t, "http://rebind.example:"+port(t, srv), strict) // a public name: accepted
-		got := check(t, New(strict, dns.addr), a)
+		got := check(t, New(strict, dns.Addr), a)
 		wantNotVerified(t, got, "not connected: rebind.example resolves to 127.0.0.1, a loopback address (127.0.0.0/8)")
 		if n := srv.hits.Load(); n != 0 {
 			t.Fatalf("server saw %d requests, want 0", n)
@@ -456,19 +361,19 @@ func TestAddressPolicy(t *testing.T) {
 	})
 	t.Run("SameNameAllowedUnderLocalPolicy", func(t *testing.T) {
 		srv := serveFile(t, http.StatusOK, token)
-		dns := startDNS(t, zone{a: map[string][]string{"rebind.example": {"127.0.0.1"}}})
+		dns := verifytest.StartDNS(t, verifytest.Zone{A: map[string][]string{"rebind.example": {"127.0.0.1"}}})
 		a := mustNormalize(t, "http://rebind.example:"+port(t, srv), strict)
-		wantVerified(t, check(t, New(local, dns.addr), a), portal.OwnershipHTTPFile)
+		wantVerified(t, check(t, New(local, dns.Addr), a), portal.OwnershipHTTPFile)
 	})
 	t.Run("PrivateNameNotLookedUp", func(t *testing.T) {
-		dns := startDNS(t, zone{
-			txt: map[string][][]string{"metadata.google.internal": {{"partnerportal-verification=" + token}}},
-			a:   map[string][]string{"metadata.google.internal": {"169.254.169.254"}},
+		dns := verifytest.StartDNS(t, verifytest.Zone{
+			TXT: map[string][][]string{"metadata.google.internal": {{"partnerportal-verification=" + token}}},
+			A:   map[string][]string{"metadata.google.internal": {"169.254.169.254"}},
 		})
 		a := mustNormalize(t, "metadata.google.internal", local)
-		got := check(t, New(strict, dns.addr), a)
+		got := check(t, New(strict, dns.Addr), a)
 		wantNotVerified(t, got, "not checked: metadata.google.internal is a private name (.internal)")
-		if n := dns.asked("metadata.google.internal"); n != 0 {
+		if n := dns.Asked("metadata.google.internal"); n != 0 {
 			t.Fatalf("DNS server was asked %d times, want 0", n)
 		}
 	})
@@ -491,7 +396,7 @@ func TestCancelledContext(t *testing.T) {
 		srv := serveFile(t, http.StatusOK, token)
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		_, err := New(local, startDNS(t, zone{}).addr).CheckOwnership(ctx, mustNormalize(t, srv.URL, local), token)
+		_, err := New(local, verifytest.StartDNS(t, verifytest.Zone{}).Addr).CheckOwnership(ctx, mustNormalize(t, srv.URL, local), token)
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("error = %v, want context.Canceled", err)
 		}
@@ -506,7 +411,7 @@ func TestCancelledContext(t *testing.T) {
 			cancel()
 			<-r.Context().Done()
 		})
-		_, err := New(local, startDNS(t, zone{}).addr).CheckOwnership(ctx, mustNormalize(t, srv.URL, local), token)
+		_, err := New(local, verifytest.StartDNS(t, verifytest.Zone{}).Addr).CheckOwnership(ctx, mustNormalize(t, srv.URL, local), token)
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("error = %v, want context.Canceled", err)
 		}
@@ -514,7 +419,7 @@ func TestCancelledContext(t *testing.T) {
 }
 
 func TestCallerFaults(t *testing.T) {
-	c := New(local, startDNS(t, zone{}).addr)
+	c := New(local, verifytest.StartDNS(t, verifytest.Zone{}).Addr)
 	a := mustNormalize(t, "owner.example", strict)
 	for _, bad := range []string{"", "two words", "tab\there", "ünïcode", strings.Repeat("x", MaxTokenLength+1)} {
 		if _, err := c.CheckOwnership(context.Background(), a, bad); !errors.Is(err, ErrInvalidToken) {
