@@ -24,7 +24,7 @@ import (
 // streams is the local stack's stand-in for the table's event source
 // mapping and the event bus: a poller hands the table's stream to the
 // usage-stream handler, which publishes to a local EventBridge endpoint.
-// Every batch delivered is kept, so that /_local/stream/redeliver can
+// The batches delivered are kept (the latest maxKeptBatches), so that /_local/stream/redeliver can
 // deliver them all again, as Lambda may after a failure.
 type streams struct {
 	bus     *localeventbridge.Server
@@ -63,10 +63,16 @@ func startStreams(ctx context.Context, svc *services.Services, ddb *dynamodb.Cli
 	return st, nil
 }
 
+// maxKeptBatches bounds the batches kept for redelivery (the latest).
+const maxKeptBatches = 1000
+
 // deliver hands a batch to the handler, keeping it for redelivery.
 func (s *streams) deliver(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	s.mu.Lock()
 	s.batches = append(s.batches, ev)
+	if len(s.batches) > maxKeptBatches {
+		s.batches = s.batches[len(s.batches)-maxKeptBatches:]
+	}
 	s.mu.Unlock()
 	return s.handler(ctx, ev)
 }
