@@ -23,7 +23,11 @@ type AlertQuery struct {
 type AlertStore interface {
 	// ListAlerts returns a page of alerts matching q, newest first.
 	ListAlerts(ctx context.Context, scope tenancy.Scope, q AlertQuery, start Position) ([]Alert, Position, error)
-	// GetAlert returns an alert of the partner by ID; ENOTFOUND otherwise.
+	// GetAlert returns an alert of scope by ID; ENOTFOUND otherwise. With
+	// a scope that names a tenant it reads the alert itself; with one that
+	// names only the partner it may answer from the partner's alert index
+	// (possibly stale) and must not read any tenant's partition, so that a
+	// member's access to the tenant can be checked before that read.
 	GetAlert(ctx context.Context, scope tenancy.Scope, alertID string) (Alert, error)
 	// AckAlert stores a's acknowledgement, with the audit entry ctx
 	// carries; ECONFLICT when it was acknowledged meanwhile.
@@ -52,7 +56,8 @@ type AlertPage struct {
 
 // List returns a page of alerts: partner admins see the partner's, members
 // those of granted customers, customer users their own tenant's (unless
-// their access is disabled). EINVALID names a bad parameter.
+// their access is disabled). EINVALID names a bad parameter; ENOTFOUND a
+// customerId the caller cannot see.
 func (s *AlertService) List(ctx context.Context, ap AlertParams) (AlertPage, error) {
 	id, err := requireRole(ctx, "reading alerts", tenancy.RolePartnerAdmin, tenancy.RolePartnerMember, tenancy.RoleCustomerAdmin, tenancy.RoleCustomerViewer)
 	if err != nil {
@@ -82,6 +87,18 @@ func (s *AlertService) List(ctx context.Context, ap AlertParams) (AlertPage, err
 	if q.TenantID != "" {
 		if err := canSee(ctx, s.Grants, id, q.TenantID); err != nil {
 			return AlertPage{}, err
+		}
+		// canSee lets partner admins name any customer ID; the keys name
+		// their partner, so another partner's customer would list nothing
+		// (200 and no items). Such a customer is not found, as elsewhere.
+		if !id.Role.IsCustomerRole() {
+			found, err := s.Grants.GetCustomers(ctx, id.Scope(), []string{q.TenantID})
+			if err != nil {
+				return AlertPage{}, fmt.Errorf("check customer: %w", err)
+			}
+			if _, ok := found[q.TenantID]; !ok {
+				return AlertPage{}, Errorf(ENOTFOUND, "customer %s not found", q.TenantID)
+			}
 		}
 	} else if id.Role == tenancy.RolePartnerMember {
 		granted, err := s.Grants.Grants(ctx, id.PartnerID, id.UserID)
@@ -116,12 +133,20 @@ func (s *AlertService) Ack(ctx context.Context, alertID string) (Alert, error) {
 	if !ValidID(PrefixAlert, alertID) {
 		return Alert{}, Errorf(ENOTFOUND, "alert %s not found", alertID)
 	}
-	a, err := s.Store.GetAlert(ctx, id.Scope(), alertID)
+	// Find the alert's tenant in the partner's index first, and read the
+	// tenant's partition only once the caller may reach that tenant (a
+	// member: a granted customer).
+	found, err := s.Store.GetAlert(ctx, tenancy.Scope{PartnerID: id.PartnerID}, alertID)
 	if err != nil {
 		return Alert{}, err
 	}
-	if err := canSee(ctx, s.Grants, id, a.TenantID); err != nil {
+	if err := canSee(ctx, s.Grants, id, found.TenantID); err != nil {
 		return Alert{}, Errorf(ENOTFOUND, "alert %s not found", alertID)
+	}
+	scope := tenancy.Scope{PartnerID: found.PartnerID, TenantID: found.TenantID}
+	a, err := s.Store.GetAlert(ctx, scope, alertID)
+	if err != nil {
+		return Alert{}, err
 	}
 	if a.Acknowledged {
 		return a, nil
@@ -129,11 +154,10 @@ func (s *AlertService) Ack(ctx context.Context, alertID string) (Alert, error) {
 	before := a
 	now := s.Clock()
 	a.Acknowledged, a.AcknowledgedAt, a.AcknowledgedBy = true, &now, id.UserID
-	scope := tenancy.Scope{PartnerID: a.PartnerID, TenantID: a.TenantID}
 	actx := auditor{s.Clock, s.IDs}.audit(ctx, "alert.ack", a.ID, scope, before.auditFields(), a.auditFields())
 	if err := s.Store.AckAlert(actx, scope, a); err != nil {
 		if ErrorCode(err) == ECONFLICT {
-			return s.Store.GetAlert(ctx, id.Scope(), alertID)
+			return s.Store.GetAlert(ctx, scope, alertID)
 		}
 		return Alert{}, err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/partnerportal/portal/internal/app"
+	"github.com/partnerportal/portal/internal/asset"
 	"github.com/partnerportal/portal/internal/ddbtest"
 	"github.com/partnerportal/portal/internal/dynamo"
 	"github.com/partnerportal/portal/internal/httpapi"
@@ -21,6 +22,7 @@ import (
 	"github.com/partnerportal/portal/internal/portal"
 	"github.com/partnerportal/portal/internal/services"
 	"github.com/partnerportal/portal/internal/tenancy"
+	"github.com/partnerportal/portal/internal/usagestream"
 )
 
 // The authorization matrix of issue 4: every declared route × every
@@ -195,6 +197,49 @@ var mxExpect = map[string]map[mxObject]mxRow{
 		mxForeign: {x400, x404, xOK, x403, x403, xRef, x403, xRef, x403, x404, x403, x404},
 	},
 
+	// Assets and usage (issue 5): partner admins and granted members read
+	// and change a customer's assets; the customer's users read them unless
+	// access is disabled, and its admin changes them under full access.
+	// Operators reach no customer data.
+	"GET /v1/customers/{customerId}/assets": {
+		mxOwn:     {x403, xOK, x404, xOK, x404, x403, x403, xOK, xOK, xOK, xOK, x404},
+		mxForeign: {x403, x404, xOK, x404, x404, xRef, xRef, x404, x404, x404, x404, x404},
+	},
+	"POST /v1/customers/{customerId}/assets": {
+		mxOwn:     {x403, xOK, x404, xOK, x404, x403, x403, x403, x403, xOK, x403, x404},
+		mxForeign: {x403, x404, xOK, x404, x404, xRef, xRef, xRef, xRef, x404, xRef, x404},
+	},
+	"GET /v1/customers/{customerId}/assets/{assetId}": {
+		mxOwn:     {x403, xOK, x404, xOK, x404, x403, x403, xOK, xOK, xOK, xOK, x404},
+		mxForeign: {x403, x404, xOK, x404, x404, xRef, xRef, x404, x404, x404, x404, x404},
+	},
+	"DELETE /v1/customers/{customerId}/assets/{assetId}": {
+		mxOwn:     {x403, xOK, x404, xOK, x404, x403, x403, x403, x403, xOK, x403, x404},
+		mxForeign: {x403, x404, xOK, x404, x404, xRef, xRef, xRef, xRef, x404, xRef, x404},
+	},
+	"POST /v1/customers/{customerId}/assets/{assetId}/verify": {
+		mxOwn:     {x403, xOK, x404, xOK, x404, x403, x403, x403, x403, xOK, x403, x404},
+		mxForeign: {x403, x404, xOK, x404, x404, xRef, xRef, xRef, xRef, x404, xRef, x404},
+	},
+	"GET /v1/customers/{customerId}/usage": {
+		mxOwn:     {x403, xOK, x404, xOK, x404, x403, x403, xOK, xOK, xOK, xOK, x404},
+		mxForeign: {x403, x404, xOK, x404, x404, xRef, xRef, x404, x404, x404, x404, x404},
+	},
+
+	// Alerts: partner admins list the partner's, members those of granted
+	// customers (an empty list without grants), customer users their
+	// tenant's unless access is disabled (mxVisible checks the contents).
+	// Only partner personnel acknowledge.
+	"GET /v1/alerts": {mxNone: {x403, xOK, xOK, xOK, xOK, x403, x403, xOK, xOK, xOK, xOK, xOK}},
+	"GET /v1/alerts [customerId]": {
+		mxOwn:     {x403, xOK, x404, xOK, x404, x403, x403, xOK, xOK, xOK, xOK, x404},
+		mxForeign: {x403, x404, xOK, x404, x404, xRef, xRef, x404, x404, x404, x404, x404},
+	},
+	"POST /v1/alerts/{alertId}/ack": {
+		mxOwn:     {x403, xOK, x404, xOK, x404, x403, x403, x403, x403, x403, x403, x403},
+		mxForeign: {x403, x404, xOK, x404, x404, x403, x403, x403, x403, x403, x403, x403},
+	},
+
 	// The fallback answers every unmatched request 404, whoever asks.
 	app.DefaultRoute: {mxNone: {x404, x404, x404, x404, x404, x404, x404, x404, x404, x404, x404, x404}},
 }
@@ -217,13 +262,18 @@ type mxWorld struct {
 	adminB, memberB, forUser string
 
 	ownCust, otherCust, forCust string
-	ownLic, forLic              string
+	ownLic, otherLic, forLic    string // per-asset licenses of the three customers
 	ownKey, forKey              string // keys of ownUser and forUser
+	// An asset of each customer, and the 90% alert of each customer's
+	// license (raised by the usage stream's applier).
+	ownAsset, otherAsset, forAsset string
+	ownAlert, otherAlert, forAlert string
 }
 
 // mxEnv is the services on a fresh table, optionally with an isolation
 // checker on the store's client.
 type mxEnv struct {
+	t        *testing.T
 	svc      *services.Services
 	store    *dynamo.Store
 	ids      *ddbtest.SeqIDs
@@ -237,7 +287,7 @@ var mxNow = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 func newMxEnv(t *testing.T, checked bool) *mxEnv {
 	t.Helper()
 	client, table := ddbtest.NewTable(t)
-	e := &mxEnv{ids: &ddbtest.SeqIDs{}, handlers: map[string]*httpapi.Handler{}}
+	e := &mxEnv{t: t, ids: &ddbtest.SeqIDs{}, handlers: map[string]*httpapi.Handler{}}
 	storeClient := client
 	if checked {
 		e.checker = isolation.New(isolation.TableOracle(client, table))
@@ -245,6 +295,9 @@ func newMxEnv(t *testing.T, checked bool) *mxEnv {
 	}
 	e.store = dynamo.New(storeClient, table)
 	e.svc = services.New(e.store, []byte(strings.Repeat("m", 32)), func() time.Time { return mxNow }, e.ids)
+	// Ownership checks look up DNS and fetch URLs: the matrix asks a stand-in
+	// that finds no token, so verify still records its outcome (a write).
+	e.svc.Assets.Ownership = mxOwnership{}
 	for _, f := range app.Declaration().Functions {
 		if f.Kind != app.KindHTTP {
 			continue
@@ -288,7 +341,7 @@ func (e *mxEnv) newWorld(t *testing.T) *mxWorld {
 		custAdmin: id(portal.PrefixUser), custViewer: id(portal.PrefixUser), ownUser: id(portal.PrefixUser), otherTenantAdmin: id(portal.PrefixUser),
 		adminB: id(portal.PrefixUser), memberB: id(portal.PrefixUser), forUser: id(portal.PrefixUser),
 		ownCust: id(portal.PrefixCustomer), otherCust: id(portal.PrefixCustomer), forCust: id(portal.PrefixCustomer),
-		ownLic: id(portal.PrefixLicense), forLic: id(portal.PrefixLicense),
+		ownLic: id(portal.PrefixLicense), otherLic: id(portal.PrefixLicense), forLic: id(portal.PrefixLicense),
 		ownKey: id(portal.PrefixAPIKey), forKey: id(portal.PrefixAPIKey),
 	}
 	for _, p := range []portal.Partner{{ID: w.partnerA, Name: "Partner A"}, {ID: w.partnerB, Name: "Partner B"}} {
@@ -311,7 +364,7 @@ func (e *mxEnv) newWorld(t *testing.T) *mxWorld {
 		}}, nil))
 	}
 	customer(w.ownCust, w.partnerA, "Own Customer", w.ownLic)
-	customer(w.otherCust, w.partnerA, "Other Tenant", "")
+	customer(w.otherCust, w.partnerA, "Other Tenant", w.otherLic)
 	customer(w.forCust, w.partnerB, "Foreign Customer", w.forLic)
 	user := func(uid string, role tenancy.Role, partner, tenant string) {
 		mxMust(t, e.store.CreateUser(ctx, portal.User{ID: uid, Email: fmt.Sprintf("u%d@people.example", e.next()), Role: role,
@@ -336,7 +389,65 @@ func (e *mxEnv) newWorld(t *testing.T) *mxWorld {
 	key(w.ownKey, w.ownUser, tenancy.RoleCustomerViewer, w.partnerA, w.ownCust)
 	key(w.forKey, w.forUser, tenancy.RoleCustomerViewer, w.partnerB, w.forCust)
 	mxMust(t, e.store.SetGrants(ctx, w.partnerA, w.memberG, []string{w.ownCust}))
+	w.ownAsset, w.otherAsset, w.forAsset = e.addAsset(w.partnerA, w.ownCust), e.addAsset(w.partnerA, w.otherCust), e.addAsset(w.partnerB, w.forCust)
+	w.ownAlert, w.otherAlert, w.forAlert = e.raiseAlert(w.partnerA, w.ownCust), e.raiseAlert(w.partnerA, w.otherCust), e.raiseAlert(w.partnerB, w.forCust)
 	return w
+}
+
+// addAsset stores a new asset of a customer through the store, as
+// AssetService.Add does (normalised value, ID from it, counter seen), and
+// returns its ID.
+func (e *mxEnv) addAsset(partner, cid string) string {
+	t := e.t
+	t.Helper()
+	ctx := context.Background()
+	norm, err := asset.Normalize(fmt.Sprintf("host-%d.example.com", e.next()), false, asset.Policy{})
+	mxMust(t, err)
+	scope := tenancy.Scope{PartnerID: partner, TenantID: cid}
+	seen, err := e.store.AssetCounter(ctx, scope, cid)
+	mxMust(t, err)
+	a := portal.Asset{ID: portal.AssetID(norm.Value), PartnerID: partner, TenantID: cid, Value: norm.Value, Type: norm.Type, Host: norm.Host,
+		RegisteredDomain: norm.RegisteredDomain, Tags: []string{}, Criticality: portal.CriticalityMedium,
+		VerificationToken: strings.Repeat("m", 32), CreatedAt: mxNow, UpdatedAt: mxNow, Version: 1}
+	out, err := e.store.AddAssets(ctx, scope, []portal.Asset{a}, seen)
+	mxMust(t, err)
+	if len(out.Existing) > 0 || out.CounterMoved {
+		t.Fatalf("fixture asset %s of %s not stored: %+v", a.Value, cid, out)
+	}
+	return a.ID
+}
+
+// raiseAlert raises the 90% alert of a customer's per-asset license the
+// way the usage stream does: it applies a change of the live asset counter
+// whose new image holds 90% of the license.
+func (e *mxEnv) raiseAlert(partner, cid string) string {
+	t := e.t
+	t.Helper()
+	ctx := context.Background()
+	scope := tenancy.Scope{PartnerID: partner, TenantID: cid}
+	old, err := e.store.AssetCounter(ctx, scope, cid)
+	mxMust(t, err)
+	if old.LicenseID == "" || old.Model != portal.ModelPerAsset {
+		t.Fatalf("the asset counter of %s follows no per-asset license: %+v", cid, old)
+	}
+	n := old
+	n.Used, n.ChangedAt = old.Quantity*9/10, mxNow
+	if _, err := e.store.ApplyCounterChange(ctx, fmt.Sprintf("matrix-%d", e.next()), portal.CounterChange{Old: &old, New: &n}, mxNow.Add(usagestream.MarkerTTL)); err != nil {
+		t.Fatal(err)
+	}
+	alerts, _, err := e.store.ListAlerts(ctx, scope, portal.AlertQuery{PartnerID: partner, TenantID: cid, Limit: 10}, nil)
+	mxMust(t, err)
+	if len(alerts) != 1 || alerts[0].Threshold != 90 {
+		t.Fatalf("alerts of %s = %+v, want the 90%% alert", cid, alerts)
+	}
+	return alerts[0].ID
+}
+
+// mxOwnership is the matrix's ownership checker: it finds no token.
+type mxOwnership struct{}
+
+func (mxOwnership) CheckOwnership(context.Context, asset.Asset, string) (portal.OwnershipCheck, error) {
+	return portal.OwnershipCheck{Detail: "matrix: no token published"}, nil
 }
 
 // identity is what the authorizer passes for principal p.
@@ -414,6 +525,10 @@ func mxPathParam(w *mxWorld, name string, o mxObject) string {
 		return pick(o, w.ownUser, w.forUser)
 	case "keyId":
 		return pick(o, w.ownKey, w.forKey)
+	case "assetId":
+		return pick(o, w.ownAsset, w.forAsset)
+	case "alertId":
+		return pick(o, w.ownAlert, w.forAlert)
 	}
 	return ""
 }
@@ -460,12 +575,30 @@ var mxBodies = map[string]func(e *mxEnv, w *mxWorld, p mxPrincipal, o mxObject) 
 	"POST /v1/prepaid": func(*mxEnv, *mxWorld, mxPrincipal, mxObject) any {
 		return map[string]any{"model": "per_asset", "units": 10}
 	},
+	"POST /v1/customers/{customerId}/assets": func(e *mxEnv, _ *mxWorld, _ mxPrincipal, _ mxObject) any {
+		n := e.next()
+		return map[string]any{"assets": []any{fmt.Sprintf("new-%d.example.com", n), map[string]any{"value": fmt.Sprintf("https://api-%d.example.com/v1", n), "type": "api"}}}
+	},
 }
 
 // mxNoBody are the routes that change something and take no body.
 var mxNoBody = map[string]bool{
-	"POST /v1/customers/{customerId}/suspend": true,
-	"POST /v1/customers/{customerId}/resume":  true,
+	"POST /v1/customers/{customerId}/suspend":                 true,
+	"POST /v1/customers/{customerId}/resume":                  true,
+	"POST /v1/customers/{customerId}/assets/{assetId}/verify": true,
+	"POST /v1/alerts/{alertId}/ack":                           true,
+}
+
+// mxFresh names, for routes that delete their object, a fresh one for each
+// cell (stored as a fixture), so that the first principal allowed to delete
+// does not decide the cells of the next ones.
+var mxFresh = map[string]func(e *mxEnv, w *mxWorld, o mxObject) map[string]string{
+	"DELETE /v1/customers/{customerId}/assets/{assetId}": func(e *mxEnv, w *mxWorld, o mxObject) map[string]string {
+		if o == mxForeign {
+			return map[string]string{"assetId": e.addAsset(w.partnerB, w.forCust)}
+		}
+		return map[string]string{"assetId": e.addAsset(w.partnerA, w.ownCust)}
+	},
 }
 
 // mxVariants add rows for a route that names objects other than through
@@ -482,6 +615,9 @@ var mxVariants = []struct {
 		return mxRequest{query: map[string]string{"customerId": pick(o, w.ownCust, w.forCust)}}
 	}},
 	{"GET /v1/audit", "customerId", true, false, func(_ *mxEnv, w *mxWorld, _ mxPrincipal, o mxObject) mxRequest {
+		return mxRequest{query: map[string]string{"customerId": pick(o, w.ownCust, w.forCust)}}
+	}},
+	{"GET /v1/alerts", "customerId", true, false, func(_ *mxEnv, w *mxWorld, _ mxPrincipal, o mxObject) mxRequest {
 		return mxRequest{query: map[string]string{"customerId": pick(o, w.ownCust, w.forCust)}}
 	}},
 	{"POST /v1/users/{userId}/api-keys", "self", false, false, func(_ *mxEnv, w *mxWorld, p mxPrincipal, _ mxObject) mxRequest {
@@ -516,6 +652,11 @@ func mxCases(t *testing.T) []mxCase {
 						if key == "PUT /v1/users/{userId}/grants" && name == "userId" {
 							rq.params[name] = pick(o, w.memberX, w.memberB)
 						}
+					}
+				}
+				if fresh, ok := mxFresh[key]; ok {
+					for name, v := range fresh(e, w, o) {
+						rq.params[name] = v
 					}
 				}
 				if hasBody {
@@ -608,6 +749,31 @@ func checkMxTable(t *testing.T, cases []mxCase) {
 	}
 }
 
+// mxVisible are, for list routes, the IDs a principal's 2xx answer must
+// list: exactly these, so that a list that leaks another tenant's items (or
+// hides the caller's own) fails although its status is right.
+var mxVisible = map[string]func(w *mxWorld, p mxPrincipal, o mxObject) []string{
+	"GET /v1/alerts": func(w *mxWorld, p mxPrincipal, _ mxObject) []string {
+		switch p {
+		case mxAdmin:
+			return []string{w.ownAlert, w.otherAlert}
+		case mxOtherAdmin:
+			return []string{w.forAlert}
+		case mxMemberNotGranted:
+			return nil
+		case mxOtherTenantAdmin:
+			return []string{w.otherAlert}
+		}
+		return []string{w.ownAlert} // the granted member, ownCust's users
+	},
+	"GET /v1/alerts [customerId]": func(w *mxWorld, _ mxPrincipal, o mxObject) []string {
+		return []string{pick(o, w.ownAlert, w.forAlert)}
+	},
+	"GET /v1/customers/{customerId}/assets": func(w *mxWorld, _ mxPrincipal, o mxObject) []string {
+		return []string{pick(o, w.ownAsset, w.forAsset)}
+	},
+}
+
 // mxCell is one checked cell.
 type mxCell struct {
 	key    string
@@ -615,6 +781,25 @@ type mxCell struct {
 	o      mxObject
 	status int
 	body   string
+	// visible: the IDs a 2xx answer must list (mxVisible), when checked.
+	visible      []string
+	checkVisible bool
+}
+
+// listedIDs returns the sorted "id"s of the items of a list answer.
+func listedIDs(body string) []string {
+	var l struct {
+		Items []struct {
+			ID string `json:"id"`
+		} `json:"items"`
+	}
+	json.Unmarshal([]byte(body), &l)
+	ids := []string{}
+	for _, it := range l.Items {
+		ids = append(ids, it.ID)
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // label names a cell in reports and isolation violations.
@@ -634,6 +819,10 @@ func runMatrix(t *testing.T, e *mxEnv, cases []mxCase) []mxCell {
 		for p := mxPrincipal(0); p < mxPrincipals; p++ {
 			for _, o := range objects {
 				cell := mxCell{key: c.key, p: p, o: o}
+				if visible, ok := mxVisible[c.key]; ok {
+					cell.visible, cell.checkVisible = append([]string{}, visible(w, p, o)...), true
+					slices.Sort(cell.visible)
+				}
 				res := e.serve(t, c, w, p, o, cell.label())
 				cell.status, cell.body = res.StatusCode, res.Body
 				cells = append(cells, cell)
@@ -718,10 +907,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 	e := newMxEnv(t, false)
 	cells := runMatrix(t, e, cases)
 
-	var unexpected2xx, wrong []string
+	var unexpected2xx, wrong, listed []string
 	for _, c := range cells {
 		want := mxExpect[c.key][c.o][c.p]
 		if want.matches(c.status) {
+			if got := listedIDs(c.body); c.checkVisible && c.status/100 == 2 && !slices.Equal(got, c.visible) {
+				listed = append(listed, fmt.Sprintf("%s: lists %v, want %v", c.label(), got, c.visible))
+			}
 			continue
 		}
 		line := fmt.Sprintf("%s: got %d, want %s (%s)", c.label(), c.status, want, problemDetail(c.body))
@@ -736,6 +928,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 	if len(wrong) > 0 {
 		t.Errorf("%d cells answered another refusal than the table says:\n  %s", len(wrong), strings.Join(wrong, "\n  "))
+	}
+	if len(listed) > 0 {
+		t.Errorf("%d list answers hold other items than the principal may see:\n  %s", len(listed), strings.Join(listed, "\n  "))
 	}
 	t.Logf("authorization matrix: %d cells checked in %s", len(cells), time.Since(start).Round(time.Millisecond))
 	fmt.Printf("authorization matrix: %d cells checked\n", len(cells))
