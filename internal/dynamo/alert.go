@@ -155,6 +155,11 @@ func (s *Store) GetAlert(ctx context.Context, scope tenancy.Scope, alertID strin
 			return portal.Alert{}, fmt.Errorf("decode alert: %w", err)
 		}
 		if inScope(scope, it.PartnerID, it.TenantID) {
+			if scope.TenantID == "" {
+				// The partner's index only: the caller checks its access to
+				// the tenant before it reads the tenant's partition.
+				return it.alert(), nil
+			}
 			// The index is eventually consistent: read the item itself.
 			var cur alertItem
 			found, err := s.get(ctx, it.PK, it.SK, &cur)

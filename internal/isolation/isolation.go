@@ -264,6 +264,7 @@ func indexEntry(c *call, a Access) string {
 	switch base.Kind {
 	case KindTenant:
 		ok = ix.Kind == KindUserList && ix.Tenant == base.Tenant && ix.Partner == base.Partner ||
+			ix.Kind == KindTenant && ix.Raw == base.Raw || // the tenant's own lists (its assets by value)
 			(ix.Kind == KindPartnerIndex || ix.Kind == KindAuditIndex) && ix.Partner == base.Partner ||
 			operatorAudit
 	case KindPartner:

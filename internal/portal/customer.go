@@ -61,11 +61,11 @@ type Customer struct {
 	Plan         Plan
 	// LicenseCounts counts the customer's non-revoked licenses per model; Plan derives from it.
 	LicenseCounts map[LicenseModel]int
-	AccessLevel AccessLevel
-	LastScanAt  *time.Time
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
-	Version     int64
+	AccessLevel   AccessLevel
+	LastScanAt    *time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	Version       int64
 }
 
 // scope is the data scope of the customer's tenant.
