@@ -250,6 +250,30 @@ func TestSampleEventsReplayThroughTheRealHandlers(t *testing.T) {
 				t.Errorf("customers in the report = %d, want 3", got)
 			}
 		}},
+		{"assets-create.json", 201, func(t *testing.T, _ events.APIGatewayV2HTTPResponse, b map[string]any) {
+			if b["created"] != 2.0 || b["duplicate"] != 1.0 || b["rejected"] != 1.0 {
+				t.Errorf("created/duplicate/rejected = %v/%v/%v, want 2/1/1 (10.0.0.1 is private)", b["created"], b["duplicate"], b["rejected"])
+			}
+		}},
+		{"assets-list.json", 200, func(t *testing.T, _ events.APIGatewayV2HTTPResponse, b map[string]any) {
+			if got := len(b["items"].([]any)); got != 2 {
+				t.Errorf("assets = %d, want 2", got)
+			}
+		}},
+		{"usage-get.json", 200, func(t *testing.T, _ events.APIGatewayV2HTTPResponse, b map[string]any) {
+			l := b["licenses"].([]any)[0].(map[string]any)
+			if l["licenseId"] != licenseID || l["used"] != 2.0 || l["quantity"] != 60.0 || l["percent"] != "3.33" {
+				t.Errorf("usage = %v", l)
+			}
+		}},
+		{"usage-stream.json", 0, nil}, // 44 → 45 of 50 assets: the 90 % alert
+		{"usage-stream.json", 0, nil}, // delivered again: no second alert
+		{"alerts-list.json", 200, func(t *testing.T, _ events.APIGatewayV2HTTPResponse, b map[string]any) {
+			items := b["items"].([]any)
+			if len(items) != 1 || items[0].(map[string]any)["threshold"] != 90.0 || items[0].(map[string]any)["used"] != 45.0 {
+				t.Errorf("alerts = %v, want one 90 %% alert at 45 of 50", items)
+			}
+		}},
 		{"licenses-revoke.json", 200, wantStatus("revoked")},
 		{"customers-suspend.json", 200, wantStatus("suspended")},
 		{"customers-resume.json", 200, wantStatus("active")},
@@ -273,6 +297,15 @@ func TestSampleEventsReplayThroughTheRealHandlers(t *testing.T) {
 	for i, st := range steps {
 		replayed[st.event] = true
 		t.Run(itoa(i)+"_"+st.event, func(t *testing.T) {
+			if st.status == 0 { // a stream event, for the usage-stream function
+				var ev events.DynamoDBEvent
+				readEvent(t, st.event, &ev)
+				res, err := s.UsageStream().Handle(context.Background(), ev)
+				if err != nil || len(res.BatchItemFailures) != 0 {
+					t.Fatalf("stream batch: %v, failures %v", err, res.BatchItemFailures)
+				}
+				return
+			}
 			res, body := handle(t, s, st.event)
 			if res.StatusCode != st.status {
 				t.Fatalf("status = %d, want %d: %s", res.StatusCode, st.status, res.Body)
