@@ -179,15 +179,31 @@ func (s *Store) licenseCounterSync(l portal.License, current portal.Counter, at 
 			"attribute_not_exists(#quantity) OR #licenseId <> :lid OR #quantity <= :quantity OR #used <= :quantity")
 		return u.build(s.Table, pk, assetCounterSK)
 	case portal.ModelPerScan:
-		period := portal.PeriodAt(l.StartsAt, l.BillingPeriod, at)
-		u := newCounterUpdate(portal.CounterScans, l.PartnerID, l.TenantID, at)
-		u.license(l)
-		u.setValue("periodStart", str(formatTime(period.Start)))
-		u.add = append(u.add, "#used :zero")
-		u.values[":zero"] = num(0)
+		u, period := scanCounterUpdate(l, at, 0)
 		return u.build(s.Table, pk, scanCounterSK(l.ID, period.Start))
 	}
 	return nil
+}
+
+// scanCounterUpdate adds n to the scan counter of per-scan license l's
+// period at at, copying l's terms into it; it returns the period too.
+func scanCounterUpdate(l portal.License, at time.Time, n int64) (*counterUpdate, portal.Period) {
+	period := portal.PeriodAt(l.StartsAt, l.BillingPeriod, at)
+	u := newCounterUpdate(portal.CounterScans, l.PartnerID, l.TenantID, at)
+	u.license(l)
+	u.setValue("periodStart", str(formatTime(period.Start)))
+	u.add = append(u.add, "#used :n")
+	u.values[":n"] = num(n)
+	return u, period
+}
+
+// updateItem sends up on its own, answering the item as rv asks.
+func (s *Store) updateItem(ctx context.Context, up *types.Update, rv types.ReturnValue, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	return s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: up.TableName, Key: up.Key, UpdateExpression: up.UpdateExpression, ConditionExpression: up.ConditionExpression,
+		ExpressionAttributeNames: up.ExpressionAttributeNames, ExpressionAttributeValues: up.ExpressionAttributeValues,
+		ReturnValues: rv, ReturnValuesOnConditionCheckFailure: up.ReturnValuesOnConditionCheckFailure, ReturnConsumedCapacity: total,
+	}, opts...)
 }
 
 // SyncAssetCounter implements portal.AssetStore: the asset counter
@@ -206,11 +222,7 @@ func (s *Store) SyncAssetCounter(ctx context.Context, scope tenancy.Scope, l por
 	if up == nil {
 		return nil
 	}
-	_, err = s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: up.TableName, Key: up.Key, UpdateExpression: up.UpdateExpression, ConditionExpression: up.ConditionExpression,
-		ExpressionAttributeNames: up.ExpressionAttributeNames, ExpressionAttributeValues: up.ExpressionAttributeValues,
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld, ReturnConsumedCapacity: total,
-	}, s.inTenant(ctx, scope)...)
+	_, err = s.updateItem(ctx, up, types.ReturnValueNone, s.inTenant(ctx, scope)...)
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
 		return assetCounterConflict(ccf.Item, []portal.License{l})
@@ -221,28 +233,20 @@ func (s *Store) SyncAssetCounter(ctx context.Context, scope tenancy.Scope, l por
 	return nil
 }
 
-// AdmitScan implements portal.ScanCounter: one more scan in the current
-// period of per-scan license l, refused (ECONFLICT, saying the limit)
-// when a hard license has none left. It returns the counter as changed.
+// AdmitScan counts one more scan in the current period of per-scan
+// license l (scan admission, issue 6, moves it in the scan's own
+// transaction); refused, ECONFLICT saying the limit, when a hard license
+// has none left. It returns the counter as changed.
 func (s *Store) AdmitScan(ctx context.Context, scope tenancy.Scope, l portal.License, at time.Time) (portal.Counter, error) {
 	if !inScope(scope, l.PartnerID, l.TenantID) || l.Model != portal.ModelPerScan {
 		return portal.Counter{}, portal.Errorf(portal.ENOTFOUND, "license %s not found", l.ID)
 	}
-	period := portal.PeriodAt(l.StartsAt, l.BillingPeriod, at)
-	u := newCounterUpdate(portal.CounterScans, l.PartnerID, l.TenantID, at)
-	u.license(l)
-	u.setValue("periodStart", str(formatTime(period.Start)))
-	u.add = append(u.add, "#used :one")
-	u.values[":one"] = num(1)
+	u, period := scanCounterUpdate(l, at, 1)
 	if l.OveragePolicy == portal.OverageHard {
 		u.cond = append(u.cond, "attribute_not_exists(#used) OR #used < :quantity")
 	}
 	up := u.build(s.Table, tenantPK(l.PartnerID, l.TenantID), scanCounterSK(l.ID, period.Start))
-	res, err := s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: up.TableName, Key: up.Key, UpdateExpression: up.UpdateExpression, ConditionExpression: up.ConditionExpression,
-		ExpressionAttributeNames: up.ExpressionAttributeNames, ExpressionAttributeValues: up.ExpressionAttributeValues,
-		ReturnValues: types.ReturnValueAllNew, ReturnConsumedCapacity: total,
-	}, s.inTenant(ctx, scope)...)
+	res, err := s.updateItem(ctx, up, types.ReturnValueAllNew, s.inTenant(ctx, scope)...)
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
 		return portal.Counter{}, portal.Errorf(portal.ECONFLICT, "license %s allows %d scans per period (hard limit): none left until %s", l.ID, l.Quantity, period.End.Format(time.RFC3339))
