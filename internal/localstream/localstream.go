@@ -21,19 +21,30 @@
 //     logged and skipped, as with an on-failure destination, so that one
 //     poison record cannot stop the stream.
 //
-// Redeliveries back off exponentially. Differences from AWS: shards are
-// polled in turn by one goroutine, so the handler is never called
-// concurrently; there is no batching window, function timeout or bisection;
-// and checkpoints live in memory only, so a new Poller (after a restart, say)
-// starts again at Options.StartAt, either replaying what the stream still
-// holds (TRIM_HORIZON) or skipping what was written while no Poller ran
-// (LATEST).
+// Redeliveries back off exponentially. When a shard no longer holds the
+// records after the poller's position (TrimmedDataAccessException; in AWS
+// records are trimmed after 24 hours), reading resumes at the oldest record
+// it holds (TRIM_HORIZON), as the mapping does: the loss is logged, but Drain
+// cannot count the records lost.
+//
+// Differences from AWS: shards are polled in turn by one goroutine, so the
+// handler is never called concurrently; there is no batching window,
+// function timeout or bisection; and checkpoints live in memory only, so a
+// new Poller (after a restart, say) starts again at Options.StartAt, either
+// replaying what the stream still holds (TRIM_HORIZON) or skipping what was
+// written while no Poller ran (LATEST).
 //
 // DynamoDB Local details: its records carry the region "ddblocal" (in
 // AWSRegion and in the stream ARN) and an ApproximateCreationDateTime
 // rounded down to the minute; once its table is deleted its stream is
 // DISABLED and its shards closed, after which a Poller delivers what is left
-// and stops.
+// and stops. Its sequence numbers are shared by all its tables, and an
+// iterator taken while a shard is empty (LATEST when Start finds no record,
+// say) stays at the shard's starting sequence number; once a record lands in
+// the shard after other tables were written to, reading that iterator fails
+// with TrimmedDataAccessException although nothing was trimmed. A Poller
+// handles that as any trimming, resuming at the oldest record, which is then
+// the first written after the iterator was taken: nothing is lost.
 package localstream
 
 import (
@@ -208,6 +219,9 @@ type shard struct {
 	// checkpoint is the sequence number of the last record handled
 	// (delivered or given up on); reading resumes after it.
 	checkpoint string
+	// trims counts the TrimmedDataAccessExceptions since the last
+	// successful read, to back off when repositioning does not help.
+	trims int
 	// done means read to its end, or gone.
 	done bool
 }
@@ -318,9 +332,10 @@ func (p *Poller) Close() error {
 
 // Drain waits until every record written to the table before the call has
 // been handled: handed to the handler successfully, or given up on after
-// Options.MaxRetries. It returns nil if nothing was given up on since the
-// previous Drain returned (or since Start); otherwise an error wrapping
-// ErrSkipped that counts and names those records.
+// Options.MaxRetries (or trimmed from the stream before it could be read;
+// see the package documentation). It returns nil if nothing was given up on
+// since the previous Drain returned (or since Start); otherwise an error
+// wrapping ErrSkipped that counts and names those records.
 //
 // It returns ctx's error if ctx ends first, ErrClosed once Close has been
 // called, and the poller's error if one stopped it. Once the stream has
@@ -604,8 +619,7 @@ func (p *Poller) openIterator(ctx context.Context, s *shard) error {
 		s.done, p.needDescribe = true, true
 		return nil
 	case errors.As(err, &trimmed) && s.checkpoint != "":
-		p.log.Printf("shard %s was trimmed past sequence number %s; resuming at its trim horizon, records in between are lost", s.id, s.checkpoint)
-		s.checkpoint, s.start = "", types.ShardIteratorTypeTrimHorizon
+		p.resumeAtTrimHorizon(s, "GetShardIterator", err)
 		return p.openIterator(ctx, s)
 	case err != nil:
 		return err
@@ -631,6 +645,9 @@ func (p *Poller) turn(ctx context.Context, s *shard) shardOutcome {
 			}
 		}
 		fetched, last, batch, err := p.read(ctx, s)
+		if err == nil || fetched > 0 {
+			s.trims = 0
+		}
 		if len(batch) > 0 {
 			p.deliver(ctx, s, batch)
 		}
@@ -693,9 +710,13 @@ func (p *Poller) read(ctx context.Context, s *shard) (fetched int, last string, 
 	return fetched, last, batch, nil
 }
 
-// readFailed handles a GetRecords error: an iterator that expired or is no
-// longer valid is replaced (from the checkpoint) at once; other errors are
-// logged and the same iterator is tried again after a back-off.
+// readFailed handles a GetRecords error: an iterator that expired is
+// replaced (from the checkpoint) at once; one that points before the oldest
+// record the shard still holds is replaced at once by one at the trim
+// horizon (see resumeAtTrimHorizon), after a back-off if that happens again
+// before a successful read; one that is no longer valid is replaced after a
+// back-off; other errors are logged and the same iterator is tried again
+// after a back-off.
 func (p *Poller) readFailed(ctx context.Context, s *shard, err error) shardOutcome {
 	var expired *types.ExpiredIteratorException
 	var trimmed *types.TrimmedDataAccessException
@@ -705,7 +726,16 @@ func (p *Poller) readFailed(ctx context.Context, s *shard, err error) shardOutco
 	case errors.As(err, &expired):
 		s.iter = nil
 		return shardMore
-	case errors.As(err, &trimmed), errors.As(err, &gone),
+	case errors.As(err, &trimmed):
+		if ctx.Err() != nil {
+			return shardFailed
+		}
+		p.resumeAtTrimHorizon(s, "GetRecords", err)
+		if s.trims++; s.trims > 1 {
+			return shardFailed
+		}
+		return shardMore
+	case errors.As(err, &gone),
 		errors.As(err, &api) && api.ErrorCode() == "ValidationException":
 		p.logError(ctx, "read shard "+s.id+" (getting a new iterator)", err)
 		s.iter, p.needDescribe = nil, true
@@ -714,6 +744,31 @@ func (p *Poller) readFailed(ctx context.Context, s *shard, err error) shardOutco
 		p.logError(ctx, "read shard "+s.id, err)
 		return shardFailed
 	}
+}
+
+// resumeAtTrimHorizon handles a TrimmedDataAccessException from call: the
+// position s was to be read from (after its checkpoint, or where it started)
+// is older than the oldest record the shard still holds. As a Lambda event
+// source mapping does, the poller logs that records were lost and resumes at
+// the oldest record available (TRIM_HORIZON); the records lost are not known,
+// so Drain does not count them as skipped.
+//
+// DynamoDB Local also answers so, wrongly, when a LATEST or TRIM_HORIZON
+// iterator taken while the shard was empty is read once the shard holds
+// records written after other tables' (its sequence numbers are shared by
+// every table, and such an iterator stays at the shard's starting sequence
+// number, below the first record's). Then nothing is lost: every record the
+// shard holds was written after the iterator was taken, and the trim horizon
+// is the first of them.
+func (p *Poller) resumeAtTrimHorizon(s *shard, call string, err error) {
+	if s.checkpoint != "" {
+		p.log.Printf("shard %s no longer holds the records after sequence number %s (%s: %v); resuming at its oldest record (TRIM_HORIZON): records in between were lost",
+			s.id, s.checkpoint, call, err)
+	} else {
+		p.log.Printf("shard %s no longer holds the records from where reading started, at %s (%s: %v); resuming at its oldest record (TRIM_HORIZON): records in between were lost, if any (DynamoDB Local also reports this, losing nothing, for an iterator taken while the shard was empty)",
+			s.id, s.start, call, err)
+	}
+	s.iter, s.checkpoint, s.start = nil, "", types.ShardIteratorTypeTrimHorizon
 }
 
 // deliver hands batch to the handler until it succeeds or MaxRetries

@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -358,6 +359,31 @@ func TestStartAt(t *testing.T) {
 	})
 }
 
+// DynamoDB Local numbers the records of all its tables in one sequence, and
+// answers TrimmedDataAccessException when an iterator taken on an empty
+// shard is read after records arrived that were numbered after other
+// tables' (as happens all the time when tests share it). Nothing is lost.
+func TestAnEmptyShardIsReadWhenOtherTablesWereWrittenTo(t *testing.T) {
+	for _, startAt := range []string{localstream.Latest, localstream.TrimHorizon} {
+		t.Run(startAt, func(t *testing.T) {
+			c, table := ddbtest.NewTable(t)
+			_, other := ddbtest.NewTable(t)
+			var r recorder
+			p := start(t, c, table, r.handle, localstream.Options{StartAt: startAt})
+			drain(t, p) // reads the empty shard
+			putAll(t, c, other, "elsewhere")
+			putAll(t, c, table, "1", "2")
+			drain(t, p)
+			putAll(t, c, other, "elsewhere again")
+			putAll(t, c, table, "3")
+			drain(t, p)
+			if got, want := r.calls(), [][]string{{"1", "2"}, {"3"}}; !reflect.DeepEqual(got, want) {
+				t.Fatalf("batches = %v, want %v", got, want)
+			}
+		})
+	}
+}
+
 func TestBatchesHoldAtMostBatchSizeRecordsInOrder(t *testing.T) {
 	c, table := ddbtest.NewTable(t)
 	putAll(t, c, table, "1", "2", "3", "4", "5")
@@ -547,20 +573,50 @@ func TestDrain(t *testing.T) {
 func TestCloseCancelsTheHandlerContext(t *testing.T) {
 	c, table := ddbtest.NewTable(t)
 	entered := make(chan struct{})
+	release := make(chan struct{}) // lets the handler return should Close fail to cancel it
+	var calls atomic.Int32
+	var returned atomic.Bool
+	var ctxErr atomic.Value // the handler context's error when the handler returned
 	h := func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-		close(entered)
-		<-ctx.Done()
-		return events.DynamoDBEventResponse{}, ctx.Err()
+		if calls.Add(1) == 1 {
+			close(entered)
+		}
+		select {
+		case <-ctx.Done():
+		case <-release:
+		}
+		err := ctx.Err()
+		ctxErr.Store(fmt.Sprint(err))
+		returned.Store(true)
+		return events.DynamoDBEventResponse{}, err
 	}
-	p := start(t, c, table, h, localstream.Options{})
+	var log syncBuffer
+	p := start(t, c, table, h, localstream.Options{Log: &log})
+	t.Cleanup(func() { close(release) }) // runs before start's Close
 	putAll(t, c, table, "1")
 	select {
 	case <-entered:
 	case <-time.After(waitTimeout):
-		t.Fatal("the handler was not called")
+		t.Fatalf("the handler was not called within %v; poller log:\n%s", waitTimeout, log.String())
 	}
-	if err := p.Close(); err != nil {
-		t.Fatalf("Close = %v", err)
+	closed := make(chan error, 1)
+	go func() { closed <- p.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatalf("Close = %v", err)
+		}
+	case <-time.After(waitTimeout):
+		t.Fatalf("Close did not return within %v: the handler's context was not cancelled", waitTimeout)
+	}
+	if !returned.Load() {
+		t.Fatal("Close returned before the handler did")
+	}
+	if got, want := ctxErr.Load(), fmt.Sprint(context.Canceled); got != want {
+		t.Errorf("the handler's context error = %v, want %v", got, want)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("the handler was called %d times, want once (not again once its context was cancelled)", n)
 	}
 }
 

@@ -3,6 +3,7 @@ package localstream
 import (
 	"context"
 	"fmt"
+	"io"
 	"reflect"
 	"slices"
 	"strconv"
@@ -31,12 +32,19 @@ type fakeStream struct {
 	seq    int
 	// expire makes the next GetRecords calls fail with ExpiredIteratorException.
 	expire int
+	// emptyIsTrimmed mimics DynamoDB Local: an iterator taken while its
+	// shard was empty fails with TrimmedDataAccessException once the shard
+	// holds records, though none was trimmed.
+	emptyIsTrimmed bool
 }
 
 type fakeShard struct {
 	id, parent string
 	records    []string
-	closed     bool
+	// horizon is how many of the records were trimmed: reading before
+	// records[horizon] fails with TrimmedDataAccessException.
+	horizon int
+	closed  bool
 }
 
 const fakeARN = "arn:aws:dynamodb:ddblocal:000000000000:table/fake/stream/1"
@@ -61,6 +69,13 @@ func (f *fakeStream) write(id string, n int) []string {
 		seqs = append(seqs, seq)
 	}
 	return seqs
+}
+
+// trim trims the first n records of shard id.
+func (f *fakeStream) trim(id string, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.shard(id).horizon = n
 }
 
 func (f *fakeStream) close(id string) {
@@ -112,7 +127,10 @@ func (f *fakeStream) DescribeStream(ctx context.Context, in *dynamodbstreams.Des
 	return &dynamodbstreams.DescribeStreamOutput{StreamDescription: d}, nil
 }
 
-// Iterators are "shard|position".
+var errTrimmed = &types.TrimmedDataAccessException{Message: aws.String("The operation attempted to read past the oldest stream record in a shard.")}
+
+// Iterators are "shard|position", with "|empty" if taken while the shard
+// was empty (for emptyIsTrimmed).
 func (f *fakeStream) GetShardIterator(ctx context.Context, in *dynamodbstreams.GetShardIteratorInput, _ ...func(*dynamodbstreams.Options)) (*dynamodbstreams.GetShardIteratorOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -123,14 +141,22 @@ func (f *fakeStream) GetShardIterator(ctx context.Context, in *dynamodbstreams.G
 	var pos int
 	switch in.ShardIteratorType {
 	case types.ShardIteratorTypeTrimHorizon:
+		pos = sh.horizon
 	case types.ShardIteratorTypeLatest:
 		pos = len(sh.records)
 	case types.ShardIteratorTypeAfterSequenceNumber:
 		pos = slices.Index(sh.records, aws.ToString(in.SequenceNumber)) + 1
+		if pos < sh.horizon {
+			return nil, errTrimmed
+		}
 	default:
 		return nil, fmt.Errorf("fake: iterator type %s", in.ShardIteratorType)
 	}
-	return &dynamodbstreams.GetShardIteratorOutput{ShardIterator: aws.String(sh.id + "|" + strconv.Itoa(pos))}, nil
+	iter := sh.id + "|" + strconv.Itoa(pos)
+	if len(sh.records) == 0 {
+		iter += "|empty"
+	}
+	return &dynamodbstreams.GetShardIteratorOutput{ShardIterator: aws.String(iter)}, nil
 }
 
 func (f *fakeStream) GetRecords(ctx context.Context, in *dynamodbstreams.GetRecordsInput, _ ...func(*dynamodbstreams.Options)) (*dynamodbstreams.GetRecordsOutput, error) {
@@ -141,8 +167,12 @@ func (f *fakeStream) GetRecords(ctx context.Context, in *dynamodbstreams.GetReco
 		return nil, &types.ExpiredIteratorException{Message: aws.String("Iterator expired")}
 	}
 	id, p, _ := strings.Cut(aws.ToString(in.ShardIterator), "|")
+	p, empty := strings.CutSuffix(p, "|empty")
 	pos, _ := strconv.Atoi(p)
 	sh := f.shard(id)
+	if pos < sh.horizon || empty && f.emptyIsTrimmed && len(sh.records) > 0 {
+		return nil, errTrimmed
+	}
 	end := min(pos+int(aws.ToInt32(in.Limit)), len(sh.records))
 	out := &dynamodbstreams.GetRecordsOutput{}
 	for _, seq := range sh.records[pos:end] {
@@ -159,7 +189,11 @@ func (f *fakeStream) GetRecords(ctx context.Context, in *dynamodbstreams.GetReco
 		})
 	}
 	if !sh.closed || end < len(sh.records) {
-		out.NextShardIterator = aws.String(id + "|" + strconv.Itoa(end))
+		next := id + "|" + strconv.Itoa(end)
+		if empty && end == pos {
+			next += "|empty" // DynamoDB Local keeps the position as it was
+		}
+		out.NextShardIterator = aws.String(next)
 	}
 	return out, nil
 }
@@ -189,7 +223,9 @@ func (c *collector) seen() [][]string {
 
 func startFake(t *testing.T, f *fakeStream, h Handler, opt Options) *Poller {
 	t.Helper()
-	opt.Log = t.Output()
+	if opt.Log == nil {
+		opt.Log = t.Output()
+	}
 	p, err := start(context.Background(), f, f, "us-east-1", "fake", h, opt)
 	if err != nil {
 		t.Fatalf("start: %v", err)
@@ -268,4 +304,92 @@ func TestAnExpiredIteratorResumesAfterTheCheckpoint(t *testing.T) {
 	if got, want := c.seen(), [][]string{{"001", "002"}, {"003"}}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("batches = %v, want %v", got, want)
 	}
+}
+
+func TestATrimmedShardResumesAtItsOldestRecord(t *testing.T) {
+	t.Run("GetRecords", func(t *testing.T) {
+		f := &fakeStream{}
+		f.addShard("only", "")
+		f.write("only", 2)
+		var c collector
+		var log syncLog
+		p := startFake(t, f, c.handle, Options{StartAt: TrimHorizon, Log: io.MultiWriter(&log, t.Output())})
+		drainFake(t, p)
+		// 003 and 004 are trimmed before the poller reads past 002.
+		f.write("only", 3)
+		f.trim("only", 4)
+		drainFake(t, p)
+		if got, want := c.seen(), [][]string{{"001", "002"}, {"005"}}; !reflect.DeepEqual(got, want) {
+			t.Fatalf("batches = %v, want %v", got, want)
+		}
+		if want := "no longer holds the records after sequence number 002 (GetRecords: "; !strings.Contains(log.String(), want) || !strings.Contains(log.String(), "were lost") {
+			t.Errorf("log does not say that the records after 002 were lost:\n%s", log.String())
+		}
+		f.write("only", 1)
+		drainFake(t, p)
+		if got, want := c.seen()[2:], [][]string{{"006"}}; !reflect.DeepEqual(got, want) {
+			t.Fatalf("after the trim, batches = %v, want %v", got, want)
+		}
+	})
+	t.Run("GetShardIterator", func(t *testing.T) {
+		f := &fakeStream{}
+		f.addShard("only", "")
+		f.write("only", 2)
+		var c collector
+		var log syncLog
+		p := startFake(t, f, c.handle, Options{StartAt: TrimHorizon, Log: io.MultiWriter(&log, t.Output())})
+		drainFake(t, p)
+		// The iterator expires, and a new one after 002 cannot be had.
+		f.write("only", 3)
+		f.trim("only", 4)
+		f.mu.Lock()
+		f.expire = 1
+		f.mu.Unlock()
+		drainFake(t, p)
+		if got, want := c.seen(), [][]string{{"001", "002"}, {"005"}}; !reflect.DeepEqual(got, want) {
+			t.Fatalf("batches = %v, want %v", got, want)
+		}
+		if want := "no longer holds the records after sequence number 002 (GetShardIterator: "; !strings.Contains(log.String(), want) {
+			t.Errorf("log does not say that the records after 002 were lost:\n%s", log.String())
+		}
+	})
+}
+
+// DynamoDB Local reports TrimmedDataAccessException when an iterator taken
+// on an empty shard is read once records arrive; they must all be delivered.
+func TestAnIteratorTakenOnAnEmptyShardIsNotTrimmedOfItsRecords(t *testing.T) {
+	for _, startAt := range []string{Latest, TrimHorizon} {
+		t.Run(startAt, func(t *testing.T) {
+			f := &fakeStream{emptyIsTrimmed: true}
+			f.addShard("only", "")
+			var c collector
+			p := startFake(t, f, c.handle, Options{StartAt: startAt})
+			drainFake(t, p) // reads the empty shard
+			f.write("only", 2)
+			drainFake(t, p)
+			f.write("only", 1)
+			drainFake(t, p)
+			if got, want := c.seen(), [][]string{{"001", "002"}, {"003"}}; !reflect.DeepEqual(got, want) {
+				t.Fatalf("batches = %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+// syncLog is a log destination safe for concurrent use.
+type syncLog struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (l *syncLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *syncLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
