@@ -12,6 +12,7 @@ import (
 	"github.com/partnerportal/portal/internal/devserver"
 	"github.com/partnerportal/portal/internal/dynamo"
 	"github.com/partnerportal/portal/internal/httpapi"
+	"github.com/partnerportal/portal/internal/portal"
 	"github.com/partnerportal/portal/internal/tenancy"
 )
 
@@ -213,6 +214,9 @@ func (b *bench) costs(ctx context.Context) ([]routeCost, error) {
 	if err := b.licensingCosts(ctx, call, last, admin, super); err != nil {
 		return nil, err
 	}
+	if err := b.assetCosts(ctx, call, admin); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
@@ -336,4 +340,99 @@ func (b *bench) licensingCosts(ctx context.Context, call caller, last func() rou
 		return fmt.Errorf("archive the licensed customer %s: %w", cid, err)
 	}
 	return report("same partner, one of the 2 archived (its name by BatchGetItem)", admin, 2, true)
+}
+
+// assetCosts adds the rows of assets, usage and alerts, on a new customer
+// of the measured partner with a per-asset license for 50 assets (soft
+// limit): one asset is added, then 49 in one request (50 of 50: the 90 %
+// and 100 % alerts), the first one again (a duplicate), the first page is
+// listed and one asset deleted. The usage stream then handles what the
+// table's stream delivered (the counter records, then the alert records
+// they wrote), so that the usage has a ledger and the alerts exist, before
+// the usage and the alerts are read and one alert acknowledged.
+func (b *bench) assetCosts(ctx context.Context, call caller, admin tenancy.Identity) error {
+	if b.stream == nil {
+		return fmt.Errorf("asset costs: the usage stream is not started")
+	}
+	amount := int64(17500)
+	c, _, err := b.svc.Customers.CreateWithLicenses(tenancy.WithIdentity(ctx, admin), portal.CustomerInput{
+		Name: ptr("Asset Cost GmbH"), ContactEmail: ptr("it@asset-cost.example"), Timezone: ptr("Europe/Berlin"), Country: ptr("DE"),
+		Licenses: &[]portal.LicenseInput{{Model: ptr(portal.ModelPerAsset), Quantity: ptr(int64(50)),
+			EndUserPrice: &portal.MoneyInput{Amount: &amount, Currency: ptr("EUR")}}},
+	})
+	if err != nil {
+		return fmt.Errorf("asset costs: customer: %w", err)
+	}
+	cid := c.ID
+	params := map[string]string{"customerId": cid}
+	path := "/v1/customers/" + cid + "/assets"
+	values := func(format string, n int) string {
+		vs := make([]string, n)
+		for i := range vs {
+			vs[i] = fmt.Sprintf(`"`+format+`"`, i)
+		}
+		return `{"assets":[` + strings.Join(vs, ",") + `]}`
+	}
+	one := values("www.asset-cost.com%.0d", 1)
+	first, err := call("assets", 201, "1 value", post("POST /v1/customers/{customerId}/assets", path, admin, params, one))
+	if err != nil {
+		return err
+	}
+	if _, err := call("assets", 201, "49 values (50 of the license's 50)", post("POST /v1/customers/{customerId}/assets", path, admin, params,
+		values("host%02d.asset-cost.com", 49))); err != nil {
+		return err
+	}
+	dup, err := call("assets", 200, "the 1 value again: a duplicate, nothing written", post("POST /v1/customers/{customerId}/assets", path, admin, params, one))
+	if err != nil {
+		return err
+	}
+	if n, _ := dup["duplicate"].(float64); n != 1 {
+		return fmt.Errorf("asset costs: the repeated value was not a duplicate: %v", dup)
+	}
+	if _, err := call("assets", 200, "first page (default limit) of 50", get("GET /v1/customers/{customerId}/assets", path, admin, params, "")); err != nil {
+		return err
+	}
+	results, _ := first["results"].([]any)
+	var aid string
+	if len(results) == 1 {
+		r, _ := results[0].(map[string]any)
+		a, _ := r["asset"].(map[string]any)
+		aid = str(a, "id")
+	}
+	if aid == "" {
+		return fmt.Errorf("asset costs: the first add returned no asset: %v", first)
+	}
+	if _, err := call("assets", 204, "", httpEvent("DELETE /v1/customers/{customerId}/assets/{assetId}", path+"/"+aid, admin,
+		map[string]string{"customerId": cid, "assetId": aid}, nil, "")); err != nil {
+		return err
+	}
+
+	if err := b.handleCaptured(ctx, 2); err != nil {
+		return fmt.Errorf("asset costs: %w", err)
+	}
+	usage, err := call("usage", 200, "one per-asset license, 49 assets, its ledger period", get("GET /v1/customers/{customerId}/usage",
+		"/v1/customers/"+cid+"/usage", admin, params, ""))
+	if err != nil {
+		return err
+	}
+	if n, _ := usage["assetsInUse"].(float64); n != 49 {
+		return fmt.Errorf("asset costs: usage reports %v assets in use, want 49", usage["assetsInUse"])
+	}
+	alerts, err := call("usage", 200, "partner_admin, the partner's alerts, newest first", get("GET /v1/alerts", "/v1/alerts", admin, nil, ""))
+	if err != nil {
+		return err
+	}
+	var alertID string
+	items, _ := alerts["items"].([]any)
+	for _, it := range items {
+		if a, _ := it.(map[string]any); str(a, "customerId") == cid && alertID == "" {
+			alertID = str(a, "id")
+		}
+	}
+	if alertID == "" {
+		return fmt.Errorf("asset costs: the usage stream raised no alert for %s: %v", cid, alerts)
+	}
+	_, err = call("usage", 200, "partner_admin", post("POST /v1/alerts/{alertId}/ack", "/v1/alerts/"+alertID+"/ack", admin,
+		map[string]string{"alertId": alertID}, ""))
+	return err
 }

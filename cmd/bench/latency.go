@@ -31,6 +31,8 @@ type bench struct {
 	fx    *fixture
 	o     options
 
+	stream *streamKit // the usage-stream handler, its event bus and the stream capture
+
 	marginCalls marginCalls // calls of the margin report, as the floor made them
 }
 
@@ -78,9 +80,6 @@ func statsOf(d []time.Duration) stats {
 	return stats{P50: pct(50), P90: pct(90), P99: pct(99), Mean: sum / time.Duration(len(s))}
 }
 
-// interleave runs warm-up rounds and then n measured rounds of api and floor,
-// alternating which goes first (A,B then B,A) so that drift and noise hit
-// both sides alike. Either side failing stops the run.
 // answers200 is one handler request that must answer 200.
 func answers200(ctx context.Context, h *httpapi.Handler, ev events.APIGatewayV2HTTPRequest) func() error {
 	return func() error {
@@ -100,13 +99,19 @@ func (b *bench) sideBySide(name string, n int, apiDesc, floorDesc string, api, f
 		return comparison{}, err
 	}
 	return comparison{
-		Name: name, N: n, Warmup: max(int(float64(n)*b.o.warmup), 10), API: apiDesc, Floor: floorDesc,
+		Name: name, N: n, Warmup: b.warmups(n), API: apiDesc, Floor: floorDesc,
 		APIStats: statsOf(as), FloorStats: statsOf(fs),
 	}, nil
 }
 
+// warmups returns the warm-up rounds before n measured ones.
+func (b *bench) warmups(n int) int { return max(int(float64(n)*b.o.warmup), 10) }
+
+// interleave runs warm-up rounds and then n measured rounds of api and floor,
+// alternating which goes first (A,B then B,A) so that drift and noise hit
+// both sides alike. Either side failing stops the run.
 func (b *bench) interleave(name string, n int, api, floor func() error) ([]time.Duration, []time.Duration, error) {
-	warm := max(int(float64(n)*b.o.warmup), 10)
+	warm := b.warmups(n)
 	for i := range warm {
 		if err := api(); err != nil {
 			return nil, nil, fmt.Errorf("%s: warm-up %d, API side: %w", name, i, err)

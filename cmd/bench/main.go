@@ -21,13 +21,19 @@
 //   - GET /v1/margins over the third partner's 1,000 customers vs the raw
 //     calls the store makes for it (same indexes, key conditions and
 //     projections, every page, and the BatchGetItem of names the Queries
-//     miss when there are any).
+//     miss when there are any);
+//
+// and, for the usage stream (internal/usagestream), 10,000 real counter
+// records, captured from the table's stream (internal/localstream) after
+// asset adds and deletes and scan admissions on the third partner's
+// customers, handed to the real handler in batches of 100 vs one raw
+// UpdateItem per record of the same counter (see streamCompare).
 //
 // It also records the DynamoDB round trips and consumed capacity of every
-// route (dynamo.WithMeter), and the zipped size of every function's binary
-// against a minimal aws-lambda-go binary built with the same flags. Only the
-// ratios are meant to be compared between runs: absolute times on a shared
-// machine wander.
+// route and of each kind of stream record (dynamo.WithMeter), and the
+// zipped size of every function's binary against a minimal aws-lambda-go
+// binary built with the same flags. Only the ratios are meant to be
+// compared between runs: absolute times on a shared machine wander.
 package main
 
 import (
@@ -55,18 +61,21 @@ const ddbLocalVersion = "1.25.1"
 const target = 1.5
 
 type options struct {
-	doc        string
-	customers  int
-	others     int
-	licensed   int
-	workers    int
-	getN       int
-	listN      int
-	authN      int
-	marginsN   int
-	warmup     float64
-	skipSizes  bool
-	cpuProfile string
+	doc           string
+	customers     int
+	others        int
+	licensed      int
+	workers       int
+	getN          int
+	listN         int
+	authN         int
+	marginsN      int
+	streamN       int
+	streamBatch   int
+	streamTenants int
+	warmup        float64
+	skipSizes     bool
+	cpuProfile    string
 }
 
 func main() {
@@ -80,13 +89,16 @@ func main() {
 	flag.IntVar(&o.listN, "list", 500, "measured iterations of the list page (each side)")
 	flag.IntVar(&o.authN, "auth", 2000, "measured iterations of the authorizer (each side); 0 skips it")
 	flag.IntVar(&o.marginsN, "margins", 100, "measured iterations of the margin report (each side); 0 skips it")
+	flag.IntVar(&o.streamN, "stream", 10000, "measured usage-stream records (each side; rounded down to whole batches); 0 skips the comparison")
+	flag.IntVar(&o.streamBatch, "stream-batch", 100, "records per usage-stream batch")
+	flag.IntVar(&o.streamTenants, "stream-customers", 200, "customers of the third partner the usage-stream records are spread over")
 	flag.Float64Var(&o.warmup, "warmup", 0.1, "warm-up iterations, as a fraction of the measured ones")
 	flag.BoolVar(&o.skipSizes, "skip-sizes", false, "skip the binary size table (no dist/ needed)")
-	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the side-by-side comparisons to this file")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the side-by-side HTTP comparisons to this file, and one of the usage-stream comparison to this file + \".stream\"")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("bench: ")
-	if err := run(context.Background(), o); err != nil {
+	if _, err := run(context.Background(), o); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -107,14 +119,17 @@ type result struct {
 	SeedTime    time.Duration
 	Comparisons []comparison
 	Costs       []routeCost
-	MarginCalls marginCalls // calls of the margin report over the licensed partner, as the floor made them
+	StreamCosts []streamCost // what each kind of stream record cost the handler
+	Stream      *streamRun   // the usage-stream comparison (nil: skipped)
+	MarginCalls marginCalls  // calls of the margin report over the licensed partner, as the floor made them
 	Sizes       *sizeTable
 }
 
-func run(ctx context.Context, o options) error {
+// run runs the bench and returns what it measured.
+func run(ctx context.Context, o options) (*result, error) {
 	endpoint := os.Getenv(services.EnvEndpoint)
 	if endpoint == "" {
-		return fmt.Errorf("%s is not set: run me under DynamoDB Local with `go run ./cmd/withddb -- go run ./cmd/bench` (or `make bench`)", services.EnvEndpoint)
+		return nil, fmt.Errorf("%s is not set: run me under DynamoDB Local with `go run ./cmd/withddb -- go run ./cmd/bench` (or `make bench`)", services.EnvEndpoint)
 	}
 	res := &result{
 		Started: time.Now().UTC(), GoVersion: runtime.Version(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH,
@@ -127,18 +142,18 @@ func run(ctx context.Context, o options) error {
 		log.Printf("binary sizes: building the minimal aws-lambda-go floor")
 		sizes, err := measureSizes()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		res.Sizes = sizes
 	}
 
 	client, err := ddblocal.NewClient(ctx, endpoint)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	table := fmt.Sprintf("bench-%d", time.Now().UnixNano())
 	if err := dynamo.CreateTable(ctx, client, table, app.Declaration().Table); err != nil {
-		return err
+		return nil, err
 	}
 	log.Printf("table %s on %s", table, endpoint)
 	secret := make([]byte, 32)
@@ -148,7 +163,7 @@ func run(ctx context.Context, o options) error {
 	start := time.Now()
 	fx, err := seed(ctx, svc, o)
 	if err != nil {
-		return fmt.Errorf("seed: %w", err)
+		return nil, fmt.Errorf("seed: %w", err)
 	}
 	res.SeedTime = time.Since(start)
 	res.Licenses = fx.licenses
@@ -156,20 +171,38 @@ func run(ctx context.Context, o options) error {
 
 	b := &bench{svc: svc, raw: client, table: table, fx: fx, o: o}
 	if res.Comparisons, err = b.compare(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	res.MarginCalls = b.marginCalls
+	// From here on the table's stream is captured (after the timed HTTP
+	// comparisons, so that its polling does not disturb them) and the
+	// usage-stream handler publishes to a local EventBridge.
+	if err := b.startStream(ctx, endpoint); err != nil {
+		return nil, err
+	}
+	defer b.closeStream()
 	if res.Costs, err = b.costs(ctx); err != nil {
-		return fmt.Errorf("route costs: %w", err)
+		return nil, fmt.Errorf("route costs: %w", err)
+	}
+	if res.StreamCosts, err = b.streamCosts(ctx); err != nil {
+		return nil, err
+	}
+	if res.Stream, err = b.streamCompare(ctx); err != nil {
+		return nil, err
+	}
+	if s := res.Stream; s != nil {
+		api, floor := s.PerRecord()
+		log.Printf("%-14s total %s vs %s for %d records (%s vs %s a record)  ratio %.2f   batch p50 ratio %.2f",
+			"usage-stream", round(s.APITotal), round(s.FloorTotal), s.Records, round(api), round(floor), s.Ratio(), s.Comparison.Ratio(50))
 	}
 	res.Duration = time.Since(res.Started)
 
 	printSummary(os.Stdout, res)
 	if o.doc != "" {
 		if err := os.WriteFile(o.doc, []byte(markdown(res)), 0o644); err != nil {
-			return err
+			return nil, err
 		}
 		log.Printf("wrote %s", o.doc)
 	}
-	return nil
+	return res, nil
 }

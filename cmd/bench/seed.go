@@ -27,6 +27,7 @@ type fixture struct {
 	licensed      portal.Partner   // the partner whose customers all have licenses
 	licensedAdmin tenancy.Identity // its partner admin
 	licenses      int              // licenses of its customers
+	licensedIDs   []string         // its customers, in creation order
 }
 
 // seed makes a super admin, the pricing (devserver.DemoPricing), three
@@ -86,7 +87,7 @@ func seed(ctx context.Context, svc *services.Services, o options) (*fixture, err
 	if _, _, err := seedCustomers(ctx, svc, otherAdmin, o.others, o.workers, 2, false); err != nil {
 		return nil, err
 	}
-	if _, fx.licenses, err = seedCustomers(ctx, svc, fx.licensedAdmin, o.licensed, o.workers, 3, true); err != nil {
+	if fx.licensedIDs, fx.licenses, err = seedCustomers(ctx, svc, fx.licensedAdmin, o.licensed, o.workers, 3, true); err != nil {
 		return nil, err
 	}
 	if len(ids) == 0 {
