@@ -377,8 +377,14 @@ func TestAnEmptyShardIsReadWhenOtherTablesWereWrittenTo(t *testing.T) {
 			putAll(t, c, other, "elsewhere again")
 			putAll(t, c, table, "3")
 			drain(t, p)
-			if got, want := r.calls(), [][]string{{"1", "2"}, {"3"}}; !reflect.DeepEqual(got, want) {
-				t.Fatalf("batches = %v, want %v", got, want)
+			// Every record once, in order; how they are batched depends on
+			// when the poller happens to read.
+			var got []string
+			for _, batch := range r.calls() {
+				got = append(got, batch...)
+			}
+			if want := []string{"1", "2", "3"}; !reflect.DeepEqual(got, want) {
+				t.Fatalf("records = %v (batches %v), want %v", got, r.calls(), want)
 			}
 		})
 	}
