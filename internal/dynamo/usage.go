@@ -2,8 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -95,7 +93,8 @@ const maxApplyAttempts = 8
 // counter change, identified by its stream event ID, to the usage ledger
 // and stores the alerts it raises, in one transaction with a marker of
 // the event (kept until expires). A change applied before is not applied
-// again: applied is false then. The ledger periods are read first and
+// again: applied is false then (also when an SDK retry finds the marker
+// its own lost-answer attempt wrote). The ledger periods are read first and
 // written conditionally on their versions, and read again when another
 // writer got in between.
 func (s *Store) ApplyCounterChange(ctx context.Context, eventID string, ch portal.CounterChange, expires time.Time) (applied bool, err error) {
@@ -118,10 +117,11 @@ func (s *Store) ApplyCounterChange(ctx context.Context, eventID string, ch porta
 		if err != nil {
 			return false, err
 		}
-		token := sha256.Sum256([]byte(s.Table + "#" + eventID + "#" + strconv.Itoa(attempt)))
-		_, err = s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-			TransactItems: tx, ClientRequestToken: aws.String(hex.EncodeToString(token[:16])), ReturnConsumedCapacity: total,
-		})
+		// No ClientRequestToken: the marker already makes the transaction
+		// idempotent, and a token reused by a redelivery of the event (read
+		// against newer ledger versions) would fail it with
+		// IdempotentParameterMismatchException for ten minutes.
+		_, err = s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx, ReturnConsumedCapacity: total})
 		switch {
 		case err == nil:
 			return true, nil
