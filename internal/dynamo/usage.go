@@ -2,7 +2,6 @@ package dynamo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -83,117 +82,6 @@ func (it usageItem) usage() portal.UsagePeriod {
 		}
 	}
 	return u
-}
-
-// maxApplyAttempts bounds the retries of one change when its ledger
-// periods change under it (another shard's record of the same tenant).
-const maxApplyAttempts = 8
-
-// ApplyCounterChange implements the usage stream's store: it applies one
-// counter change, identified by its stream event ID, to the usage ledger
-// and stores the alerts it raises, in one transaction with a marker of
-// the event (kept until expires). A change applied before is not applied
-// again: applied is false then (also when an SDK retry finds the marker
-// its own lost-answer attempt wrote). The ledger periods are read first and
-// written conditionally on their versions, and read again when another
-// writer got in between.
-func (s *Store) ApplyCounterChange(ctx context.Context, eventID string, ch portal.CounterChange, expires time.Time) (applied bool, err error) {
-	c := ch.New
-	if c == nil {
-		c = ch.Old
-	}
-	if c == nil || c.PartnerID == "" || c.TenantID == "" {
-		return false, fmt.Errorf("apply %s: a counter change without images", eventID)
-	}
-	pk := tenantPK(c.PartnerID, c.TenantID)
-	keys := ch.Ledgers()
-	for attempt := 1; ; attempt++ {
-		ledgers, err := s.readLedgers(ctx, pk, keys)
-		if err != nil {
-			return false, err
-		}
-		alerts := ch.Apply(ledgers)
-		tx, err := s.applyItems(pk, eventID, expires, keys, ledgers, alerts)
-		if err != nil {
-			return false, err
-		}
-		// No ClientRequestToken: the marker already makes the transaction
-		// idempotent, and a token reused by a redelivery of the event (read
-		// against newer ledger versions) would fail it with
-		// IdempotentParameterMismatchException for ten minutes.
-		_, err = s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx, ReturnConsumedCapacity: total})
-		switch {
-		case err == nil:
-			return true, nil
-		case canceledFor(err, 0):
-			return false, nil // the marker exists: applied before
-		case attempt < maxApplyAttempts && isCanceled(err):
-			continue // a ledger period changed meanwhile
-		}
-		return false, fmt.Errorf("apply %s: %w", eventID, err)
-	}
-}
-
-func isCanceled(err error) bool {
-	var tce *types.TransactionCanceledException
-	return errors.As(err, &tce)
-}
-
-// readLedgers reads the ledger periods keys of the partition pk.
-func (s *Store) readLedgers(ctx context.Context, pk string, keys []portal.LedgerKey) (map[portal.LedgerKey]*portal.UsagePeriod, error) {
-	req := make([]map[string]types.AttributeValue, len(keys))
-	for i, k := range keys {
-		req[i] = key(pk, usageSK(k.LicenseID, k.PeriodStart))
-	}
-	items, err := s.batchGet(ctx, req)
-	if err != nil {
-		return nil, fmt.Errorf("read usage ledger: %w", err)
-	}
-	out := map[portal.LedgerKey]*portal.UsagePeriod{}
-	for _, av := range items {
-		var it usageItem
-		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return nil, fmt.Errorf("decode usage: %w", err)
-		}
-		u := it.usage()
-		out[u.Key()] = &u
-	}
-	return out, nil
-}
-
-// applyItems is the transaction of one applied change: the marker first,
-// then the ledger periods (each over its version) and the new alerts.
-func (s *Store) applyItems(pk, eventID string, expires time.Time, keys []portal.LedgerKey, ledgers map[portal.LedgerKey]*portal.UsagePeriod, alerts []portal.Alert) ([]types.TransactWriteItem, error) {
-	marker, err := attributevalue.MarshalMap(markerItem{PK: pk, SK: appliedSK(eventID), Entity: entityMarker, ExpiresAt: expires.Unix()})
-	if err != nil {
-		return nil, fmt.Errorf("encode marker: %w", err)
-	}
-	tx := []types.TransactWriteItem{{Put: &types.Put{TableName: &s.Table, Item: marker, ConditionExpression: aws.String("attribute_not_exists(PK)")}}}
-	for _, k := range keys {
-		u := ledgers[k]
-		if u == nil {
-			continue
-		}
-		prev := u.Version
-		u.Version++
-		put, err := s.versioned(toUsageItem(*u), u.Version, u.PartnerID)
-		if err != nil {
-			return nil, err
-		}
-		if prev == 0 {
-			put.ConditionExpression = aws.String("attribute_not_exists(PK)")
-			put.ExpressionAttributeValues = nil
-		}
-		tx = append(tx, types.TransactWriteItem{Put: put})
-	}
-	for _, a := range alerts {
-		av, err := attributevalue.MarshalMap(toAlertItem(a))
-		if err != nil {
-			return nil, fmt.Errorf("encode alert: %w", err)
-		}
-		tx = append(tx, types.TransactWriteItem{Put: &types.Put{TableName: &s.Table, Item: av, ConditionExpression: aws.String("attribute_not_exists(PK)")}})
-	}
-	return tx, nil
 }
 
 // markerItem records that a stream event was handled (until its TTL).

@@ -49,7 +49,8 @@ var replayWorkers = 2*runtime.GOMAXPROCS(0) + 2
 //   - every ledger period equals applying each distinct counter change
 //     once, in order, with the pure portal.CounterChange.Apply: its
 //     Changes is the number of distinct counter records of the period,
-//     its version the number of changes that wrote it;
+//     its version at most the number of changes that wrote it (changes
+//     applied together write it once);
 //   - each alert that application raises is stored exactly once, and no
 //     other;
 //   - each alert and each asset becoming scannable was published at least
@@ -288,6 +289,12 @@ func checkLedgers(ctx context.Context, store *dynamo.Store, scope tenancy.Scope,
 			return fmt.Errorf("unexpected ledger period %s", ledgerString(u))
 		}
 		w.PartnerID, w.TenantID = scope.PartnerID, scope.TenantID
+		// Changes applied together write a period once: its version is
+		// at most the number of changes that wrote it, and at least 1.
+		if u.Version < 1 || u.Version > w.Version {
+			return fmt.Errorf("ledger period %s is at version %d, want 1 to %d (the changes that wrote it)", ledgerString(u), u.Version, w.Version)
+		}
+		u.Version = w.Version
 		if g, w := ledgerString(u), ledgerString(w); g != w {
 			return fmt.Errorf("ledger period\n  got  %s\n  want %s", g, w)
 		}
@@ -562,20 +569,31 @@ type faultyStore struct {
 	tr   *trial
 }
 
-func (s *faultyStore) ApplyCounterChange(ctx context.Context, eventID string, ch portal.CounterChange, expires time.Time) (bool, error) {
-	if s.tr.fault("before ApplyCounterChange", eventID) {
-		return false, errInjected
+// ApplyCounterChanges may fail before any record of the group (applying
+// those before it) or after the group was applied (claiming its last
+// record was not), as a crash or a lost answer would.
+func (s *faultyStore) ApplyCounterChanges(ctx context.Context, records []dynamo.CounterRecord, expires time.Time) ([]bool, error) {
+	n := len(records)
+	for i, r := range records {
+		if s.tr.fault("before ApplyCounterChanges", r.EventID) {
+			n = i
+			break
+		}
 	}
-	applied, err := s.real.ApplyCounterChange(ctx, eventID, ch, expires)
-	if err != nil {
-		return false, err
+	applied, err := s.real.ApplyCounterChanges(ctx, records[:n], expires)
+	for i, a := range applied {
+		if a {
+			s.tr.applied[records[i].EventID]++
+			s.tr.logf("    applied %s", records[i].EventID)
+		}
 	}
-	if applied {
-		s.tr.applied[eventID]++
-		s.tr.logf("    applied %s", eventID)
-	}
-	if s.tr.fault("after ApplyCounterChange", eventID) {
-		return false, errInjected
+	switch {
+	case err != nil:
+		return applied, err
+	case n < len(records):
+		return applied, errInjected
+	case s.tr.fault("after ApplyCounterChanges", records[n-1].EventID):
+		return applied[:n-1], errInjected
 	}
 	return applied, nil
 }

@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/partnerportal/portal/internal/dynamo"
 	"github.com/partnerportal/portal/internal/portal"
@@ -41,8 +42,10 @@ const MarkerTTL = 48 * time.Hour
 
 // Store is what the handler needs of the table.
 type Store interface {
-	// ApplyCounterChange applies ch once per eventID (false: applied before).
-	ApplyCounterChange(ctx context.Context, eventID string, ch portal.CounterChange, expires time.Time) (bool, error)
+	// ApplyCounterChanges applies records in order, each once per event
+	// ID; applied covers the records handled from the first on (false:
+	// applied before), all of them unless err is set.
+	ApplyCounterChanges(ctx context.Context, records []dynamo.CounterRecord, expires time.Time) (applied []bool, err error)
 	// Handled reports whether eventID of the tenant was marked handled.
 	Handled(ctx context.Context, partnerID, tenantID, eventID string) (bool, error)
 	// MarkHandled marks eventID of the tenant handled until expires.
@@ -58,29 +61,38 @@ type Handler struct {
 }
 
 // Handle handles one batch. It never returns an error: failed records are
-// reported in the response (see the package documentation).
+// reported in the response (see the package documentation). Consecutive
+// counter records are applied together, in order.
 func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-	var res events.DynamoDBEventResponse
+	b := batch{h: h, expires: h.Clock().Add(MarkerTTL)}
 	for _, r := range ev.Records {
-		if err := h.record(ctx, r); err != nil {
-			h.logf("usage-stream: record %s (sequence %s): %v", r.EventID, r.Change.SequenceNumber, err)
-			res.BatchItemFailures = append(res.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: r.Change.SequenceNumber})
-			return res, nil
+		if err := b.add(ctx, r); err != nil {
+			if b.failedAt.EventID == "" { // r itself failed: first apply what came before it
+				if ferr := b.flush(ctx); ferr != nil {
+					err = ferr
+				}
+			}
+			return b.failed(r, err), nil
 		}
 	}
-	return res, nil
-}
-
-func (h *Handler) logf(format string, args ...any) {
-	if h.Log != nil {
-		h.Log.Printf(format, args...)
-		return
+	if err := b.flush(ctx); err != nil {
+		return b.failed(events.DynamoDBEventRecord{}, err), nil
 	}
-	log.Printf(format, args...)
+	return events.DynamoDBEventResponse{}, nil
 }
 
-// record handles one stream record.
-func (h *Handler) record(ctx context.Context, r events.DynamoDBEventRecord) error {
+// batch handles the records of one Handle call in order, holding back
+// counter records until a record of another kind or the end.
+type batch struct {
+	h        *Handler
+	expires  time.Time
+	counters []dynamo.CounterRecord
+	held     []events.DynamoDBEventRecord // the records of counters
+	failedAt events.DynamoDBEventRecord   // set by flush: the first record not applied
+}
+
+// add handles r, or holds it back when it is a counter record.
+func (b *batch) add(ctx context.Context, r events.DynamoDBEventRecord) error {
 	oldImage, err := image(r.Change.OldImage)
 	if err != nil {
 		return err
@@ -93,9 +105,7 @@ func (h *Handler) record(ctx context.Context, r events.DynamoDBEventRecord) erro
 	if entity == "" {
 		entity = dynamo.EntityOf(oldImage)
 	}
-	expires := h.Clock().Add(MarkerTTL)
-	switch entity {
-	case dynamo.StreamCounter:
+	if entity == dynamo.StreamCounter {
 		var ch portal.CounterChange
 		if ch.Old, err = dynamo.CounterOf(oldImage); err != nil {
 			return err
@@ -103,34 +113,88 @@ func (h *Handler) record(ctx context.Context, r events.DynamoDBEventRecord) erro
 		if ch.New, err = dynamo.CounterOf(newImage); err != nil {
 			return err
 		}
-		_, err = h.Store.ApplyCounterChange(ctx, r.EventID, ch, expires)
+		b.counters = append(b.counters, dynamo.CounterRecord{EventID: r.EventID, Change: ch})
+		b.held = append(b.held, r)
+		return nil
+	}
+	e, ok, err := publication(r, entity, oldImage, newImage)
+	if err != nil || !ok {
 		return err
+	}
+	if err := b.flush(ctx); err != nil {
+		return err
+	}
+	return b.h.publishOnce(ctx, e.partnerID, e.tenantID, r.EventID, b.expires, e.event)
+}
+
+// flush applies the counter records held back.
+func (b *batch) flush(ctx context.Context) error {
+	if len(b.counters) == 0 {
+		return nil
+	}
+	applied, err := b.h.Store.ApplyCounterChanges(ctx, b.counters, b.expires)
+	if err != nil {
+		b.failedAt = b.held[len(applied)]
+		return err
+	}
+	b.counters, b.held = b.counters[:0], b.held[:0]
+	return nil
+}
+
+// failed logs err and reports the first record not handled: the one flush
+// could not apply, or else r.
+func (b *batch) failed(r events.DynamoDBEventRecord, err error) events.DynamoDBEventResponse {
+	if b.failedAt.EventID != "" {
+		r = b.failedAt
+	}
+	b.h.logf("usage-stream: record %s (sequence %s): %v", r.EventID, r.Change.SequenceNumber, err)
+	return events.DynamoDBEventResponse{BatchItemFailures: []events.DynamoDBBatchItemFailure{{ItemIdentifier: r.Change.SequenceNumber}}}
+}
+
+func (h *Handler) logf(format string, args ...any) {
+	if h.Log != nil {
+		h.Log.Printf(format, args...)
+		return
+	}
+	log.Printf(format, args...)
+}
+
+// pending is an event to publish for a record, and the tenant it is of.
+type pending struct {
+	partnerID, tenantID string
+	event               portal.Event
+}
+
+// publication returns the event an alert or asset record publishes: a new
+// alert, or an asset that is verified now and was not before.
+func publication(r events.DynamoDBEventRecord, entity string, oldImage, newImage map[string]types.AttributeValue) (pending, bool, error) {
+	switch entity {
 	case dynamo.StreamAlert:
 		if r.EventName != string(events.DynamoDBOperationTypeInsert) {
-			return nil
+			return pending{}, false, nil
 		}
 		a, err := dynamo.AlertOf(newImage)
 		if err != nil {
-			return err
+			return pending{}, false, err
 		}
-		return h.publishOnce(ctx, a.PartnerID, a.TenantID, r.EventID, expires, alertEvent(a))
+		return pending{a.PartnerID, a.TenantID, alertEvent(a)}, true, nil
 	case dynamo.StreamAsset:
 		if newImage == nil {
-			return nil
+			return pending{}, false, nil
 		}
 		a, err := dynamo.AssetOf(newImage)
 		if err != nil || !a.Verified {
-			return err
+			return pending{}, false, err
 		}
 		if oldImage != nil {
 			before, err := dynamo.AssetOf(oldImage)
 			if err != nil || before.Verified {
-				return err
+				return pending{}, false, err
 			}
 		}
-		return h.publishOnce(ctx, a.PartnerID, a.TenantID, r.EventID, expires, discoveredEvent(a))
+		return pending{a.PartnerID, a.TenantID, discoveredEvent(a)}, true, nil
 	}
-	return nil
+	return pending{}, false, nil
 }
 
 // publishOnce publishes e unless eventID was handled, then marks it handled.

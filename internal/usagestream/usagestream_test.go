@@ -608,17 +608,23 @@ func TestRaisingTheQuantityRearmsThresholdsNoLongerCrossed(t *testing.T) {
 	})
 }
 
-// failingStore fails ApplyCounterChange of one event ID.
+// failingStore fails to apply one event ID (applying those before it).
 type failingStore struct {
 	Store
 	eventID string
 }
 
-func (s *failingStore) ApplyCounterChange(ctx context.Context, eventID string, ch portal.CounterChange, expires time.Time) (bool, error) {
-	if eventID == s.eventID {
-		return false, errors.New("injected: DynamoDB unavailable")
+func (s *failingStore) ApplyCounterChanges(ctx context.Context, records []dynamo.CounterRecord, expires time.Time) ([]bool, error) {
+	for i, r := range records {
+		if r.EventID == s.eventID {
+			applied, err := s.Store.ApplyCounterChanges(ctx, records[:i], expires)
+			if err != nil {
+				return applied, err
+			}
+			return applied, errors.New("injected: DynamoDB unavailable")
+		}
 	}
-	return s.Store.ApplyCounterChange(ctx, eventID, ch, expires)
+	return s.Store.ApplyCounterChanges(ctx, records, expires)
 }
 
 func TestAFailedRecordIsReportedAloneBySequenceNumber(t *testing.T) {
