@@ -47,10 +47,12 @@ func TestBenchRunsEndToEndOnASmallTable(t *testing.T) {
 		if s.Scans == 0 || s.Deletes == 0 {
 			t.Errorf("the records hold %d scans and %d deletes, want some of each", s.Scans, s.Deletes)
 		}
-		// Every counter record is read and written once: no duplicates, no
-		// conflicts (the bench checked the ledger counts each record once).
-		if got, want := s.Count("TransactWriteItems"), s.Handled(); got != want {
-			t.Errorf("TransactWriteItems = %d, want one per record (%d)", got, want)
+		// Consecutive counter records are applied together: one
+		// transaction per group of up to 25 in a batch, never one per
+		// record when nothing conflicts (the bench checked the ledger counts
+		// each record once).
+		if got, most := s.Count("TransactWriteItems"), s.Handled(); got < 1 || got >= most {
+			t.Errorf("TransactWriteItems = %d, want fewer than one per record (%d)", got, most)
 		}
 		if s.APITotal <= 0 || s.FloorTotal <= 0 || s.FloorWCU <= 0 {
 			t.Errorf("nothing measured: %+v", s)

@@ -85,11 +85,28 @@ func Shutdown() error {
 	return inst.Stop()
 }
 
-// NewTable creates a fresh table laid out as app.Declaration().Table, named
+// NewTable creates a fresh table laid out as app.Declaration().Table (without
+// its stream: see NewStreamTable), named
 // after the test with a random suffix, and deletes it when the test ends. It
 // returns a client for Endpoint(t) and the table's name; any failure is fatal
 // to the test.
 func NewTable(t testing.TB) (*dynamodb.Client, string) {
+	t.Helper()
+	decl := app.Declaration().Table
+	// Most tests never read the stream, and DynamoDB Local slows down as
+	// the stream records of all its tables pile up: streams are opt-in.
+	decl.StreamView = ""
+	return newTable(t, decl)
+}
+
+// NewStreamTable is NewTable with the declared stream (NEW_AND_OLD_IMAGES),
+// for tests that read the table's stream.
+func NewStreamTable(t testing.TB) (*dynamodb.Client, string) {
+	t.Helper()
+	return newTable(t, app.Declaration().Table)
+}
+
+func newTable(t testing.TB, decl app.Table) (*dynamodb.Client, string) {
 	t.Helper()
 	ctx := context.Background()
 	c, err := ddblocal.NewClient(ctx, Endpoint(t))
@@ -97,7 +114,7 @@ func NewTable(t testing.TB) (*dynamodb.Client, string) {
 		t.Fatalf("ddbtest: %v", err)
 	}
 	name := tableName(t.Name())
-	if err := dynamo.CreateTable(ctx, c, name, app.Declaration().Table); err != nil {
+	if err := dynamo.CreateTable(ctx, c, name, decl); err != nil {
 		t.Fatalf("ddbtest: %v", err)
 	}
 	t.Cleanup(func() {

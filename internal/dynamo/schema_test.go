@@ -15,7 +15,7 @@ import (
 
 func TestCreateTableSchema(t *testing.T) {
 	ctx := context.Background()
-	c, name := ddbtest.NewTable(t)
+	c, name := ddbtest.NewStreamTable(t)
 	decl := app.Declaration().Table
 
 	out, err := c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})

@@ -183,7 +183,7 @@ func show(v any) string {
 }
 
 func TestDeliversInsertModifyRemoveWithImagesInOrder(t *testing.T) {
-	c, table := ddbtest.NewTable(t)
+	c, table := ddbtest.NewStreamTable(t)
 	var r recorder
 	p := start(t, c, table, r.handle, localstream.Options{})
 	ctx := context.Background()
@@ -272,7 +272,7 @@ func TestDeliversInsertModifyRemoveWithImagesInOrder(t *testing.T) {
 }
 
 func TestConvertsEveryAttributeType(t *testing.T) {
-	c, table := ddbtest.NewTable(t)
+	c, table := ddbtest.NewStreamTable(t)
 	var r recorder
 	p := start(t, c, table, r.handle, localstream.Options{})
 
@@ -335,7 +335,7 @@ func TestConvertsEveryAttributeType(t *testing.T) {
 
 func TestStartAt(t *testing.T) {
 	t.Run("LatestSkipsWhatWasWrittenBefore", func(t *testing.T) {
-		c, table := ddbtest.NewTable(t)
+		c, table := ddbtest.NewStreamTable(t)
 		putAll(t, c, table, "before")
 		var r recorder
 		p := start(t, c, table, r.handle, localstream.Options{StartAt: localstream.Latest})
@@ -346,7 +346,7 @@ func TestStartAt(t *testing.T) {
 		}
 	})
 	t.Run("TrimHorizonDeliversWhatWasWrittenBefore", func(t *testing.T) {
-		c, table := ddbtest.NewTable(t)
+		c, table := ddbtest.NewStreamTable(t)
 		putAll(t, c, table, "before")
 		var r recorder
 		p := start(t, c, table, r.handle, localstream.Options{StartAt: localstream.TrimHorizon})
@@ -366,8 +366,8 @@ func TestStartAt(t *testing.T) {
 func TestAnEmptyShardIsReadWhenOtherTablesWereWrittenTo(t *testing.T) {
 	for _, startAt := range []string{localstream.Latest, localstream.TrimHorizon} {
 		t.Run(startAt, func(t *testing.T) {
-			c, table := ddbtest.NewTable(t)
-			_, other := ddbtest.NewTable(t)
+			c, table := ddbtest.NewStreamTable(t)
+			_, other := ddbtest.NewStreamTable(t)
 			var r recorder
 			p := start(t, c, table, r.handle, localstream.Options{StartAt: startAt})
 			drain(t, p) // reads the empty shard
@@ -391,7 +391,7 @@ func TestAnEmptyShardIsReadWhenOtherTablesWereWrittenTo(t *testing.T) {
 }
 
 func TestBatchesHoldAtMostBatchSizeRecordsInOrder(t *testing.T) {
-	c, table := ddbtest.NewTable(t)
+	c, table := ddbtest.NewStreamTable(t)
 	putAll(t, c, table, "1", "2", "3", "4", "5")
 	var r recorder
 	p := start(t, c, table, r.handle, localstream.Options{StartAt: localstream.TrimHorizon, BatchSize: 2})
@@ -403,7 +403,7 @@ func TestBatchesHoldAtMostBatchSizeRecordsInOrder(t *testing.T) {
 
 func TestBatchItemFailures(t *testing.T) {
 	t.Run("RedeliverFromTheFailedRecordNeverBefore", func(t *testing.T) {
-		c, table := ddbtest.NewTable(t)
+		c, table := ddbtest.NewStreamTable(t)
 		putAll(t, c, table, "1", "2", "3", "4", "5")
 		r := recorder{respond: func(call int, batch []events.DynamoDBEventRecord) (events.DynamoDBEventResponse, error) {
 			if call == 1 {
@@ -418,7 +418,7 @@ func TestBatchItemFailures(t *testing.T) {
 		}
 	})
 	t.Run("TheLowestFailedSequenceNumberCounts", func(t *testing.T) {
-		c, table := ddbtest.NewTable(t)
+		c, table := ddbtest.NewStreamTable(t)
 		putAll(t, c, table, "1", "2", "3", "4", "5")
 		r := recorder{respond: func(call int, batch []events.DynamoDBEventRecord) (events.DynamoDBEventResponse, error) {
 			if call == 1 {
@@ -433,7 +433,7 @@ func TestBatchItemFailures(t *testing.T) {
 		}
 	})
 	t.Run("AnUnknownItemIdentifierFailsTheWholeBatch", func(t *testing.T) {
-		c, table := ddbtest.NewTable(t)
+		c, table := ddbtest.NewStreamTable(t)
 		putAll(t, c, table, "1", "2", "3")
 		r := recorder{respond: func(call int, batch []events.DynamoDBEventRecord) (events.DynamoDBEventResponse, error) {
 			if call == 1 {
@@ -455,7 +455,7 @@ func TestAFailedBatchIsDeliveredAgainWhole(t *testing.T) {
 		"HandlerPanic": func() { panic("boom") },
 	} {
 		t.Run(name, func(t *testing.T) {
-			c, table := ddbtest.NewTable(t)
+			c, table := ddbtest.NewStreamTable(t)
 			putAll(t, c, table, "1", "2", "3")
 			r := recorder{respond: func(call int, batch []events.DynamoDBEventRecord) (events.DynamoDBEventResponse, error) {
 				if call == 1 {
@@ -480,7 +480,7 @@ func TestAFailedBatchIsDeliveredAgainWhole(t *testing.T) {
 }
 
 func TestAPoisonRecordIsSkippedAfterMaxRetries(t *testing.T) {
-	c, table := ddbtest.NewTable(t)
+	c, table := ddbtest.NewStreamTable(t)
 	putAll(t, c, table, "ok", "poison", "next")
 	r := recorder{respond: func(call int, batch []events.DynamoDBEventRecord) (events.DynamoDBEventResponse, error) {
 		return fail(batch, "poison"), nil
@@ -516,7 +516,7 @@ func TestAPoisonRecordIsSkippedAfterMaxRetries(t *testing.T) {
 
 func TestDrain(t *testing.T) {
 	t.Run("WaitsUntilTheHandlerHasReturned", func(t *testing.T) {
-		c, table := ddbtest.NewTable(t)
+		c, table := ddbtest.NewStreamTable(t)
 		var mu sync.Mutex
 		var handled []string
 		h := func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
@@ -538,7 +538,7 @@ func TestDrain(t *testing.T) {
 		}
 	})
 	t.Run("ReturnsAtOnceWhenIdle", func(t *testing.T) {
-		c, table := ddbtest.NewTable(t)
+		c, table := ddbtest.NewStreamTable(t)
 		var r recorder
 		p := start(t, c, table, r.handle, localstream.Options{PollInterval: time.Hour})
 		begin := time.Now()
@@ -548,7 +548,7 @@ func TestDrain(t *testing.T) {
 		}
 	})
 	t.Run("ContextEnds", func(t *testing.T) {
-		c, table := ddbtest.NewTable(t)
+		c, table := ddbtest.NewStreamTable(t)
 		release := make(chan struct{})
 		h := func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 			<-release
@@ -564,7 +564,7 @@ func TestDrain(t *testing.T) {
 		}
 	})
 	t.Run("ErrClosedAfterClose", func(t *testing.T) {
-		c, table := ddbtest.NewTable(t)
+		c, table := ddbtest.NewStreamTable(t)
 		var r recorder
 		p := start(t, c, table, r.handle, localstream.Options{})
 		if err := p.Close(); err != nil {
@@ -577,7 +577,7 @@ func TestDrain(t *testing.T) {
 }
 
 func TestCloseCancelsTheHandlerContext(t *testing.T) {
-	c, table := ddbtest.NewTable(t)
+	c, table := ddbtest.NewStreamTable(t)
 	entered := make(chan struct{})
 	release := make(chan struct{}) // lets the handler return should Close fail to cancel it
 	var calls atomic.Int32
@@ -658,7 +658,7 @@ func TestDeliversTheRestAndStopsWhenTheTableIsDeleted(t *testing.T) {
 
 func TestStartFails(t *testing.T) {
 	ctx := context.Background()
-	c, table := ddbtest.NewTable(t)
+	c, table := ddbtest.NewStreamTable(t)
 	streams, err := localstream.NewStreamsClient(ctx, ddbtest.Endpoint(t))
 	if err != nil {
 		t.Fatal(err)

@@ -60,7 +60,7 @@ type world struct {
 func newWorld(t *testing.T, apply bool) *world {
 	t.Helper()
 	ctx := context.Background()
-	client, table := ddbtest.NewTable(t)
+	client, table := ddbtest.NewStreamTable(t)
 	srv, err := localeventbridge.Start("")
 	if err != nil {
 		t.Fatalf("start local EventBridge: %v", err)
