@@ -6,10 +6,13 @@
 //
 // # Exactly once under at-least-once delivery
 //
-// A counter change is applied in one transaction with a marker of its
+// A counter change is applied in a transaction with a marker of its
 // stream event ID (kept by TTL for MarkerTTL, longer than the stream's 24
 // hours of retention): a record delivered again finds the marker and
-// changes nothing. Publishing cannot share a transaction with the bus, so
+// changes nothing. Consecutive counter records are applied together (see
+// dynamo.Store.ApplyCounterChanges): one read and one transaction for up
+// to 25, falling back to one at a time when a group meets a record applied
+// before. Publishing cannot share a transaction with the bus, so
 // an alert or asset record is published, then marked; a record delivered
 // again is skipped once marked, and a failure between the two publishes it
 // twice at worst. Events carry the alert or asset ID for consumers to
@@ -17,9 +20,9 @@
 //
 // # Failures
 //
-// Records are handled in order. At the first record that fails, the
-// handler stops and reports it (and so the rest of the batch) in
-// batchItemFailures by sequence number; Lambda redelivers from there, so
+// Records are handled in order. At the first record that fails (the
+// records before it applied), the handler stops and reports it (and so the
+// rest of the batch) in batchItemFailures by sequence number; Lambda redelivers from there, so
 // earlier records of the batch are not replayed and one poison record does
 // not hold back other shards.
 package usagestream
