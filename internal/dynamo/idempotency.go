@@ -1,9 +1,12 @@
 package dynamo
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"time"
 
@@ -24,7 +27,10 @@ type idempotencyItem struct {
 	Status      int               `dynamodbav:"status,omitempty"`
 	Headers     map[string]string `dynamodbav:"headers,omitempty"`
 	Body        string            `dynamodbav:"body,omitempty"`
-	ExpiresAt   int64             `dynamodbav:"expiresAt"` // TTL, epoch seconds
+	// BodyGzip holds a body larger than compressAbove, gzip-compressed:
+	// a bulk answer (1,000 assets) would not fit DynamoDB's 400 KB items.
+	BodyGzip  []byte `dynamodbav:"bodyGzip,omitempty"`
+	ExpiresAt int64  `dynamodbav:"expiresAt"` // TTL, epoch seconds
 	// LockedUntil ends a claim whose request never finished (a crash or a
 	// timeout): after it the key may be claimed again. Epoch seconds.
 	LockedUntil int64 `dynamodbav:"lockedUntil"`
@@ -61,9 +67,13 @@ func (s *Store) ReserveIdempotencyKey(ctx context.Context, scope, key, fingerpri
 		if err := attributevalue.UnmarshalMap(ccf.Item, &it); err != nil {
 			return nil, fmt.Errorf("decode idempotency record: %w", err)
 		}
+		body, err := it.body()
+		if err != nil {
+			return nil, err
+		}
 		return &portal.IdempotencyRecord{
 			Fingerprint: it.Fingerprint, Done: it.Done,
-			Response: portal.StoredResponse{Status: it.Status, Headers: it.Headers, Body: it.Body},
+			Response: portal.StoredResponse{Status: it.Status, Headers: it.Headers, Body: body},
 		}, nil
 	}
 	if err != nil {
@@ -72,16 +82,45 @@ func (s *Store) ReserveIdempotencyKey(ctx context.Context, scope, key, fingerpri
 	return nil, nil
 }
 
+// compressAbove is the body size above which a stored response is compressed.
+const compressAbove = 64 << 10
+
+// body returns the stored response body.
+func (it idempotencyItem) body() (string, error) {
+	if it.BodyGzip == nil {
+		return it.Body, nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(it.BodyGzip))
+	if err != nil {
+		return "", fmt.Errorf("decompress stored response: %w", err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		return "", fmt.Errorf("decompress stored response: %w", err)
+	}
+	return string(b), nil
+}
+
 // CompleteIdempotencyKey implements portal.IdempotencyStore.
 func (s *Store) CompleteIdempotencyKey(ctx context.Context, scope, idemKey string, r portal.StoredResponse) error {
 	headers, err := attributevalue.Marshal(r.Headers)
 	if err != nil {
 		return fmt.Errorf("encode headers: %w", err)
 	}
+	bodyAttr, body := "body", str(r.Body)
+	if len(r.Body) > compressAbove {
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		zw.Write([]byte(r.Body))
+		if err := zw.Close(); err != nil {
+			return fmt.Errorf("compress response: %w", err)
+		}
+		bodyAttr, body = "bodyGzip", &types.AttributeValueMemberB{Value: buf.Bytes()}
+	}
 	_, err = s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                &s.Table,
 		Key:                      key(idempotencyPK(scope, idemKey), idempotencySK),
-		UpdateExpression:         aws.String("SET done = :true, #status = :status, headers = :headers, body = :body"),
+		UpdateExpression:         aws.String("SET done = :true, #status = :status, headers = :headers, " + bodyAttr + " = :body"),
 		ConditionExpression:      aws.String("attribute_exists(PK) AND done = :false"),
 		ExpressionAttributeNames: map[string]string{"#status": "status"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
@@ -89,7 +128,7 @@ func (s *Store) CompleteIdempotencyKey(ctx context.Context, scope, idemKey strin
 			":false":   &types.AttributeValueMemberBOOL{Value: false},
 			":status":  &types.AttributeValueMemberN{Value: strconv.Itoa(r.Status)},
 			":headers": headers,
-			":body":    str(r.Body),
+			":body":    body,
 		},
 		ReturnConsumedCapacity: total,
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,6 +55,20 @@ func TestIdempotencyKeys(t *testing.T) {
 		}
 		if got, want := *rec, (portal.IdempotencyRecord{Fingerprint: "fp1", Done: true, Response: response}); !reflect.DeepEqual(got, want) {
 			t.Fatalf("record = %+v, want %+v", got, want)
+		}
+	})
+
+	t.Run("ALargeResponseRoundTrips", func(t *testing.T) {
+		// A thousand assets' answer is larger than a DynamoDB item may be.
+		big := portal.StoredResponse{Status: 201, Headers: map[string]string{}, Body: `{"results":[` + strings.Repeat(`{"status":"created","asset":{"value":"host.example.com","verification":"…"}},`, 12000) + `{}]}`}
+		if len(big.Body) < 800<<10 {
+			t.Fatalf("body of %d bytes is too small for this test", len(big.Body))
+		}
+		reserve(t, "k-big", "fp1", e.clock.Now())
+		mustOK(t, "complete", s.CompleteIdempotencyKey(ctx, scope, "k-big", big))
+		rec := reserve(t, "k-big", "fp1", e.clock.Now().Add(time.Minute))
+		if rec == nil || !rec.Done || rec.Response.Body != big.Body {
+			t.Fatalf("replayed record done %v, body of %d bytes; want the %d bytes stored", rec != nil && rec.Done, len(rec.Response.Body), len(big.Body))
 		}
 	})
 
