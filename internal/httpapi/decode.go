@@ -13,8 +13,9 @@ import (
 	"github.com/partnerportal/portal/internal/portal"
 )
 
-// MaxBodyBytes is the largest request body accepted (413 above it).
-const MaxBodyBytes = 256 << 10
+// MaxBodyBytes is the largest request body accepted (413 above it): room
+// for a bulk asset request of 1,000 values.
+const MaxBodyBytes = 1 << 20
 
 // decodeJSON decodes a JSON object body into dst, a pointer to a struct of
 // pointer fields with json tags. It reports every unknown field and every

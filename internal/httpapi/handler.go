@@ -116,7 +116,7 @@ func (h *Handler) request(ev events.APIGatewayV2HTTPRequest) (*Request, *Respons
 		}
 	}
 	if len(body) > MaxBodyBytes {
-		r := problemFor(portal.Errorf(portal.ETOOLARGE, "the body is %d bytes; the limit is %d bytes (256 KiB)", len(body), MaxBodyBytes), req.Path, req.RequestID)
+		r := problemFor(portal.Errorf(portal.ETOOLARGE, "the body is %d bytes; the limit is %d bytes (%d KiB)", len(body), MaxBodyBytes, MaxBodyBytes>>10), req.Path, req.RequestID)
 		return req, &r
 	}
 	req.Body = body
