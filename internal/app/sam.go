@@ -42,6 +42,12 @@ const (
 	EnvStage        = "STAGE"
 )
 
+// FailureQueueLogicalID is the logical ID of the queue that keeps the
+// batches a table-stream function gave up on ("UsageStreamFailures").
+func FailureQueueLogicalID(function string) string {
+	return strings.TrimSuffix(FunctionLogicalID(function), "Function") + "Failures"
+}
+
 // FunctionLogicalID returns the CloudFormation logical ID of the named
 // function: its name in CamelCase followed by "Function", so "usage-stream"
 // becomes "UsageStreamFunction".
@@ -123,6 +129,13 @@ func (a App) Validate() error {
 			return fmt.Errorf("function %q: logical ID %s is already used by %s", f.Name, id, other)
 		}
 		ids[id] = "function " + f.Name
+		if f.Stream != nil {
+			q := FailureQueueLogicalID(f.Name)
+			if other, dup := ids[q]; dup {
+				return fmt.Errorf("function %q: logical ID %s is already used by %s", f.Name, q, other)
+			}
+			ids[q] = "the failure queue of " + f.Name
+		}
 		if f.MemoryMB < 128 || f.TimeoutSec < 1 {
 			return fmt.Errorf("function %q: memory %d MB and timeout %d s must be at least 128 MB and 1 s", f.Name, f.MemoryMB, f.TimeoutSec)
 		}
@@ -180,6 +193,15 @@ func (a App) SAMTemplate() ([]byte, error) {
 	}
 	for _, f := range a.Functions {
 		resources = append(resources, kv(FunctionLogicalID(f.Name), a.functionResource(f)))
+		if f.Stream != nil {
+			resources = append(resources, kv(FailureQueueLogicalID(f.Name), object(
+				kv("Type", str("AWS::SQS::Queue")),
+				kv("Properties", object(
+					kv("MessageRetentionPeriod", num(14*24*3600)),
+					kv("SqsManagedSseEnabled", boolean(true)),
+				)),
+			)))
+		}
 	}
 	doc := object(
 		kv("AWSTemplateFormatVersion", str("2010-09-09")),
@@ -357,6 +379,15 @@ func (a App) functionResource(f Function) *yaml.Node {
 				kv("BatchSize", num(s.BatchSize)),
 				kv("MaximumRetryAttempts", num(s.MaxRetries)),
 				kv("FunctionResponseTypes", strs("ReportBatchItemFailures")),
+				// A record that still fails is split off from the records
+				// after it, and its batch's place in the stream (shard,
+				// sequence numbers) is kept in a queue for 14 days, within
+				// reach of the stream's 24 hours for a replay.
+				kv("BisectBatchOnFunctionError", boolean(true)),
+				kv("DestinationConfig", object(kv("OnFailure", object(
+					kv("Type", str("SQS")),
+					kv("Destination", getAtt(FailureQueueLogicalID(f.Name), "Arn")),
+				)))),
 				kv("FilterCriteria", object(kv("Filters", list(object(kv("Pattern", str(pattern))))))),
 			)),
 		)))))

@@ -97,7 +97,14 @@ type functionProps struct {
 			StartingPosition      string              `yaml:"StartingPosition"`
 			BatchSize             int                 `yaml:"BatchSize"`
 			FunctionResponseTypes []string            `yaml:"FunctionResponseTypes"`
-			FilterCriteria        struct {
+			BisectOnError         bool                `yaml:"BisectBatchOnFunctionError"`
+			DestinationConfig     struct {
+				OnFailure struct {
+					Type        string              `yaml:"Type"`
+					Destination map[string][]string `yaml:"Destination"`
+				} `yaml:"OnFailure"`
+			} `yaml:"DestinationConfig"`
+			FilterCriteria struct {
 				Filters []struct {
 					Pattern string `yaml:"Pattern"`
 				} `yaml:"Filters"`
@@ -287,6 +294,17 @@ func TestSAMTemplate(t *testing.T) {
 			}
 			if pr.StartingPosition != "TRIM_HORIZON" || pr.BatchSize != f.Stream.BatchSize || len(pr.FunctionResponseTypes) != 1 || pr.FunctionResponseTypes[0] != "ReportBatchItemFailures" {
 				t.Fatalf("function %s stream properties = %+v", f.Name, pr)
+			}
+			onFailure := pr.DestinationConfig.OnFailure
+			if q := onFailure.Destination["Fn::GetAtt"]; !pr.BisectOnError || onFailure.Type != "SQS" || len(q) != 2 || q[0] != app.FailureQueueLogicalID(f.Name) {
+				t.Fatalf("function %s: failing batches must be bisected and kept in its failure queue: %+v", f.Name, pr)
+			}
+			var queue struct {
+				MessageRetentionPeriod int `yaml:"MessageRetentionPeriod"`
+			}
+			properties(t, tmpl, app.FailureQueueLogicalID(f.Name), "AWS::SQS::Queue", &queue)
+			if queue.MessageRetentionPeriod != 14*24*3600 {
+				t.Fatalf("failure queue keeps messages %d s, want 14 days", queue.MessageRetentionPeriod)
 			}
 			if len(pr.FilterCriteria.Filters) != 1 || !strings.Contains(pr.FilterCriteria.Filters[0].Pattern, `"entity":{"S":["counter"`) {
 				t.Fatalf("function %s filters = %+v, want the declared entities", f.Name, pr.FilterCriteria)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/partnerportal/portal/internal/ddbtest"
 	"github.com/partnerportal/portal/internal/devserver"
+	"github.com/partnerportal/portal/internal/httpapi"
 )
 
 // api is a tiny HTTP client for the walk-through.
@@ -222,7 +223,7 @@ func TestTheCurlWalkThroughAgainstTheLocalServer(t *testing.T) {
 			{"UnknownTimeZone", `{"name":"X","contactEmail":"a@b.example","timezone":"Europe/Atlantis"}`, 400, "timezone"},
 			{"UnknownEnum", `{"name":"X","contactEmail":"a@b.example","status":"gold"}`, 400, "status"},
 			{"MalformedJSON", `{"name":`, 400, "body"},
-			{"TooLarge", `{"name":"` + strings.Repeat("x", 300<<10) + `"}`, 413, ""},
+			{"TooLarge", `{"name":"` + strings.Repeat("x", httpapi.MaxBodyBytes) + `"}`, 413, ""},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {

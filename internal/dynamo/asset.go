@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -181,7 +182,10 @@ func (s *Store) AddAssets(ctx context.Context, scope tenancy.Scope, assets []por
 			out.Existing[i] = it.asset()
 		}
 	}
-	out.CounterMoved = canceledFor(err, len(assets))
+	// A cancellation for anything but a duplicate (the counter's condition,
+	// or a conflict transact gave up on) is read again and retried.
+	var tce *types.TransactionCanceledException
+	out.CounterMoved = canceledFor(err, len(assets)) || out.Existing == nil && errors.As(err, &tce)
 	if out.Existing == nil && !out.CounterMoved {
 		return out, fmt.Errorf("add assets: %w", err)
 	}

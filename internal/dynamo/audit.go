@@ -5,8 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math/rand/v2"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -80,8 +84,53 @@ func (s *Store) transact(ctx context.Context, opts []func(*dynamodb.Options), it
 		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.Table, Item: av, ConditionExpression: aws.String("attribute_not_exists(PK)")}})
 	}
 	in.TransactItems = items
-	_, err := s.Client.TransactWriteItems(ctx, in, opts...)
-	return err
+	for attempt := 1; ; attempt++ {
+		_, err := s.Client.TransactWriteItems(ctx, in, opts...)
+		if attempt >= maxConflictAttempts || !onlyConflicts(err) {
+			return err
+		}
+		// Another transaction held one of the items (DynamoDB cancels
+		// rather than waits, and the SDK does not retry that): nothing was
+		// written, so try again, with a token of its own.
+		if in.ClientRequestToken != nil {
+			token := sha256.Sum256([]byte(*in.ClientRequestToken + "#" + strconv.Itoa(attempt)))
+			in.ClientRequestToken = aws.String(hex.EncodeToString(token[:16]))
+		}
+		conflictBackoff(ctx, attempt)
+	}
+}
+
+// maxConflictAttempts bounds the attempts of a transaction that other
+// transactions keep getting in the way of.
+const maxConflictAttempts = 5
+
+// onlyConflicts reports whether err cancelled a transaction for
+// TransactionConflict alone: no condition failed.
+func onlyConflicts(err error) bool {
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		return false
+	}
+	conflict := false
+	for _, r := range tce.CancellationReasons {
+		switch aws.ToString(r.Code) {
+		case "TransactionConflict":
+			conflict = true
+		case "", "None":
+		default:
+			return false
+		}
+	}
+	return conflict
+}
+
+// conflictBackoff waits a little, more with each attempt, with jitter.
+func conflictBackoff(ctx context.Context, attempt int) {
+	d := time.Duration(attempt*attempt)*10*time.Millisecond + time.Duration(rand.Int64N(int64(20*time.Millisecond)))
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
 }
 
 // ListAudit implements portal.AuditStore: a Query of the tenant's partition

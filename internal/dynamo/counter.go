@@ -87,20 +87,32 @@ func (u *counterUpdate) setValue(attr string, v types.AttributeValue) {
 	u.values[":"+attr] = v
 }
 
-// license copies the terms of l into the counter.
-func (u *counterUpdate) license(l portal.License) {
-	u.setValue("licenseId", str(l.ID))
-	u.setValue("model", str(string(l.Model)))
-	u.setValue("quantity", num(l.Quantity))
-	u.setValue("policy", str(string(l.OveragePolicy)))
-	u.setValue("billingPeriod", str(string(l.BillingPeriod)))
-	u.setValue("licenseStartsAt", str(formatTime(l.StartsAt)))
+// setDefault sets attr to v unless it has a value.
+func (u *counterUpdate) setDefault(attr string, v types.AttributeValue) {
+	u.set = append(u.set, "#"+attr+" = if_not_exists(#"+attr+", :"+attr+")")
+	u.values[":"+attr] = v
+}
+
+// license copies the terms of l into the counter: license changes do;
+// keep (scan admissions) sets only terms the counter has not got, so that
+// an admission with a license read earlier never undoes a change of it.
+func (u *counterUpdate) license(l portal.License, keep bool) {
+	set := u.setValue
+	if keep {
+		set = u.setDefault
+	}
+	set("licenseId", str(l.ID))
+	set("model", str(string(l.Model)))
+	set("quantity", num(l.Quantity))
+	set("policy", str(string(l.OveragePolicy)))
+	set("billingPeriod", str(string(l.BillingPeriod)))
+	set("licenseStartsAt", str(formatTime(l.StartsAt)))
 	switch end := l.EndsAt; {
 	case l.RevokedAt != nil && (end == nil || l.RevokedAt.Before(*end)):
-		u.setValue("licenseEndsAt", str(formatTime(*l.RevokedAt)))
+		set("licenseEndsAt", str(formatTime(*l.RevokedAt)))
 	case end != nil:
-		u.setValue("licenseEndsAt", str(formatTime(*end)))
-	default:
+		set("licenseEndsAt", str(formatTime(*end)))
+	case !keep:
 		u.remove = append(u.remove, "#licenseEndsAt")
 	}
 }
@@ -171,7 +183,7 @@ func (s *Store) licenseCounterSync(l portal.License, current portal.Counter, at 
 			return nil // not (or no longer) the license the counter is measured by
 		}
 		u := newCounterUpdate(portal.CounterAssets, l.PartnerID, l.TenantID, at)
-		u.license(l)
+		u.license(l, false)
 		u.add = append(u.add, "#used :zero")
 		u.values[":zero"], u.values[":lid"], u.values[":at"] = num(0), str(l.ID), str(formatTime(at))
 		u.cond = append(u.cond,
@@ -179,18 +191,19 @@ func (s *Store) licenseCounterSync(l portal.License, current portal.Counter, at 
 			"attribute_not_exists(#quantity) OR #licenseId <> :lid OR #quantity <= :quantity OR #used <= :quantity")
 		return u.build(s.Table, pk, assetCounterSK)
 	case portal.ModelPerScan:
-		u, period := scanCounterUpdate(l, at, 0)
+		u, period := scanCounterUpdate(l, at, 0, false)
 		return u.build(s.Table, pk, scanCounterSK(l.ID, period.Start))
 	}
 	return nil
 }
 
 // scanCounterUpdate adds n to the scan counter of per-scan license l's
-// period at at, copying l's terms into it; it returns the period too.
-func scanCounterUpdate(l portal.License, at time.Time, n int64) (*counterUpdate, portal.Period) {
+// period at at, with l's terms (see counterUpdate.license for keep); it
+// returns the period too.
+func scanCounterUpdate(l portal.License, at time.Time, n int64, keep bool) (*counterUpdate, portal.Period) {
 	period := portal.PeriodAt(l.StartsAt, l.BillingPeriod, at)
 	u := newCounterUpdate(portal.CounterScans, l.PartnerID, l.TenantID, at)
-	u.license(l)
+	u.license(l, keep)
 	u.setValue("periodStart", str(formatTime(period.Start)))
 	u.add = append(u.add, "#used :n")
 	u.values[":n"] = num(n)
@@ -241,15 +254,24 @@ func (s *Store) AdmitScan(ctx context.Context, scope tenancy.Scope, l portal.Lic
 	if !inScope(scope, l.PartnerID, l.TenantID) || l.Model != portal.ModelPerScan {
 		return portal.Counter{}, portal.Errorf(portal.ENOTFOUND, "license %s not found", l.ID)
 	}
-	u, period := scanCounterUpdate(l, at, 1)
-	if l.OveragePolicy == portal.OverageHard {
-		u.cond = append(u.cond, "attribute_not_exists(#used) OR #used < :quantity")
+	if l.Status(at) != portal.LicenseActive || at.Before(l.StartsAt) {
+		return portal.Counter{}, portal.Errorf(portal.ECONFLICT, "license %s is not in force", l.ID)
 	}
+	// The counter's own terms decide (a change of the license since l was
+	// read is already in them): in force, and under a hard limit, room left.
+	u, period := scanCounterUpdate(l, at, 1, true)
+	u.cond = append(u.cond, "attribute_not_exists(#licenseEndsAt) OR #licenseEndsAt > :changedAt",
+		"attribute_not_exists(#used) OR #policy <> :hard OR #used < #quantity")
+	u.values[":hard"] = str(string(portal.OverageHard))
 	up := u.build(s.Table, tenantPK(l.PartnerID, l.TenantID), scanCounterSK(l.ID, period.Start))
 	res, err := s.updateItem(ctx, up, types.ReturnValueAllNew, s.inTenant(ctx, scope)...)
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
-		return portal.Counter{}, portal.Errorf(portal.ECONFLICT, "license %s allows %d scans per period (hard limit): none left until %s", l.ID, l.Quantity, period.End.Format(time.RFC3339))
+		var cur counterItem
+		if attributevalue.UnmarshalMap(ccf.Item, &cur) == nil && cur.LicenseEndsAt != "" && cur.LicenseEndsAt <= formatTime(at) {
+			return portal.Counter{}, portal.Errorf(portal.ECONFLICT, "license %s ended at %s", l.ID, cur.LicenseEndsAt)
+		}
+		return portal.Counter{}, portal.Errorf(portal.ECONFLICT, "license %s allows %d scans per period (hard limit): none left until %s", l.ID, cur.Quantity, period.End.Format(time.RFC3339))
 	}
 	if err != nil {
 		return portal.Counter{}, fmt.Errorf("admit scan on %s: %w", l.ID, err)

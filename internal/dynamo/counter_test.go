@@ -2,6 +2,7 @@ package dynamo_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/partnerportal/portal/internal/portal"
 )
@@ -14,11 +15,15 @@ func TestAdmitScan(t *testing.T) {
 	l.setPricing(t, "EUR")
 	admin := l.newPartnerAdmin()
 	c := l.newCustomer(t, admin, "Scanner GmbH")
-	in := scanLic(2, 5000)
+	in := scanLic(3, 5000)
 	in.OveragePolicy = ptr(portal.OverageHard)
 	lic, err := l.licenses.Create(l.as(admin), c.ID, in)
 	mustOK(t, "create license", err)
 	now := l.clock.Now()
+	// Lowered to 2 after lic was read: the counter's terms, not the
+	// caller's copy, decide.
+	_, err = l.licenses.Update(l.as(admin), c.ID, lic.ID, portal.LicensePatch{Quantity: ptr(int64(2))}, nil)
+	mustOK(t, "lower the quantity", err)
 
 	for i := 1; i <= 2; i++ {
 		got, err := l.store.AdmitScan(l.ctx, admin.Scope(), lic, now)
@@ -45,6 +50,14 @@ func TestAdmitScan(t *testing.T) {
 		_, err := l.store.AdmitScan(l.ctx, admin.Scope(), softLic, now)
 		mustOK(t, "soft admits beyond the quantity", err)
 	}
+	revoked, err := l.licenses.Revoke(l.as(admin), soft.ID, softLic.ID)
+	mustOK(t, "revoke", err)
+	_, err = l.store.AdmitScan(l.ctx, admin.Scope(), revoked, now.Add(time.Minute))
+	wantCode(t, "a revoked license", err, portal.ECONFLICT)
+	_, err = l.store.AdmitScan(l.ctx, admin.Scope(), softLic, now.Add(time.Minute))
+	wantCode(t, "a revoked license read before it was revoked", err, portal.ECONFLICT)
+	wantMessage(t, "a revoked license read before it was revoked", err, "ended")
+
 	other := l.newPartnerAdmin()
 	_, err = l.store.AdmitScan(l.ctx, other.Scope(), softLic, now)
 	wantCode(t, "another partner's license", err, portal.ENOTFOUND)

@@ -50,6 +50,7 @@ func (s *Store) ApplyCounterChange(ctx context.Context, eventID string, ch porta
 		case attempt >= maxApplyAttempts:
 			return false, fmt.Errorf("apply %s: the ledger kept changing meanwhile", eventID)
 		}
+		conflictBackoff(ctx, attempt)
 	}
 }
 

@@ -761,12 +761,12 @@ func (p *Poller) readFailed(ctx context.Context, s *shard, err error) shardOutco
 // shard holds was written after the iterator was taken, and the trim horizon
 // is the first of them.
 func (p *Poller) resumeAtTrimHorizon(s *shard, call string, err error) {
+	// Without a checkpoint nothing was read yet: the oldest record is where
+	// reading would have started anyway (or earlier, for LATEST), so
+	// nothing is lost and nothing is logged.
 	if s.checkpoint != "" {
 		p.log.Printf("shard %s no longer holds the records after sequence number %s (%s: %v); resuming at its oldest record (TRIM_HORIZON): records in between were lost",
 			s.id, s.checkpoint, call, err)
-	} else {
-		p.log.Printf("shard %s no longer holds the records from where reading started, at %s (%s: %v); resuming at its oldest record (TRIM_HORIZON): records in between were lost, if any (DynamoDB Local also reports this, losing nothing, for an iterator taken while the shard was empty)",
-			s.id, s.start, call, err)
 	}
 	s.iter, s.checkpoint, s.start = nil, "", types.ShardIteratorTypeTrimHorizon
 }

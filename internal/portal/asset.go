@@ -135,6 +135,7 @@ const (
 const (
 	RejectInvalid     = "invalid"      // not an asset (Reason says why)
 	RejectLicenseFull = "license_full" // a hard per-asset license has no room
+	RejectBusy        = "busy"         // concurrent writes kept getting in the way: submit it again
 )
 
 // AssetResult is the outcome for one submitted value, in request order.

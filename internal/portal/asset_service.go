@@ -290,8 +290,9 @@ func (w *assetWrite) chunk(ctx context.Context, chunk []int) error {
 			}
 		}
 		assets := make([]Asset, len(chunk))
-		actx := ctx
+		actx, now := ctx, w.svc.Clock() // the counter's changedAt: as late as possible, so changes stay in order
 		for k, i := range chunk {
+			w.results[i].Asset.CreatedAt, w.results[i].Asset.UpdatedAt = now, now
 			assets[k] = *w.results[i].Asset
 			actx = auditor{w.svc.Clock, w.svc.IDs}.audit(actx, "asset.create", assets[k].ID, w.scope, nil, assets[k].auditFields())
 		}
@@ -310,7 +311,11 @@ func (w *assetWrite) chunk(ctx context.Context, chunk []int) error {
 		}
 		chunk = slices.DeleteFunc(chunk, func(i int) bool { return w.results[i].Status != "" })
 		if out.CounterMoved && round >= maxAssetWriteRounds {
-			return Errorf(ECONFLICT, "the customer's assets are changing too fast: try again")
+			for _, i := range chunk {
+				w.results[i].Status, w.results[i].Code, w.results[i].Asset = AssetRejected, RejectBusy, nil
+				w.results[i].Reason = "the customer's assets were changing too fast: submit this value again"
+			}
+			return nil
 		}
 		if out.CounterMoved {
 			backoff(ctx, min(round, 4))

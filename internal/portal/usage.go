@@ -59,6 +59,14 @@ func (c Counter) Free(t time.Time) int64 {
 	return max(0, c.Quantity-c.Used)
 }
 
+// endOr returns when the license ends, or t when it does not end sooner.
+func (c Counter) endOr(t time.Time) time.Time {
+	if c.LicenseEndsAt != nil && c.LicenseEndsAt.Before(t) {
+		return *c.LicenseEndsAt
+	}
+	return t
+}
+
 // period is the license period the counter's image counts in.
 func (c Counter) period() Period {
 	if c.Kind == CounterScans {
@@ -162,14 +170,18 @@ func (ch CounterChange) Ledgers() []LedgerKey {
 			add(LedgerKey{o.LicenseID, p.Start})
 		}
 	}
-	if n := ch.New; n != nil && n.LicenseID != "" {
+	if n := ch.New; n != nil && n.Licensed(n.ChangedAt) {
 		add(LedgerKey{n.LicenseID, n.period().Start})
 	}
 	return keys
 }
 
-// spread returns the license periods that overlap [c.ChangedAt, until), latest last.
+// spread returns the license periods that overlap [c.ChangedAt, until),
+// latest last, until the license ends.
 func (c Counter) spread(until time.Time) []Period {
+	if c.LicenseEndsAt != nil && c.LicenseEndsAt.Before(until) {
+		until = *c.LicenseEndsAt
+	}
 	var ps []Period
 	for t := c.ChangedAt; t.Before(until); {
 		p := PeriodAt(c.LicenseStartsAt, c.BillingPeriod, t)
@@ -191,20 +203,29 @@ func (ch CounterChange) Apply(ledgers map[LedgerKey]*UsagePeriod) []Alert {
 		k := LedgerKey{c.LicenseID, p.Start}
 		u := ledgers[k]
 		if u == nil {
-			u = &UsagePeriod{PartnerID: c.PartnerID, TenantID: c.TenantID, LicenseID: c.LicenseID, Model: c.Model, Period: p}
+			u = &UsagePeriod{PartnerID: c.PartnerID, TenantID: c.TenantID, LicenseID: c.LicenseID, Model: c.Model, Period: p, Quantity: c.Quantity}
 			ledgers[k] = u
 		}
 		return u
 	}
-	if o := ch.Old; o != nil && o.LicenseID != "" && ch.New != nil && o.Kind == CounterAssets && o.Used > 0 {
+	if o := ch.Old; o != nil && o.LicenseID != "" && ch.New != nil && o.Kind == CounterAssets {
+		// The old count held from its change until this one (or the
+		// license's end): asset-time in each period it spans, and the
+		// peak, overage and latest count of the periods it carried into.
 		for _, p := range o.spread(ch.New.ChangedAt) {
-			from, to := maxTime(p.Start, o.ChangedAt), minTime(p.End, ch.New.ChangedAt)
-			get(*o, p).AssetSeconds += o.Used * int64(to.Sub(from)/time.Second)
+			from, to := maxTime(p.Start, o.ChangedAt), minTime(minTime(p.End, ch.New.ChangedAt), o.endOr(p.End))
+			u := get(*o, p)
+			u.AssetSeconds += o.Used * int64(to.Sub(from)/time.Second)
+			u.PeakAssets = max(u.PeakAssets, o.Used)
+			u.Overage = max(u.Overage, o.Used-o.Quantity)
+			if !from.Before(u.CurrentAt) {
+				u.CurrentAssets, u.CurrentAt = o.Used, from
+			}
 		}
 	}
 	n := ch.New
-	if n == nil || n.LicenseID == "" {
-		return nil
+	if n == nil || !n.Licensed(n.ChangedAt) {
+		return nil // no license in force counts the change
 	}
 	u := get(*n, n.period())
 	u.Changes++
@@ -219,9 +240,6 @@ func (ch CounterChange) Apply(ledgers map[LedgerKey]*UsagePeriod) []Alert {
 	}
 	if n.Model.Metered() {
 		u.Overage = max(u.Overage, n.Used-n.Quantity)
-	}
-	if !n.Licensed(n.ChangedAt) {
-		return nil
 	}
 	var alerts []Alert
 	for _, pct := range Thresholds(n.Model) {

@@ -93,7 +93,9 @@ func (s *UsageService) Get(ctx context.Context, customerID string) (CustomerUsag
 				}
 			}
 		case ModelPerAsset:
-			if assets != nil && assets.LicenseID == l.ID {
+			// The counter follows this license, or will on the next asset
+			// write (a renewal that started after the last one ended).
+			if assets != nil && (assets.LicenseID == l.ID || !assets.Licensed(now) && l.activeAt(now)) {
 				u.Used = assets.Used
 				u.addOpenInterval(*assets, now)
 			}
