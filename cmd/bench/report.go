@@ -430,9 +430,10 @@ func streamSection(r *result) string {
 			thousands(s.Count("BatchGetItem")), thousands(s.Count("TransactWriteItems")))
 		p("| floor | 1 | 0 | %s | %s `UpdateItem` |\n\n", fmtCU(s.FloorWCU/float64(s.Handled())), thousands(s.Handled()))
 		p("The handled records raised %s alerts. ", thousands(s.Alerts))
-		p("Per record the handler makes %.2f round trips against the floor's one: a consistent `BatchGetItem`\n", rt)
-		p("of the ledger periods the change touches (one, or more when an asset count spans a period boundary) and one\n")
-		p("`TransactWriteItems` of the record's marker (conditional on its absence), the ledger periods (each conditional\n")
+		p("Per record the handler makes %.2f round trips against the floor's one. Consecutive counter records of a batch\n", rt)
+		p("are applied together, up to 25: a consistent `BatchGetItem` of the ledger periods they touch (one per license\n")
+		p("period, more when an asset count spans a period boundary) and one `TransactWriteItems` of their markers (each\n")
+		p("conditional on its absence), the ledger periods (each conditional\n")
 		rel := "about that round-trip ratio"
 		switch {
 		case s.Ratio() > rt*1.05:
@@ -440,7 +441,7 @@ func streamSection(r *result) string {
 		case s.Ratio() < rt*0.95:
 			rel = "below that round-trip ratio"
 		}
-		p("on its version) and the alerts the change raises. The time ratio (%.2f) is %s:\n\n", s.Ratio(), rel)
+		p("on its version) and the alerts the changes raise. The time ratio (%.2f) is %s:\n\n", s.Ratio(), rel)
 		p("%s\n\n", streamAnalysis)
 	}
 	if len(r.StreamCosts) > 0 {
@@ -467,21 +468,20 @@ func streamSection(r *result) string {
 // streamAnalysis explains the usage stream's ratio. Its figures come from
 // a CPU profile of the stream comparison (-cpuprofile writes it to
 // <file>.stream) and live with the generator so that a rerun keeps them.
-const streamAnalysis = `- **Where the time goes.** A CPU profile of a trial run of this comparison (3,000 measured records, 2026-11-26;
-  ` + "`go run ./cmd/withddb -- go run ./cmd/bench -cpuprofile cpu.out`" + ` writes the stream's profile to ` + "`cpu.out.stream`" + `)
-  put the bench process at about 0.19 ms of CPU per record on the handler side and 0.06 ms on the floor side,
-  against 4.1 and 1.2 ms of wall time per record in that run. About 90 % of the handler's CPU is the SDK
-  serializing, signing and decoding its two calls; converting the stream images, decoding the counter,
-  ` + "`CounterChange.Apply`" + ` and encoding the marker and ledger items are the other 10 %. So nearly all of the
-  difference is DynamoDB Local answering two calls, one of them a conditional transaction of two or more items,
-  where the floor makes one plain update.
+const streamAnalysis = `- **Where the time goes.** The floor's calls are plain single-item updates; the handler's are fewer but
+  heavier: a transaction of 25 records writes 25 markers and the ledger periods, each with a condition, and
+  DynamoDB Local takes longer to answer it than 25 updates' worth of round trips saves. Handler CPU (the SDK
+  serializing, signing and decoding; converting stream images; ` + "`CounterChange.Apply`" + `) is a small share; profile
+  it with ` + "`go run ./cmd/withddb -- go run ./cmd/bench -cpuprofile cpu.out`" + ` (the stream's profile goes to
+  ` + "`cpu.out.stream`" + `).
 - **What it buys.** The floor is a blind increment: delivered twice, it counts twice, and it derives no ledger and
   raises no alert. The handler's read and transaction are what apply each record exactly once (the marker),
   keep ledger periods consistent under concurrent shards (the version conditions) and store alerts atomically
-  with the change that raised them. The ratio is the price of that design, not handler overhead.
-- **Batches.** The handler applies the records of a batch one after the other (in order, stopping at the first
-  failure, as ` + "`internal/usagestream`" + ` documents), so a batch of 100 takes about 100 times one record; nothing is
-  shared across the records of a batch.`
+  with the change that raised them.
+- **Batches.** Consecutive counter records are applied together, up to 25 per read and transaction, in order;
+  a group that meets a record applied before (a redelivery) or a concurrent ledger write falls back to one record
+  at a time (2 round trips each), so redelivered batches cost more than first deliveries. A failure stops the
+  batch at the first record not applied, as ` + "`internal/usagestream`" + ` documents.`
 
 // streamNote explains the per-record table of the usage stream.
 const streamNote = `By AWS's documented pricing, the ` + "`BatchGetItem`" + ` is a consistent read, 1 RCU per ledger period under 4 KB
