@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/partnerportal/portal/internal/asset"
+	"github.com/partnerportal/portal/internal/netguard"
 	"github.com/partnerportal/portal/internal/portal"
 )
 
@@ -158,13 +159,13 @@ func (c *Checker) checkTXT(ctx context.Context, res *net.Resolver, name, token s
 	ctx, cancel := context.WithTimeout(ctx, c.timeout())
 	defer cancel()
 	want := TXTPrefix + token
-	records, err := res.LookupTXT(ctx, rooted(name))
+	records, err := res.LookupTXT(ctx, netguard.Rooted(name))
 	var dnsErr *net.DNSError
 	switch {
 	case err == nil:
 	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
 		return false, fmt.Sprintf("no TXT record on %s holds %q", name, want)
-	case isTimeout(err):
+	case netguard.IsTimeout(err):
 		return false, fmt.Sprintf("TXT lookup of %s timed out after %v", name, c.timeout())
 	default:
 		return false, fmt.Sprintf("TXT lookup of %s failed (the DNS server answered with an error)", name)
@@ -239,26 +240,13 @@ func fileHolds(body []byte, token string) bool {
 
 // resolver returns the resolver for lookups and dials.
 func (c *Checker) resolver() *net.Resolver {
-	if c.DNSServer == "" {
-		return net.DefaultResolver
-	}
-	server := c.DNSServer
-	if _, _, err := net.SplitHostPort(server); err != nil {
-		server = net.JoinHostPort(strings.Trim(server, "[]"), "53")
-	}
-	return &net.Resolver{
-		PreferGo: true,
-		Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, network, server)
-		},
-	}
+	return netguard.NewResolver(c.DNSServer)
 }
 
 // client returns an HTTP client whose every connection goes through the
 // guarded dialer, and a func that closes its idle connections.
 func (c *Checker) client(res *net.Resolver) (*http.Client, func()) {
-	d := &dialer{policy: c.Policy, resolver: res, timeout: c.timeout()}
+	d := &netguard.Dialer{Policy: c.Policy, Resolver: res, Timeout: c.timeout()}
 	var tlsConf *tls.Config
 	if c.TLSConfig != nil {
 		tlsConf = c.TLSConfig.Clone()
@@ -341,15 +329,6 @@ func checkToken(token string) error {
 		}
 	}
 	return nil
-}
-
-// rooted makes name fully qualified, so the resolver does not try the
-// search domains of the machine it runs on.
-func rooted(name string) string {
-	if strings.HasSuffix(name, ".") {
-		return name
-	}
-	return name + "."
 }
 
 // clip shortens s to at most n bytes for a user message.

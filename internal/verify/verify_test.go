@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/partnerportal/portal/internal/asset"
+	"github.com/partnerportal/portal/internal/netguard"
 	"github.com/partnerportal/portal/internal/portal"
 	"github.com/partnerportal/portal/internal/verify/verifytest"
 )
@@ -378,14 +379,14 @@ func TestAddressPolicy(t *testing.T) {
 		}
 	})
 	t.Run("DialerChecksTheSocketAddress", func(t *testing.T) {
-		d := &dialer{policy: strict}
+		d := &netguard.Dialer{Policy: strict}
 		for _, addr := range []string{"127.0.0.1:80", "[::1]:443", "169.254.169.254:80", "10.1.2.3:8080", "[::ffff:192.168.0.1]:80"} {
-			var refused *refusedError
-			if err := d.control("tcp", addr, nil); !errors.As(err, &refused) {
+			var refused *netguard.RefusedError
+			if err := d.Control("tcp", addr, nil); !errors.As(err, &refused) {
 				t.Errorf("control(%s) = %v, want a refusal", addr, err)
 			}
 		}
-		if err := d.control("tcp", "203.0.113.7:443", nil); err != nil {
+		if err := d.Control("tcp", "203.0.113.7:443", nil); err != nil {
 			t.Errorf("control(203.0.113.7:443) = %v, want nil (a public address)", err)
 		}
 	})
