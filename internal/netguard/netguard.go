@@ -240,7 +240,7 @@ func Describe(err error, timeout time.Duration) string {
 		return "the TLS certificate has expired or is not valid yet"
 	case errors.As(err, &invalid), errors.As(err, &verifyErr):
 		return "the TLS certificate could not be verified"
-	case errors.As(err, &recordErr):
+	case errors.As(err, &recordErr), err != nil && strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
 		return "the server did not answer with TLS"
 	case errors.As(err, &alertErr):
 		return "the TLS handshake failed (" + alertErr.Error() + ")"

@@ -60,7 +60,10 @@ func (c Check) applies(t Target) bool { return c.Applies == nil || c.Applies(t) 
 // UserError is a check failure whose message is already phrased for the
 // user ("https://example.com/ answered HTTP 502"); the engine records it
 // as is instead of describing the underlying error.
-type UserError struct{ Msg string }
+type UserError struct {
+	// Msg is shown to the user as is.
+	Msg string
+}
 
 // Error returns Msg unchanged.
 func (e *UserError) Error() string { return e.Msg }

@@ -220,6 +220,7 @@ func (e *Engine) Run(ctx context.Context, profile Profile, targets []Target) (Re
 	})
 	for id := range res.Ran {
 		slices.Sort(res.Ran[id])
+		res.Ran[id] = slices.Compact(res.Ran[id]) // a target listed twice
 	}
 	res.FinishedAt = e.now()
 	return res, nil
@@ -326,8 +327,10 @@ func describe(err error, timeout time.Duration) string {
 // EndpointError is an error reaching Endpoint ("example.com:443"); the
 // engine names the endpoint in the CheckError.
 type EndpointError struct {
+	// Endpoint is "host:port" as the check dialled it.
 	Endpoint string
-	Err      error
+	// Err is what went wrong there.
+	Err error
 }
 
 // Error returns the endpoint and the error's message.

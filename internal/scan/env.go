@@ -62,8 +62,10 @@ func newEnv(d *netguard.Dialer, userAgent string, roots *x509.CertPool, ports []
 		Proxy:       nil, // never a proxy from the environment: it would be dialled instead of the host
 		DialContext: d.DialContext,
 		// Certificates are judged by the TLS checks, against Roots; HTTP
-		// checks look at what the server answers whatever its certificate.
-		TLSClientConfig:        &tls.Config{InsecureSkipVerify: true},
+		// checks look at what the server answers whatever its certificate
+		// and protocol version (TLS 1.0 and 1.1 are reported by their own
+		// check, not by failing every HTTP check).
+		TLSClientConfig:        &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS10},
 		TLSHandshakeTimeout:    timeout,
 		ResponseHeaderTimeout:  timeout,
 		DisableKeepAlives:      true,
@@ -112,8 +114,8 @@ func (e *Env) LookupAddrs(ctx context.Context, host string) ([]netip.Addr, error
 
 // HTTPClient returns the scan's HTTP client: guarded dialer, the engine's
 // User-Agent, no redirects followed (a 3xx answer is returned as is), no
-// proxy, certificates not verified, Timeout for the TLS handshake and
-// the response headers. Callers bound the body they read.
+// proxy, certificates not verified, TLS 1.0 and up, Timeout for the TLS
+// handshake and the response headers. Callers bound the body they read.
 func (e *Env) HTTPClient() *http.Client { return e.client }
 
 // Response is one HTTP answer as a check sees it. Responses returned by
@@ -209,7 +211,10 @@ func (e *Env) Get(ctx context.Context, rawURL string) (*Response, error) {
 // HandshakeError is a TLS handshake that failed after the TCP connection
 // was made: the server refused what was offered (a protocol version, the
 // cipher suites) or does not speak TLS.
-type HandshakeError struct{ Err error }
+type HandshakeError struct {
+	// Err is the crypto/tls error.
+	Err error
+}
 
 // Error returns the handshake error's message.
 func (e *HandshakeError) Error() string { return "tls handshake: " + e.Err.Error() }
