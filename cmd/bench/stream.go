@@ -302,7 +302,7 @@ func (b *bench) streamCosts(ctx context.Context) ([]streamCost, error) {
 		return nil, err
 	}
 	scope := tenancy.Scope{PartnerID: c.PartnerID, TenantID: c.ID}
-	if _, err := b.svc.Store.AdmitScan(actx, scope, scan, b.svc.Clock()); err != nil {
+	if _, err := b.svc.Store.CountScan(actx, scope, scan, b.svc.Clock()); err != nil {
 		return nil, fmt.Errorf("stream costs: admit a scan: %w", err)
 	}
 	if err := b.svc.Assets.Delete(actx, c.ID, eight[0]); err != nil {
@@ -548,7 +548,7 @@ func (b *bench) driveStream(ctx context.Context, total, tenants int, ops *stream
 			}
 			switch {
 			case x < 0.35:
-				if _, err := b.svc.Store.AdmitScan(ctx, scope, *scan, b.svc.Clock()); err != nil {
+				if _, err := b.svc.Store.CountScan(ctx, scope, *scan, b.svc.Clock()); err != nil {
 					return fmt.Errorf("admit a scan for %s: %w", tid, err)
 				}
 				ops.scans.Add(1)

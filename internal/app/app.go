@@ -5,6 +5,8 @@
 // are all derived from Declaration; nothing about the app is repeated elsewhere.
 package app
 
+import "strings"
+
 // Declaration returns the whole application. It never fails and returns a new
 // value on each call, so callers may modify their copy.
 func Declaration() App {
@@ -133,6 +135,29 @@ func Declaration() App {
 				},
 			},
 			{
+				Name:        "scans",
+				Description: "Scans (admitted against the license, then run asynchronously) and their findings.",
+				MemoryMB:    256,
+				TimeoutSec:  15,
+				Kind:        KindHTTP,
+				Invokes:     []string{"scan-run"},
+				Routes: []Route{
+					{Method: "GET", Path: "/v1/customers/{customerId}/scans"},
+					{Method: "POST", Path: "/v1/customers/{customerId}/scans"},
+					{Method: "GET", Path: "/v1/customers/{customerId}/scans/{scanId}"},
+					{Method: "POST", Path: "/v1/customers/{customerId}/scans/{scanId}/cancel"},
+					{Method: "GET", Path: "/v1/customers/{customerId}/findings"},
+					{Method: "PATCH", Path: "/v1/customers/{customerId}/findings/{findingId}"},
+				},
+			},
+			{
+				Name:        "scan-run",
+				Description: "Runs an admitted scan with the scan engine and stores its findings.",
+				MemoryMB:    512,
+				TimeoutSec:  300,
+				Kind:        KindAsync,
+			},
+			{
 				Name:            "usage-stream",
 				Description:     "Derives the usage ledger and threshold alerts from counter changes, exactly once; publishes alerts and discovered assets.",
 				MemoryMB:        256,
@@ -236,6 +261,9 @@ const (
 	// KindTableStream functions consume the table's stream (DynamoDB
 	// Streams), reporting failed records by sequence number.
 	KindTableStream Kind = "table-stream"
+	// KindAsync functions are invoked asynchronously by other functions
+	// (declared in their Invokes) with a JSON payload.
+	KindAsync Kind = "async"
 )
 
 // Function is one Lambda function, built from functions/<Name>.
@@ -250,6 +278,15 @@ type Function struct {
 	Stream *StreamSource
 	// PublishesEvents: the function puts events on the default event bus.
 	PublishesEvents bool
+	// Invokes names the KindAsync functions this one invokes; each is
+	// passed in the environment as <NAME>_FUNCTION (InvokeEnv).
+	Invokes []string
+}
+
+// InvokeEnv is the environment variable that names function to those
+// that invoke it: "scan-run" → "SCAN_RUN_FUNCTION".
+func InvokeEnv(function string) string {
+	return strings.ToUpper(strings.ReplaceAll(function, "-", "_")) + "_FUNCTION"
 }
 
 // StreamSource is how a KindTableStream function reads the table's stream.

@@ -142,6 +142,11 @@ func (a App) Validate() error {
 		if f.Kind == KindAuthorizer && len(f.Routes) > 0 {
 			return fmt.Errorf("authorizer function %q must not serve routes", f.Name)
 		}
+		for _, target := range f.Invokes {
+			if t, ok := a.Function(target); !ok || t.Kind != KindAsync {
+				return fmt.Errorf("function %q invokes %q, which is not a declared async function", f.Name, target)
+			}
+		}
 		if (f.Kind == KindTableStream) != (f.Stream != nil) || f.Kind == KindTableStream && (len(f.Routes) > 0 || f.Stream.BatchSize < 1 || f.Stream.BatchSize > 10000) {
 			return fmt.Errorf("function %q: table-stream functions (only) take a stream source with a batch size of 1 to 10000, and no routes", f.Name)
 		}
@@ -364,7 +369,15 @@ func (a App) functionResource(f Function) *yaml.Node {
 	if f.PublishesEvents {
 		policies = append(policies, object(kv("EventBridgePutEventsPolicy", object(kv("EventBusName", str("default"))))))
 	}
+	var env []field
+	for _, target := range f.Invokes {
+		policies = append(policies, object(kv("LambdaInvokePolicy", object(kv("FunctionName", ref(FunctionLogicalID(target)))))))
+		env = append(env, kv(InvokeEnv(target), ref(FunctionLogicalID(target))))
+	}
 	props = append(props, kv("Policies", list(policies...)))
+	if len(env) > 0 {
+		props = append(props, kv("Environment", object(kv("Variables", object(env...)))))
+	}
 	if s := f.Stream; s != nil {
 		var entities []string
 		for _, e := range s.Entities {

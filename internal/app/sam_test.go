@@ -82,7 +82,11 @@ type functionProps struct {
 	Policies      []map[string]struct {
 		TableName    map[string]string `yaml:"TableName"`
 		EventBusName string            `yaml:"EventBusName"`
+		FunctionName map[string]string `yaml:"FunctionName"`
 	} `yaml:"Policies"`
+	Environment struct {
+		Variables map[string]map[string]string `yaml:"Variables"`
+	} `yaml:"Environment"`
 	Events map[string]struct {
 		Type       string `yaml:"Type"`
 		Properties struct {
@@ -268,6 +272,13 @@ func TestSAMTemplate(t *testing.T) {
 				if p.Policies[1]["EventBridgePutEventsPolicy"].EventBusName != "default" {
 					t.Fatalf("function %s Policies = %+v, want EventBridgePutEventsPolicy on the default bus", f.Name, p.Policies)
 				}
+			}
+			for _, target := range f.Invokes {
+				id := app.FunctionLogicalID(target)
+				if p.Policies[want]["LambdaInvokePolicy"].FunctionName["Ref"] != id || p.Environment.Variables[app.InvokeEnv(target)]["Ref"] != id {
+					t.Fatalf("function %s invokes %s: policies %+v, environment %+v", f.Name, target, p.Policies, p.Environment.Variables)
+				}
+				want++
 			}
 			if len(p.Policies) != want || p.Policies[0]["DynamoDBCrudPolicy"].TableName["Ref"] != decl.Table.LogicalID {
 				t.Fatalf("function %s Policies = %+v, want DynamoDBCrudPolicy on Ref %s", f.Name, p.Policies, decl.Table.LogicalID)

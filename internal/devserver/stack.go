@@ -92,6 +92,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	// Locally, assets may be private addresses (a test web server on
 	// 127.0.0.1, say); production accepts public ones only.
 	svc.SetAssetPolicy(asset.Policy{AllowPrivate: true}, "")
+	svc.RunScansInBackground() // the local stand-in for invoking scan-run
 	if st.streams, err = startStreams(ctx, svc, client, endpoint, cfg.Table, cfg.Log); err != nil {
 		return nil, err
 	}

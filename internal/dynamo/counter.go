@@ -246,35 +246,51 @@ func (s *Store) SyncAssetCounter(ctx context.Context, scope tenancy.Scope, l por
 	return nil
 }
 
-// AdmitScan counts one more scan in the current period of per-scan
-// license l (scan admission, issue 6, moves it in the scan's own
-// transaction); refused, ECONFLICT saying the limit, when a hard license
-// has none left. It returns the counter as changed.
-func (s *Store) AdmitScan(ctx context.Context, scope tenancy.Scope, l portal.License, at time.Time) (portal.Counter, error) {
+// scanCount is the counter update that counts one more scan of per-scan
+// license l in its period at at. The counter's own terms decide (a change
+// of the license since l was read is already in them): the license is in
+// force and, under a hard limit, has a scan left.
+func (s *Store) scanCount(scope tenancy.Scope, l portal.License, at time.Time) (*types.Update, portal.Period, error) {
 	if !inScope(scope, l.PartnerID, l.TenantID) || l.Model != portal.ModelPerScan {
-		return portal.Counter{}, portal.Errorf(portal.ENOTFOUND, "license %s not found", l.ID)
+		return nil, portal.Period{}, portal.Errorf(portal.ENOTFOUND, "license %s not found", l.ID)
 	}
 	if l.Status(at) != portal.LicenseActive || at.Before(l.StartsAt) {
-		return portal.Counter{}, portal.Errorf(portal.ECONFLICT, "license %s is not in force", l.ID)
+		return nil, portal.Period{}, portal.Errorf(portal.ECONFLICT, "license %s is not in force", l.ID)
 	}
-	// The counter's own terms decide (a change of the license since l was
-	// read is already in them): in force, and under a hard limit, room left.
 	u, period := scanCounterUpdate(l, at, 1, true)
 	u.cond = append(u.cond, "attribute_not_exists(#licenseEndsAt) OR #licenseEndsAt > :changedAt",
 		"attribute_not_exists(#used) OR #policy <> :hard OR #used < #quantity")
 	u.values[":hard"] = str(string(portal.OverageHard))
-	up := u.build(s.Table, tenantPK(l.PartnerID, l.TenantID), scanCounterSK(l.ID, period.Start))
+	return u.build(s.Table, tenantPK(l.PartnerID, l.TenantID), scanCounterSK(l.ID, period.Start)), period, nil
+}
+
+// scanRefused explains, from the counter as it was, why scanCount's
+// condition failed.
+func scanRefused(item map[string]types.AttributeValue, l portal.License, at time.Time, period portal.Period) error {
+	var cur counterItem
+	_ = attributevalue.UnmarshalMap(item, &cur)
+	if cur.LicenseEndsAt != "" && cur.LicenseEndsAt <= formatTime(at) {
+		return portal.Errorf(portal.ECONFLICT, "license %s ended at %s", l.ID, cur.LicenseEndsAt)
+	}
+	return portal.Errorf(portal.ECONFLICT, "license %s allows %d scans per period (hard limit) and all are used: none left until %s", l.ID, cur.Quantity, period.End.Format(time.RFC3339))
+}
+
+// CountScan counts one more scan of per-scan license l on its own (AdmitScan
+// does it in the scan's transaction); ECONFLICT, saying why, when the
+// license has ended or a hard limit has no scan left. It returns the
+// counter as changed.
+func (s *Store) CountScan(ctx context.Context, scope tenancy.Scope, l portal.License, at time.Time) (portal.Counter, error) {
+	up, period, err := s.scanCount(scope, l, at)
+	if err != nil {
+		return portal.Counter{}, err
+	}
 	res, err := s.updateItem(ctx, up, types.ReturnValueAllNew, s.inTenant(ctx, scope)...)
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
-		var cur counterItem
-		if attributevalue.UnmarshalMap(ccf.Item, &cur) == nil && cur.LicenseEndsAt != "" && cur.LicenseEndsAt <= formatTime(at) {
-			return portal.Counter{}, portal.Errorf(portal.ECONFLICT, "license %s ended at %s", l.ID, cur.LicenseEndsAt)
-		}
-		return portal.Counter{}, portal.Errorf(portal.ECONFLICT, "license %s allows %d scans per period (hard limit): none left until %s", l.ID, cur.Quantity, period.End.Format(time.RFC3339))
+		return portal.Counter{}, scanRefused(ccf.Item, l, at, period)
 	}
 	if err != nil {
-		return portal.Counter{}, fmt.Errorf("admit scan on %s: %w", l.ID, err)
+		return portal.Counter{}, fmt.Errorf("count a scan on %s: %w", l.ID, err)
 	}
 	var it counterItem
 	if err := attributevalue.UnmarshalMap(res.Attributes, &it); err != nil {

@@ -26,6 +26,8 @@ func ForFunction(s *services.Services, name string) (*Handler, bool) {
 		return NewAssets(s.Assets, s.Store, s.Clock), true
 	case "usage":
 		return NewUsage(s.Usage, s.Alerts, s.Store, s.Clock), true
+	case "scans":
+		return NewScans(s.Scans, s.Findings, s.Store, s.Clock), true
 	case "fallback":
 		return NewFallback(app.Declaration(), s.Clock), true
 	}

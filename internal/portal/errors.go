@@ -60,6 +60,20 @@ func ErrorCode(err error) string {
 	return EINTERNAL
 }
 
+// ErrorMessage returns the message of the first *Error in err's chain (safe
+// to show to users), "internal error" for any other non-nil error, and ""
+// for nil.
+func ErrorMessage(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "internal error"
+}
+
 // Problems collects field errors while validating a request.
 type Problems []FieldError
 

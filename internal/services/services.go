@@ -7,18 +7,23 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/partnerportal/portal/internal/app"
 	"github.com/partnerportal/portal/internal/asset"
 	"github.com/partnerportal/portal/internal/ddblocal"
 	"github.com/partnerportal/portal/internal/dynamo"
 	"github.com/partnerportal/portal/internal/eventbus"
+	"github.com/partnerportal/portal/internal/lambdainvoke"
 	"github.com/partnerportal/portal/internal/portal"
+	"github.com/partnerportal/portal/internal/scan"
 	"github.com/partnerportal/portal/internal/tenantcreds"
 	"github.com/partnerportal/portal/internal/usagestream"
 	"github.com/partnerportal/portal/internal/verify"
@@ -55,6 +60,9 @@ type Services struct {
 	Assets    *portal.AssetService
 	Usage     *portal.UsageService
 	Alerts    *portal.AlertService
+	Scans     *portal.ScanService
+	Findings  *portal.FindingService
+	ScanRun   *portal.ScanRunService
 	// Events is the event bus the usage stream publishes to (nil until set).
 	Events portal.EventPublisher
 }
@@ -64,7 +72,7 @@ func New(store *dynamo.Store, cursorSecret []byte, clock portal.Clock, ids porta
 	cursors := portal.Cursors{Secret: cursorSecret}
 	users := &portal.UserService{Users: store, Partners: store, Customers: store, Cursors: cursors, Clock: clock, IDs: ids}
 	licenses := &portal.LicenseService{Store: store, Grants: store, Customers: store, Pricing: store, Prepaid: store, Clock: clock, IDs: ids}
-	return &Services{
+	s := &Services{
 		Store:     store,
 		Clock:     clock,
 		Partners:  &portal.PartnerService{Store: store, Clock: clock, IDs: ids},
@@ -82,6 +90,36 @@ func New(store *dynamo.Store, cursorSecret []byte, clock portal.Clock, ids porta
 		Usage:  &portal.UsageService{Store: store, Customers: store, Licenses: store, Grants: store, Clock: clock},
 		Alerts: &portal.AlertService{Store: store, Grants: store, Cursors: cursors, Clock: clock, IDs: ids},
 	}
+	s.ScanRun = &portal.ScanRunService{Scans: store, Assets: store, Findings: store, Customers: store, Engine: &scan.Engine{}, Clock: clock}
+	s.Scans = &portal.ScanService{Store: store, Assets: store, Customers: store, Licenses: store, Grants: store,
+		Launcher: inProcess{run: s.ScanRun.Run}, Cursors: cursors, Clock: clock, IDs: ids}
+	s.Findings = &portal.FindingService{Store: store, Grants: store, Cursors: cursors, Clock: clock, IDs: ids}
+	return s
+}
+
+// inProcess runs scans in this process: before Launch returns (tests),
+// or in the background (the local stack).
+type inProcess struct {
+	run        func(context.Context, portal.ScanRef) error
+	background bool
+}
+
+func (l inProcess) Launch(ctx context.Context, sc portal.Scan) error {
+	if !l.background {
+		return l.run(ctx, sc.Ref())
+	}
+	go func() {
+		if err := l.run(context.WithoutCancel(ctx), sc.Ref()); err != nil {
+			log.Printf("scan %s: %v", sc.ID, err)
+		}
+	}()
+	return nil
+}
+
+// RunScansInBackground makes launched scans run in a goroutine of this
+// process (the local stack's stand-in for the scan-run function).
+func (s *Services) RunScansInBackground() {
+	s.Scans.Launcher = inProcess{run: s.ScanRun.Run, background: true}
 }
 
 // SetAssetPolicy sets which addresses assets and ownership checks may use
@@ -90,6 +128,7 @@ func New(store *dynamo.Store, cursorSecret []byte, clock portal.Clock, ids porta
 func (s *Services) SetAssetPolicy(p asset.Policy, dnsServer string) {
 	s.Assets.Policy = p
 	s.Assets.Ownership = verify.New(p, dnsServer)
+	s.ScanRun.Engine = &scan.Engine{Policy: p, DNSServer: dnsServer}
 }
 
 // UsageStream returns the usage stream's handler on these services.
@@ -129,5 +168,8 @@ func FromEnv(ctx context.Context) (*Services, error) {
 	s := New(store, []byte(secret), portal.SystemClock, &portal.ULIDs{})
 	s.SetAssetPolicy(asset.Policy{AllowPrivate: os.Getenv(EnvAllowPrivateAssets) == "true"}, os.Getenv(EnvVerifyDNSServer))
 	s.Events = eventbus.New(eventbridge.NewFromConfig(cfg), os.Getenv(eventbus.EnvEventBus))
+	if fn := os.Getenv(app.InvokeEnv("scan-run")); fn != "" {
+		s.Scans.Launcher = &lambdainvoke.Launcher{Client: lambda.NewFromConfig(cfg), Function: fn}
+	}
 	return s, nil
 }

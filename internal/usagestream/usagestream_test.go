@@ -234,7 +234,7 @@ func (w *world) deleteAsset(t testing.TB, a portal.Asset) {
 func (w *world) admitScans(t testing.TB, l portal.License, n int) {
 	t.Helper()
 	for range n {
-		if _, err := w.store.AdmitScan(w.ctx, w.scope, l, w.tick()); err != nil {
+		if _, err := w.store.CountScan(w.ctx, w.scope, l, w.tick()); err != nil {
 			t.Fatalf("admit scan on %s: %v", l.ID, err)
 		}
 	}
