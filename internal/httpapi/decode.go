@@ -77,6 +77,15 @@ func decodeValue(p *portal.Problems, field string, raw json.RawMessage, v reflec
 	switch {
 	case string(bytes.TrimSpace(raw)) == "null":
 		return
+	case reflect.PointerTo(elem).Implements(unmarshalerType) && elem != timeType:
+		// A type with its own JSON form (e.g. scan targets: "all" or a list).
+		if t.Kind() == reflect.Pointer {
+			v.Set(reflect.New(elem))
+			v = v.Elem()
+		}
+		if err := json.Unmarshal(raw, v.Addr().Interface()); err != nil {
+			p.Add(field, "%s", strings.TrimPrefix(err.Error(), "json: "))
+		}
 	case elem.Kind() == reflect.Struct && elem != timeType:
 		var fields map[string]json.RawMessage
 		if json.Unmarshal(raw, &fields) != nil {
@@ -117,7 +126,10 @@ func structElem(t reflect.Type) bool {
 	return t.Kind() == reflect.Struct && t != timeType
 }
 
-var timeType = reflect.TypeOf(time.Time{})
+var (
+	timeType        = reflect.TypeOf(time.Time{})
+	unmarshalerType = reflect.TypeOf((*json.Unmarshaler)(nil)).Elem()
+)
 
 // describe says in words what JSON a Go type accepts.
 func describe(t reflect.Type) string {

@@ -52,12 +52,15 @@ func (t *ScanTargets) UnmarshalJSON(b []byte) error {
 	var all string
 	if json.Unmarshal(b, &all) == nil {
 		if all != "all" {
-			return fmt.Errorf(`targets: want "all" or a list of asset IDs`)
+			return fmt.Errorf(`must be "all" or a list of asset IDs`)
 		}
 		t.All = true
 		return nil
 	}
-	return json.Unmarshal(b, &t.IDs)
+	if json.Unmarshal(b, &t.IDs) != nil {
+		return fmt.Errorf(`must be "all" or a list of asset IDs`)
+	}
+	return nil
 }
 
 // ScanInput is the body of POST …/scans.

@@ -20,6 +20,7 @@ import (
 	"github.com/partnerportal/portal/internal/httpapi"
 	"github.com/partnerportal/portal/internal/isolation"
 	"github.com/partnerportal/portal/internal/portal"
+	"github.com/partnerportal/portal/internal/scan"
 	"github.com/partnerportal/portal/internal/services"
 	"github.com/partnerportal/portal/internal/tenancy"
 	"github.com/partnerportal/portal/internal/usagestream"
@@ -240,6 +241,37 @@ var mxExpect = map[string]map[mxObject]mxRow{
 		mxForeign: {x403, x404, xOK, x404, x404, x403, x403, x403, x403, x403, x403, x403},
 	},
 
+	// Scans and findings (issue 6) follow assets: partner admins and granted
+	// members read and act; the customer's users read unless access is
+	// disabled, and its admin requests and cancels scans and decides on
+	// findings under full access. POST …/scans runs on a world whose assets
+	// are verified (mxPrepare), so an allowed caller's scan is admitted (202)
+	// and run, not refused for want of verified assets (409).
+	"GET /v1/customers/{customerId}/scans": {
+		mxOwn:     {x403, xOK, x404, xOK, x404, x403, x403, xOK, xOK, xOK, xOK, x404},
+		mxForeign: {x403, x404, xOK, x404, x404, xRef, xRef, x404, x404, x404, x404, x404},
+	},
+	"POST /v1/customers/{customerId}/scans": {
+		mxOwn:     {x403, xOK, x404, xOK, x404, x403, x403, x403, x403, xOK, x403, x404},
+		mxForeign: {x403, x404, xOK, x404, x404, xRef, xRef, xRef, xRef, x404, xRef, x404},
+	},
+	"GET /v1/customers/{customerId}/scans/{scanId}": {
+		mxOwn:     {x403, xOK, x404, xOK, x404, x403, x403, xOK, xOK, xOK, xOK, x404},
+		mxForeign: {x403, x404, xOK, x404, x404, xRef, xRef, x404, x404, x404, x404, x404},
+	},
+	"POST /v1/customers/{customerId}/scans/{scanId}/cancel": {
+		mxOwn:     {x403, xOK, x404, xOK, x404, x403, x403, x403, x403, xOK, x403, x404},
+		mxForeign: {x403, x404, xOK, x404, x404, xRef, xRef, xRef, xRef, x404, xRef, x404},
+	},
+	"GET /v1/customers/{customerId}/findings": {
+		mxOwn:     {x403, xOK, x404, xOK, x404, x403, x403, xOK, xOK, xOK, xOK, x404},
+		mxForeign: {x403, x404, xOK, x404, x404, xRef, xRef, x404, x404, x404, x404, x404},
+	},
+	"PATCH /v1/customers/{customerId}/findings/{findingId}": {
+		mxOwn:     {x403, xOK, x404, xOK, x404, x403, x403, x403, x403, xOK, x403, x404},
+		mxForeign: {x403, x404, xOK, x404, x404, xRef, xRef, xRef, xRef, x404, xRef, x404},
+	},
+
 	// The fallback answers every unmatched request 404, whoever asks.
 	app.DefaultRoute: {mxNone: {x404, x404, x404, x404, x404, x404, x404, x404, x404, x404, x404, x404}},
 }
@@ -268,6 +300,10 @@ type mxWorld struct {
 	// license (raised by the usage stream's applier).
 	ownAsset, otherAsset, forAsset string
 	ownAlert, otherAlert, forAlert string
+	// A queued scan of each customer (admitted, never launched) and a
+	// finding of each customer's asset.
+	ownScan, otherScan, forScan          string
+	ownFinding, otherFinding, forFinding string
 }
 
 // mxEnv is the services on a fresh table, optionally with an isolation
@@ -298,6 +334,11 @@ func newMxEnv(t *testing.T, checked bool) *mxEnv {
 	// Ownership checks look up DNS and fetch URLs: the matrix asks a stand-in
 	// that finds no token, so verify still records its outcome (a write).
 	e.svc.Assets.Ownership = mxOwnership{}
+	// Admitted scans run in-process before POST …/scans answers (services.New's
+	// launcher); the engine would dial the fixture hosts, so a stand-in
+	// reports one finding per target instead, and the run still reads the
+	// scan and assets and writes findings, the scan and lastScanAt.
+	e.svc.ScanRun.Engine = mxEngine{}
 	for _, f := range app.Declaration().Functions {
 		if f.Kind != app.KindHTTP {
 			continue
@@ -391,7 +432,52 @@ func (e *mxEnv) newWorld(t *testing.T) *mxWorld {
 	mxMust(t, e.store.SetGrants(ctx, w.partnerA, w.memberG, []string{w.ownCust}))
 	w.ownAsset, w.otherAsset, w.forAsset = e.addAsset(w.partnerA, w.ownCust), e.addAsset(w.partnerA, w.otherCust), e.addAsset(w.partnerB, w.forCust)
 	w.ownAlert, w.otherAlert, w.forAlert = e.raiseAlert(w.partnerA, w.ownCust), e.raiseAlert(w.partnerA, w.otherCust), e.raiseAlert(w.partnerB, w.forCust)
+	w.ownScan, w.otherScan, w.forScan = e.addScan(w.partnerA, w.ownCust, w.ownLic, w.ownAsset), e.addScan(w.partnerA, w.otherCust, w.otherLic, w.otherAsset), e.addScan(w.partnerB, w.forCust, w.forLic, w.forAsset)
+	w.ownFinding, w.otherFinding, w.forFinding = e.addFinding(w.partnerA, w.ownCust, w.ownAsset, w.ownScan), e.addFinding(w.partnerA, w.otherCust, w.otherAsset, w.otherScan), e.addFinding(w.partnerB, w.forCust, w.forAsset, w.forScan)
 	return w
+}
+
+// addScan admits a queued scan of a customer's asset through the store, as
+// ScanService.Create does under a license that counts no scans (it is not
+// launched: it stays queued, so it can be cancelled), and returns its ID.
+func (e *mxEnv) addScan(partner, cid, license, assetID string) string {
+	t := e.t
+	t.Helper()
+	sc := portal.Scan{ID: e.ids.New(portal.PrefixScan), PartnerID: partner, TenantID: cid, Profile: scan.ProfileLight,
+		AssetIDs: []string{assetID}, Trigger: portal.TriggerAPI, RequestedBy: "usr_00000000000000000000000000", Status: portal.ScanQueued,
+		LicenseID: license, CreatedAt: mxNow, Version: 1}
+	mxMust(t, e.store.AdmitScan(context.Background(), tenancy.Scope{PartnerID: partner, TenantID: cid}, sc, nil))
+	return sc.ID
+}
+
+// addFinding stores an open finding of a customer's asset through the
+// store, as a scan run's merge does (ID from the fingerprint), and returns
+// its ID.
+func (e *mxEnv) addFinding(partner, cid, assetID, scanID string) string {
+	t := e.t
+	t.Helper()
+	sf := scan.Finding{CheckID: "http.hsts-missing", AssetID: assetID, Severity: scan.SeverityMedium, Title: "HSTS is not enforced",
+		Evidence: "Strict-Transport-Security header absent"}
+	fp := sf.Fingerprint()
+	f := portal.Finding{ID: portal.FindingID(fp), Fingerprint: fp, PartnerID: partner, TenantID: cid, AssetID: assetID, CheckID: sf.CheckID,
+		Severity: sf.Severity, Title: sf.Title, Detail: sf.Detail, Evidence: sf.Evidence, Status: portal.FindingOpen,
+		FirstSeenAt: mxNow, LastSeenAt: mxNow, LastScanID: scanID, UpdatedAt: mxNow, Version: 1}
+	mxMust(t, e.store.SaveFindings(context.Background(), tenancy.Scope{PartnerID: partner, TenantID: cid}, []portal.Finding{f}))
+	return f.ID
+}
+
+// verifyAsset marks a fixture asset verified through the store, as a
+// successful ownership check does.
+func (e *mxEnv) verifyAsset(partner, cid, assetID string) {
+	t := e.t
+	t.Helper()
+	ctx := context.Background()
+	scope := tenancy.Scope{PartnerID: partner, TenantID: cid}
+	a, err := e.store.GetAsset(ctx, scope, cid, assetID)
+	mxMust(t, err)
+	a.Verified, a.VerificationMethod, a.VerifiedAt, a.LastCheckAt, a.UpdatedAt = true, portal.OwnershipDNSTXT, &mxNow, &mxNow, mxNow
+	a.Version++
+	mxMust(t, e.store.UpdateAsset(ctx, scope, a))
 }
 
 // addAsset stores a new asset of a customer through the store, as
@@ -448,6 +534,20 @@ type mxOwnership struct{}
 
 func (mxOwnership) CheckOwnership(context.Context, asset.Asset, string) (portal.OwnershipCheck, error) {
 	return portal.OwnershipCheck{Detail: "matrix: no token published"}, nil
+}
+
+// mxEngine is the matrix's scan engine: it dials nothing and reports one
+// finding per target, every target's check having run.
+type mxEngine struct{}
+
+func (mxEngine) Run(_ context.Context, _ scan.Profile, targets []scan.Target) (scan.Result, error) {
+	res := scan.Result{StartedAt: mxNow, FinishedAt: mxNow, Ran: map[string][]string{}}
+	for _, tg := range targets {
+		res.Findings = append(res.Findings, scan.Finding{CheckID: "http.server-disclosure", AssetID: tg.AssetID, Severity: scan.SeverityLow,
+			Title: "The server names its software", Evidence: "Server: matrix/1"})
+		res.Ran[tg.AssetID] = []string{"http.server-disclosure"}
+	}
+	return res, nil
 }
 
 // identity is what the authorizer passes for principal p.
@@ -529,6 +629,10 @@ func mxPathParam(w *mxWorld, name string, o mxObject) string {
 		return pick(o, w.ownAsset, w.forAsset)
 	case "alertId":
 		return pick(o, w.ownAlert, w.forAlert)
+	case "scanId":
+		return pick(o, w.ownScan, w.forScan)
+	case "findingId":
+		return pick(o, w.ownFinding, w.forFinding)
 	}
 	return ""
 }
@@ -579,6 +683,24 @@ var mxBodies = map[string]func(e *mxEnv, w *mxWorld, p mxPrincipal, o mxObject) 
 		n := e.next()
 		return map[string]any{"assets": []any{fmt.Sprintf("new-%d.example.com", n), map[string]any{"value": fmt.Sprintf("https://api-%d.example.com/v1", n), "type": "api"}}}
 	},
+	"POST /v1/customers/{customerId}/scans": func(*mxEnv, *mxWorld, mxPrincipal, mxObject) any {
+		return map[string]any{"profile": "light", "targets": "all"}
+	},
+	"PATCH /v1/customers/{customerId}/findings/{findingId}": func(e *mxEnv, _ *mxWorld, _ mxPrincipal, _ mxObject) any {
+		return map[string]any{"status": "accepted_risk", "reason": fmt.Sprintf("matrix decision %d: the header is set by the CDN", e.next())}
+	},
+}
+
+// mxPrepare changes a row's fresh world before its cells run, where the
+// fixture alone would refuse every caller for another reason than who it is.
+var mxPrepare = map[string]func(e *mxEnv, w *mxWorld){
+	// A scan needs verified targets: without them every allowed caller gets
+	// 409, and the row would not tell an admitted scan from a refused one.
+	"POST /v1/customers/{customerId}/scans": func(e *mxEnv, w *mxWorld) {
+		e.verifyAsset(w.partnerA, w.ownCust, w.ownAsset)
+		e.verifyAsset(w.partnerA, w.otherCust, w.otherAsset)
+		e.verifyAsset(w.partnerB, w.forCust, w.forAsset)
+	},
 }
 
 // mxNoBody are the routes that change something and take no body.
@@ -587,6 +709,7 @@ var mxNoBody = map[string]bool{
 	"POST /v1/customers/{customerId}/resume":                  true,
 	"POST /v1/customers/{customerId}/assets/{assetId}/verify": true,
 	"POST /v1/alerts/{alertId}/ack":                           true,
+	"POST /v1/customers/{customerId}/scans/{scanId}/cancel":   true,
 }
 
 // mxFresh names, for routes that delete their object, a fresh one for each
@@ -676,6 +799,11 @@ func mxCases(t *testing.T) []mxCase {
 	for _, v := range mxVariants {
 		if !declared[v.route] {
 			t.Errorf("variant %q is of route %s, which is not declared", v.variant, v.route)
+		}
+	}
+	for k := range mxPrepare {
+		if !declared[k] {
+			t.Errorf("mxPrepare has %s, which is no declared route", k)
 		}
 	}
 	keys := map[string]bool{}
@@ -772,6 +900,12 @@ var mxVisible = map[string]func(w *mxWorld, p mxPrincipal, o mxObject) []string{
 	"GET /v1/customers/{customerId}/assets": func(w *mxWorld, _ mxPrincipal, o mxObject) []string {
 		return []string{pick(o, w.ownAsset, w.forAsset)}
 	},
+	"GET /v1/customers/{customerId}/scans": func(w *mxWorld, _ mxPrincipal, o mxObject) []string {
+		return []string{pick(o, w.ownScan, w.forScan)}
+	},
+	"GET /v1/customers/{customerId}/findings": func(w *mxWorld, _ mxPrincipal, o mxObject) []string {
+		return []string{pick(o, w.ownFinding, w.forFinding)}
+	},
 }
 
 // mxCell is one checked cell.
@@ -812,6 +946,9 @@ func runMatrix(t *testing.T, e *mxEnv, cases []mxCase) []mxCell {
 	var cells []mxCell
 	for _, c := range cases {
 		w := e.newWorld(t)
+		if prepare, ok := mxPrepare[c.key]; ok {
+			prepare(e, w)
+		}
 		objects := []mxObject{mxNone}
 		if c.objects {
 			objects = []mxObject{mxOwn, mxForeign}
