@@ -40,6 +40,8 @@ type Credentials struct {
 	SuperAdminKey   string `json:"superAdminKey"`
 	PartnerID       string `json:"partnerId"`
 	PartnerAdminKey string `json:"partnerAdminKey"`
+	// WeakSiteURL is a deliberately weak local web site to scan.
+	WeakSiteURL string `json:"weakSiteUrl"`
 }
 
 // Stack is a running local stack.
@@ -49,6 +51,7 @@ type Stack struct {
 	server      *http.Server
 	ddb         *ddblocal.Instance
 	streams     *streams
+	weak        *weakSite
 }
 
 // Start brings up DynamoDB Local (unless cfg.Endpoint names one), the table,
@@ -126,7 +129,10 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	}), ReadHeaderTimeout: 10 * time.Second}
 	go st.server.Serve(ln)
 
-	creds.APIURL = st.URL
+	if st.weak, err = startWeakSite(); err != nil {
+		return nil, err
+	}
+	creds.APIURL, creds.WeakSiteURL = st.URL, st.weak.url
 	if err := waitForAPI(ctx, st.URL, creds.PartnerAdminKey); err != nil {
 		return nil, err
 	}
@@ -147,6 +153,9 @@ func (s *Stack) Close() error {
 	}
 	if s.streams != nil {
 		s.streams.close()
+	}
+	if s.weak != nil {
+		s.weak.close()
 	}
 	if s.ddb != nil {
 		errs = append(errs, s.ddb.Stop())
