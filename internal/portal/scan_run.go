@@ -36,6 +36,8 @@ type ScanRunService struct {
 	Customers LastScanRecorder
 	Engine    scan.Runner
 	Clock     Clock
+	// Reports makes the report of each completed scan; nil makes none.
+	Reports ReportMaker
 }
 
 // Run runs a queued scan to its end. A scan that is not queued (run
@@ -88,7 +90,10 @@ func (s *ScanRunService) Run(ctx context.Context, ref ScanRef) error {
 	if err := s.finish(ctx, scope, current, ScanCompleted, "", &res); err != nil {
 		return err
 	}
-	return s.Customers.RecordLastScan(ctx, scope, ref.TenantID, now)
+	if err := s.Customers.RecordLastScan(ctx, scope, ref.TenantID, now); err != nil {
+		return err
+	}
+	return s.report(ctx, ref, res)
 }
 
 // finish ends sc with status, the reason and the engine's result.
