@@ -136,11 +136,12 @@ func Declaration() App {
 			},
 			{
 				Name:        "scans",
-				Description: "Scans (admitted against the license, then run asynchronously) and their findings.",
+				Description: "Scans (admitted against the license, then run asynchronously), their findings and reports.",
 				MemoryMB:    256,
 				TimeoutSec:  15,
 				Kind:        KindHTTP,
 				Invokes:     []string{"scan-run"},
+				UsesReports: true,
 				Routes: []Route{
 					{Method: "GET", Path: "/v1/customers/{customerId}/scans"},
 					{Method: "POST", Path: "/v1/customers/{customerId}/scans"},
@@ -148,14 +149,17 @@ func Declaration() App {
 					{Method: "POST", Path: "/v1/customers/{customerId}/scans/{scanId}/cancel"},
 					{Method: "GET", Path: "/v1/customers/{customerId}/findings"},
 					{Method: "PATCH", Path: "/v1/customers/{customerId}/findings/{findingId}"},
+					{Method: "GET", Path: "/v1/customers/{customerId}/reports"},
+					{Method: "GET", Path: "/v1/customers/{customerId}/reports/{reportId}"},
 				},
 			},
 			{
 				Name:        "scan-run",
-				Description: "Runs an admitted scan with the scan engine and stores its findings.",
+				Description: "Runs an admitted scan with the scan engine and stores its findings and report.",
 				MemoryMB:    512,
 				TimeoutSec:  300,
 				Kind:        KindAsync,
+				UsesReports: true,
 			},
 			{
 				Name:            "usage-stream",
@@ -281,6 +285,9 @@ type Function struct {
 	// Invokes names the KindAsync functions this one invokes; each is
 	// passed in the environment as <NAME>_FUNCTION (InvokeEnv).
 	Invokes []string
+	// UsesReports: the function reads and writes scan reports in the
+	// reports bucket (named in its environment as REPORTS_BUCKET).
+	UsesReports bool
 }
 
 // InvokeEnv is the environment variable that names function to those

@@ -40,6 +40,15 @@ const (
 	EnvTableName    = "TABLE_NAME"
 	EnvCursorSecret = "CURSOR_SECRET"
 	EnvStage        = "STAGE"
+	// EnvReportsBucket names the reports bucket to functions that use it.
+	EnvReportsBucket = "REPORTS_BUCKET"
+)
+
+// Logical IDs of the S3 bucket of scan reports and of its policy,
+// declared when a function UsesReports.
+const (
+	ReportsBucketLogicalID       = "ReportsBucket"
+	ReportsBucketPolicyLogicalID = "ReportsBucketPolicy"
 )
 
 // FailureQueueLogicalID is the logical ID of the queue that keeps the
@@ -118,7 +127,8 @@ func (a App) Validate() error {
 	if ttl := a.Authorizer.CacheTTLSeconds; ttl < 0 || ttl > 3600 {
 		return fmt.Errorf("authorizer %q: cache TTL %d s is outside 0..3600", a.Authorizer.Function, ttl)
 	}
-	ids := map[string]string{a.Table.LogicalID: "table", HTTPAPILogicalID: "HTTP API"}
+	ids := map[string]string{a.Table.LogicalID: "table", HTTPAPILogicalID: "HTTP API",
+		ReportsBucketLogicalID: "the reports bucket", ReportsBucketPolicyLogicalID: "the reports bucket's policy"}
 	routes := map[string]string{}
 	for _, f := range a.Functions {
 		if !functionName.MatchString(f.Name) {
@@ -195,6 +205,9 @@ func (a App) SAMTemplate() ([]byte, error) {
 	resources := []field{
 		kv(a.Table.LogicalID, a.tableResource()),
 		kv(HTTPAPILogicalID, a.httpAPIResource()),
+	}
+	if slices.ContainsFunc(a.Functions, func(f Function) bool { return f.UsesReports }) {
+		resources = append(resources, kv(ReportsBucketLogicalID, reportsBucketResource()), kv(ReportsBucketPolicyLogicalID, reportsBucketPolicy()))
 	}
 	for _, f := range a.Functions {
 		resources = append(resources, kv(FunctionLogicalID(f.Name), a.functionResource(f)))
@@ -320,6 +333,50 @@ func (a App) tableResource() *yaml.Node {
 	)
 }
 
+// reportsBucketResource is the private, encrypted bucket of scan reports:
+// no public access, objects owned by the bucket's account.
+func reportsBucketResource() *yaml.Node {
+	return object(
+		kv("Type", str("AWS::S3::Bucket")),
+		kv("Properties", object(
+			kv("BucketEncryption", object(kv("ServerSideEncryptionConfiguration", list(object(
+				kv("ServerSideEncryptionByDefault", object(kv("SSEAlgorithm", str("AES256")))),
+			))))),
+			kv("PublicAccessBlockConfiguration", object(
+				kv("BlockPublicAcls", boolean(true)),
+				kv("BlockPublicPolicy", boolean(true)),
+				kv("IgnorePublicAcls", boolean(true)),
+				kv("RestrictPublicBuckets", boolean(true)),
+			)),
+			kv("OwnershipControls", object(kv("Rules", list(object(kv("ObjectOwnership", str("BucketOwnerEnforced"))))))),
+		)),
+	)
+}
+
+// reportsBucketPolicy refuses every request to the reports bucket that
+// does not come over TLS.
+func reportsBucketPolicy() *yaml.Node {
+	bucket := getAtt(ReportsBucketLogicalID, "Arn")
+	objects := object(kv("Fn::Sub", str("${"+ReportsBucketLogicalID+".Arn}/*")))
+	return object(
+		kv("Type", str("AWS::S3::BucketPolicy")),
+		kv("Properties", object(
+			kv("Bucket", ref(ReportsBucketLogicalID)),
+			kv("PolicyDocument", object(
+				kv("Version", str("2012-10-17")),
+				kv("Statement", list(object(
+					kv("Sid", str("DenyInsecureTransport")),
+					kv("Effect", str("Deny")),
+					kv("Principal", str("*")),
+					kv("Action", str("s3:*")),
+					kv("Resource", list(bucket, objects)),
+					kv("Condition", object(kv("Bool", object(kv("aws:SecureTransport", str("false")))))),
+				))),
+			)),
+		)),
+	)
+}
+
 func keySchema(hash, rng string) *yaml.Node {
 	keys := []*yaml.Node{object(kv("AttributeName", str(hash)), kv("KeyType", str("HASH")))}
 	if rng != "" {
@@ -370,6 +427,10 @@ func (a App) functionResource(f Function) *yaml.Node {
 		policies = append(policies, object(kv("EventBridgePutEventsPolicy", object(kv("EventBusName", str("default"))))))
 	}
 	var env []field
+	if f.UsesReports {
+		policies = append(policies, object(kv("S3CrudPolicy", object(kv("BucketName", ref(ReportsBucketLogicalID))))))
+		env = append(env, kv(EnvReportsBucket, ref(ReportsBucketLogicalID)))
+	}
 	for _, target := range f.Invokes {
 		policies = append(policies, object(kv("LambdaInvokePolicy", object(kv("FunctionName", ref(FunctionLogicalID(target)))))))
 		env = append(env, kv(InvokeEnv(target), ref(FunctionLogicalID(target))))

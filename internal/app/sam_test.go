@@ -83,6 +83,7 @@ type functionProps struct {
 		TableName    map[string]string `yaml:"TableName"`
 		EventBusName string            `yaml:"EventBusName"`
 		FunctionName map[string]string `yaml:"FunctionName"`
+		BucketName   map[string]string `yaml:"BucketName"`
 	} `yaml:"Policies"`
 	Environment struct {
 		Variables map[string]map[string]string `yaml:"Variables"`
@@ -273,6 +274,14 @@ func TestSAMTemplate(t *testing.T) {
 					t.Fatalf("function %s Policies = %+v, want EventBridgePutEventsPolicy on the default bus", f.Name, p.Policies)
 				}
 			}
+			if f.UsesReports {
+				if p.Policies[want]["S3CrudPolicy"].BucketName["Ref"] != app.ReportsBucketLogicalID || p.Environment.Variables["REPORTS_BUCKET"]["Ref"] != app.ReportsBucketLogicalID {
+					t.Fatalf("function %s uses reports: policies %+v, environment %+v; want S3CrudPolicy on and REPORTS_BUCKET of Ref %s", f.Name, p.Policies, p.Environment.Variables, app.ReportsBucketLogicalID)
+				}
+				want++
+			} else if _, ok := p.Environment.Variables["REPORTS_BUCKET"]; ok {
+				t.Fatalf("function %s does not use reports but is given REPORTS_BUCKET", f.Name)
+			}
 			for _, target := range f.Invokes {
 				id := app.FunctionLogicalID(target)
 				if p.Policies[want]["LambdaInvokePolicy"].FunctionName["Ref"] != id || p.Environment.Variables[app.InvokeEnv(target)]["Ref"] != id {
@@ -283,6 +292,58 @@ func TestSAMTemplate(t *testing.T) {
 			if len(p.Policies) != want || p.Policies[0]["DynamoDBCrudPolicy"].TableName["Ref"] != decl.Table.LogicalID {
 				t.Fatalf("function %s Policies = %+v, want DynamoDBCrudPolicy on Ref %s", f.Name, p.Policies, decl.Table.LogicalID)
 			}
+		}
+	})
+
+	t.Run("ReportsAreInAPrivateEncryptedBucketReachedOnlyOverTLS", func(t *testing.T) {
+		var users []string
+		for _, f := range decl.Functions {
+			if f.UsesReports {
+				users = append(users, f.Name)
+			}
+		}
+		if !slices.Contains(users, "scans") || !slices.Contains(users, "scan-run") {
+			t.Fatalf("functions using reports = %v, want scans (serves them) and scan-run (makes them)", users)
+		}
+		var bucket struct {
+			BucketEncryption struct {
+				Rules []struct {
+					Default struct {
+						SSEAlgorithm string `yaml:"SSEAlgorithm"`
+					} `yaml:"ServerSideEncryptionByDefault"`
+				} `yaml:"ServerSideEncryptionConfiguration"`
+			} `yaml:"BucketEncryption"`
+			PublicAccessBlock map[string]bool `yaml:"PublicAccessBlockConfiguration"`
+		}
+		properties(t, tmpl, app.ReportsBucketLogicalID, "AWS::S3::Bucket", &bucket)
+		if r := bucket.BucketEncryption.Rules; len(r) != 1 || r[0].Default.SSEAlgorithm != "AES256" {
+			t.Fatalf("bucket encryption = %+v, want SSE-S3", bucket.BucketEncryption)
+		}
+		for _, k := range []string{"BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"} {
+			if !bucket.PublicAccessBlock[k] {
+				t.Fatalf("bucket PublicAccessBlockConfiguration = %v, want %s true", bucket.PublicAccessBlock, k)
+			}
+		}
+		var policy struct {
+			Bucket         map[string]string `yaml:"Bucket"`
+			PolicyDocument struct {
+				Statement []struct {
+					Effect    string                       `yaml:"Effect"`
+					Condition map[string]map[string]string `yaml:"Condition"`
+				} `yaml:"Statement"`
+			} `yaml:"PolicyDocument"`
+		}
+		properties(t, tmpl, app.ReportsBucketPolicyLogicalID, "AWS::S3::BucketPolicy", &policy)
+		st := policy.PolicyDocument.Statement
+		if policy.Bucket["Ref"] != app.ReportsBucketLogicalID || len(st) != 1 || st[0].Effect != "Deny" || st[0].Condition["Bool"]["aws:SecureTransport"] != "false" {
+			t.Fatalf("bucket policy = %+v, want one statement denying requests without TLS", policy)
+		}
+		noReports := app.Declaration()
+		for i := range noReports.Functions {
+			noReports.Functions[i].UsesReports = false
+		}
+		if _, ok := parseTemplate(t, noReports).Resources[app.ReportsBucketLogicalID]; ok {
+			t.Fatal("the bucket is declared although no function uses reports")
 		}
 	})
 

@@ -20,6 +20,7 @@ import (
 	"github.com/partnerportal/portal/internal/ddblocal"
 	"github.com/partnerportal/portal/internal/dynamo"
 	"github.com/partnerportal/portal/internal/httpapi"
+	"github.com/partnerportal/portal/internal/locals3"
 	"github.com/partnerportal/portal/internal/portal"
 	"github.com/partnerportal/portal/internal/services"
 )
@@ -33,6 +34,9 @@ type Config struct {
 	InMemory bool   // keep DynamoDB Local's data in memory instead of Dir
 	Log      io.Writer
 }
+
+// ReportsBucket is the bucket of scan reports on the local S3 endpoint.
+const ReportsBucket = "partner-portal-reports"
 
 // Credentials is what `make run` writes to .devstack/credentials.json once the API answers.
 type Credentials struct {
@@ -48,6 +52,7 @@ type Credentials struct {
 type Stack struct {
 	URL         string
 	Credentials Credentials
+	reports     *locals3.Server // the local S3 endpoint of scan reports
 	server      *http.Server
 	ddb         *ddblocal.Instance
 	streams     *streams
@@ -96,6 +101,17 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	// 127.0.0.1, say); production accepts public ones only.
 	svc.SetAssetPolicy(asset.Policy{AllowPrivate: true}, "")
 	svc.RunScansInBackground() // the local stand-in for invoking scan-run
+	// Reports go to S3 through the real client, against an in-process
+	// S3-compatible endpoint; their objects are kept next to the DynamoDB
+	// data (in memory with it).
+	s3dir := filepath.Join(cfg.Dir, "s3")
+	if cfg.InMemory {
+		s3dir = ""
+	}
+	if st.reports, err = locals3.Start(locals3.Config{Bucket: ReportsBucket, Dir: s3dir}); err != nil {
+		return nil, err
+	}
+	svc.UseReportBucket(st.reports.Client(), ReportsBucket)
 	if st.streams, err = startStreams(ctx, svc, client, endpoint, cfg.Table, cfg.Log); err != nil {
 		return nil, err
 	}
@@ -143,7 +159,8 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	return st, nil
 }
 
-// Close stops the HTTP server and the DynamoDB Local it started.
+// Close stops the HTTP server, the local S3 endpoint and the DynamoDB
+// Local it started.
 func (s *Stack) Close() error {
 	var errs []error
 	if s.server != nil {
@@ -159,6 +176,9 @@ func (s *Stack) Close() error {
 	}
 	if s.ddb != nil {
 		errs = append(errs, s.ddb.Stop())
+	}
+	if s.reports != nil {
+		errs = append(errs, s.reports.Close())
 	}
 	return errors.Join(errs...)
 }

@@ -27,7 +27,7 @@ func ForFunction(s *services.Services, name string) (*Handler, bool) {
 	case "usage":
 		return NewUsage(s.Usage, s.Alerts, s.Store, s.Clock), true
 	case "scans":
-		return NewScans(s.Scans, s.Findings, s.Store, s.Clock), true
+		return NewScans(s.Scans, s.Findings, s.Store, s.Clock).With(ReportRoutes(s.Reports)), true
 	case "fallback":
 		return NewFallback(app.Declaration(), s.Clock), true
 	}

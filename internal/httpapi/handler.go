@@ -49,6 +49,15 @@ type Response struct {
 // JSON returns a response with status and body encoded as JSON.
 func JSON(status int, body any) Response { return Response{Status: status, Body: body} }
 
+// Raw returns a response with status and a body already encoded as
+// contentType (a stored report, say), sent as is.
+func Raw(status int, contentType string, body []byte) Response {
+	if body == nil {
+		body = []byte{}
+	}
+	return Response{Status: status, Headers: map[string]string{"Content-Type": contentType}, raw: body}
+}
+
 // Route handles one route. Returning an error answers a problem document.
 type Route func(ctx context.Context, r *Request) (Response, error)
 
@@ -66,6 +75,19 @@ type Handler struct {
 // idempotency may be nil for functions without POST routes.
 func NewHandler(routes map[string]Route, idempotency portal.IdempotencyStore, clock portal.Clock) *Handler {
 	return &Handler{routes: routes, idempotency: idempotency, clock: clock, log: slog.New(slog.NewJSONHandler(os.Stderr, nil))}
+}
+
+// With adds routes to the handler (another service's routes served by
+// the same function). It panics when a route key is already served: a
+// programming error, found at start-up.
+func (h *Handler) With(routes map[string]Route) *Handler {
+	for k, r := range routes {
+		if _, dup := h.routes[k]; dup {
+			panic("httpapi: route " + k + " is served twice")
+		}
+		h.routes[k] = r
+	}
+	return h
 }
 
 // Public lets the handler's routes serve requests without an identity.

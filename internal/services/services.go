@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/partnerportal/portal/internal/app"
@@ -23,6 +24,8 @@ import (
 	"github.com/partnerportal/portal/internal/eventbus"
 	"github.com/partnerportal/portal/internal/lambdainvoke"
 	"github.com/partnerportal/portal/internal/portal"
+	"github.com/partnerportal/portal/internal/report"
+	"github.com/partnerportal/portal/internal/s3store"
 	"github.com/partnerportal/portal/internal/scan"
 	"github.com/partnerportal/portal/internal/tenantcreds"
 	"github.com/partnerportal/portal/internal/usagestream"
@@ -41,6 +44,10 @@ const (
 	// EnvVerifyDNSServer is an optional DNS server ("host:port") for
 	// ownership checks instead of the system resolver.
 	EnvVerifyDNSServer = "VERIFY_DNS_SERVER"
+	// EnvReportsBucket is the S3 bucket of scan reports (set for the
+	// functions the declaration marks UsesReports; without it no reports
+	// are made or served).
+	EnvReportsBucket = app.EnvReportsBucket
 )
 
 // Services are the domain services of one process.
@@ -63,6 +70,8 @@ type Services struct {
 	Scans     *portal.ScanService
 	Findings  *portal.FindingService
 	ScanRun   *portal.ScanRunService
+	// Reports serves scan reports; it stores none until UseReportBucket.
+	Reports *portal.ReportService
 	// Events is the event bus the usage stream publishes to (nil until set).
 	Events portal.EventPublisher
 }
@@ -94,22 +103,36 @@ func New(store *dynamo.Store, cursorSecret []byte, clock portal.Clock, ids porta
 	s.Scans = &portal.ScanService{Store: store, Assets: store, Customers: store, Licenses: store, Grants: store,
 		Launcher: inProcess{run: s.ScanRun.Run}, Cursors: cursors, Clock: clock, IDs: ids}
 	s.Findings = &portal.FindingService{Store: store, Grants: store, Cursors: cursors, Clock: clock, IDs: ids}
+	s.Reports = &portal.ReportService{Renderer: report.Renderer{}, Scans: store, Partners: store, Customers: store, Assets: store,
+		Findings: store, Licenses: store, Grants: store, Cursors: cursors, Clock: clock}
 	return s
 }
 
+// UseReportBucket keeps scan reports in bucket through client (their
+// metadata in the table): from then on every completed scan gets a report,
+// and the report routes serve them.
+func (s *Services) UseReportBucket(client *s3.Client, bucket string) {
+	s.Reports.Store = &s3store.Reports{Index: s.Store, Client: client, Bucket: bucket}
+	s.ScanRun.Reports = s.Reports
+}
+
 // inProcess runs scans in this process: before Launch returns (tests),
-// or in the background (the local stack).
+// or in the background (the local stack). Like the asynchronous
+// invocation of scan-run it stands in for, a run gets the scan's
+// reference and nothing of the request: not the caller's identity (the
+// run reads what a system process does, such as the partner's name for
+// the report), not its cancellation.
 type inProcess struct {
 	run        func(context.Context, portal.ScanRef) error
 	background bool
 }
 
-func (l inProcess) Launch(ctx context.Context, sc portal.Scan) error {
+func (l inProcess) Launch(_ context.Context, sc portal.Scan) error {
 	if !l.background {
-		return l.run(ctx, sc.Ref())
+		return l.run(context.Background(), sc.Ref())
 	}
 	go func() {
-		if err := l.run(context.WithoutCancel(ctx), sc.Ref()); err != nil {
+		if err := l.run(context.Background(), sc.Ref()); err != nil {
 			log.Printf("scan %s: %v", sc.ID, err)
 		}
 	}()
@@ -168,6 +191,9 @@ func FromEnv(ctx context.Context) (*Services, error) {
 	s := New(store, []byte(secret), portal.SystemClock, &portal.ULIDs{})
 	s.SetAssetPolicy(asset.Policy{AllowPrivate: os.Getenv(EnvAllowPrivateAssets) == "true"}, os.Getenv(EnvVerifyDNSServer))
 	s.Events = eventbus.New(eventbridge.NewFromConfig(cfg), os.Getenv(eventbus.EnvEventBus))
+	if bucket := os.Getenv(EnvReportsBucket); bucket != "" {
+		s.UseReportBucket(s3.NewFromConfig(cfg), bucket)
+	}
 	if fn := os.Getenv(app.InvokeEnv("scan-run")); fn != "" {
 		s.Scans.Launcher = &lambdainvoke.Launcher{Client: lambda.NewFromConfig(cfg), Function: fn}
 	}
