@@ -19,6 +19,7 @@ import (
 	"github.com/partnerportal/portal/internal/dynamo"
 	"github.com/partnerportal/portal/internal/httpapi"
 	"github.com/partnerportal/portal/internal/isolation"
+	"github.com/partnerportal/portal/internal/locals3"
 	"github.com/partnerportal/portal/internal/portal"
 	"github.com/partnerportal/portal/internal/scan"
 	"github.com/partnerportal/portal/internal/services"
@@ -271,6 +272,15 @@ var mxExpect = map[string]map[mxObject]mxRow{
 		mxOwn:     {x403, xOK, x404, xOK, x404, x403, x403, x403, x403, xOK, x403, x404},
 		mxForeign: {x403, x404, xOK, x404, x404, xRef, xRef, xRef, xRef, x404, xRef, x404},
 	},
+	// Reports are read like findings.
+	"GET /v1/customers/{customerId}/reports": {
+		mxOwn:     {x403, xOK, x404, xOK, x404, x403, x403, xOK, xOK, xOK, xOK, x404},
+		mxForeign: {x403, x404, xOK, x404, x404, xRef, xRef, x404, x404, x404, x404, x404},
+	},
+	"GET /v1/customers/{customerId}/reports/{reportId}": {
+		mxOwn:     {x403, xOK, x404, xOK, x404, x403, x403, xOK, xOK, xOK, xOK, x404},
+		mxForeign: {x403, x404, xOK, x404, x404, xRef, xRef, x404, x404, x404, x404, x404},
+	},
 
 	// The fallback answers every unmatched request 404, whoever asks.
 	app.DefaultRoute: {mxNone: {x404, x404, x404, x404, x404, x404, x404, x404, x404, x404, x404, x404}},
@@ -304,6 +314,9 @@ type mxWorld struct {
 	// finding of each customer's asset.
 	ownScan, otherScan, forScan          string
 	ownFinding, otherFinding, forFinding string
+	// A report of each customer (of a completed scan that is not listed
+	// among its scans: the fixture's scans stay queued).
+	ownReport, otherReport, forReport string
 }
 
 // mxEnv is the services on a fresh table, optionally with an isolation
@@ -339,6 +352,13 @@ func newMxEnv(t *testing.T, checked bool) *mxEnv {
 	// reports one finding per target instead, and the run still reads the
 	// scan and assets and writes findings, the scan and lastScanAt.
 	e.svc.ScanRun.Engine = mxEngine{}
+	// Reports go to a local S3 endpoint (and every completed scan gets one).
+	s3, err := locals3.Start(locals3.Config{Bucket: "matrix-reports"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s3.Close() })
+	e.svc.UseReportBucket(s3.Client(), s3.Bucket)
 	for _, f := range app.Declaration().Functions {
 		if f.Kind != app.KindHTTP {
 			continue
@@ -434,7 +454,22 @@ func (e *mxEnv) newWorld(t *testing.T) *mxWorld {
 	w.ownAlert, w.otherAlert, w.forAlert = e.raiseAlert(w.partnerA, w.ownCust), e.raiseAlert(w.partnerA, w.otherCust), e.raiseAlert(w.partnerB, w.forCust)
 	w.ownScan, w.otherScan, w.forScan = e.addScan(w.partnerA, w.ownCust, w.ownLic, w.ownAsset), e.addScan(w.partnerA, w.otherCust, w.otherLic, w.otherAsset), e.addScan(w.partnerB, w.forCust, w.forLic, w.forAsset)
 	w.ownFinding, w.otherFinding, w.forFinding = e.addFinding(w.partnerA, w.ownCust, w.ownAsset, w.ownScan), e.addFinding(w.partnerA, w.otherCust, w.otherAsset, w.otherScan), e.addFinding(w.partnerB, w.forCust, w.forAsset, w.forScan)
+	w.ownReport, w.otherReport, w.forReport = e.addReport(w.partnerA, w.ownCust, w.ownAsset), e.addReport(w.partnerA, w.otherCust, w.otherAsset), e.addReport(w.partnerB, w.forCust, w.forAsset)
 	return w
+}
+
+// addReport stores the report of a completed scan of a customer's asset
+// (the scan itself is not stored) and returns its ID.
+func (e *mxEnv) addReport(partner, cid, assetID string) string {
+	t := e.t
+	t.Helper()
+	sc := portal.Scan{ID: e.ids.New(portal.PrefixScan), PartnerID: partner, TenantID: cid, Profile: scan.ProfileLight,
+		AssetIDs: []string{assetID}, Status: portal.ScanCompleted, CreatedAt: mxNow, StartedAt: &mxNow, FinishedAt: &mxNow, Version: 3}
+	r := portal.BuildReport(portal.ReportInput{Scan: sc, Now: mxNow})
+	bodies, err := e.svc.Reports.Renderer.Render(r)
+	mxMust(t, err)
+	mxMust(t, e.svc.Reports.Store.PutReport(context.Background(), tenancy.Scope{PartnerID: partner, TenantID: cid}, r.Meta(), bodies))
+	return r.ID
 }
 
 // addScan admits a queued scan of a customer's asset through the store, as
@@ -633,6 +668,8 @@ func mxPathParam(w *mxWorld, name string, o mxObject) string {
 		return pick(o, w.ownScan, w.forScan)
 	case "findingId":
 		return pick(o, w.ownFinding, w.forFinding)
+	case "reportId":
+		return pick(o, w.ownReport, w.forReport)
 	}
 	return ""
 }
@@ -905,6 +942,9 @@ var mxVisible = map[string]func(w *mxWorld, p mxPrincipal, o mxObject) []string{
 	},
 	"GET /v1/customers/{customerId}/findings": func(w *mxWorld, _ mxPrincipal, o mxObject) []string {
 		return []string{pick(o, w.ownFinding, w.forFinding)}
+	},
+	"GET /v1/customers/{customerId}/reports": func(w *mxWorld, _ mxPrincipal, o mxObject) []string {
+		return []string{pick(o, w.ownReport, w.forReport)}
 	},
 }
 
