@@ -38,11 +38,21 @@ func (r routeCost) Capacity() float64 {
 	return t
 }
 
-// Operations lists the calls, e.g. "GetItem 1 + PutItem 1".
+// Operations lists the calls, e.g. "GetItem 1 + PutItem 1"; a run of
+// more than three identical calls is one entry, "PutItem 1 ×27".
 func (r routeCost) Operations() string {
-	parts := make([]string, len(r.Calls))
-	for i, c := range r.Calls {
-		parts[i] = fmt.Sprintf("%s %s", c.Operation, fmtCU(c.Capacity))
+	var parts []string
+	for i := 0; i < len(r.Calls); {
+		c, n := r.Calls[i], 1
+		for i+n < len(r.Calls) && r.Calls[i+n] == c {
+			n++
+		}
+		part := fmt.Sprintf("%s %s", c.Operation, fmtCU(c.Capacity))
+		if n > 3 {
+			parts, i = append(parts, fmt.Sprintf("%s ×%d", part, n)), i+n
+			continue
+		}
+		parts, i = append(parts, part), i+1
 	}
 	return strings.Join(parts, " + ")
 }
@@ -215,6 +225,9 @@ func (b *bench) costs(ctx context.Context) ([]routeCost, error) {
 		return nil, err
 	}
 	if err := b.assetCosts(ctx, call, admin); err != nil {
+		return nil, err
+	}
+	if err := b.scanCosts(ctx, call, func(c routeCost) { out = append(out, c) }, admin); err != nil {
 		return nil, err
 	}
 	return out, nil

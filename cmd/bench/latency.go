@@ -32,6 +32,7 @@ type bench struct {
 	o     options
 
 	stream *streamKit // the usage-stream handler, its event bus and the stream capture
+	weak   *weakSite  // the weak site the scans scan
 
 	marginCalls marginCalls // calls of the margin report, as the floor made them
 }

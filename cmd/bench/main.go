@@ -23,11 +23,15 @@
 //     projections, every page, and the BatchGetItem of names the Queries
 //     miss when there are any);
 //
-// and, for the usage stream (internal/usagestream), 10,000 real counter
-// records, captured from the table's stream (internal/localstream) after
-// asset adds and deletes and scan admissions on the third partner's
-// customers, handed to the real handler in batches of 100 vs one raw
-// UpdateItem per record of the same counter (see streamCompare).
+// and, for the scan engine (internal/scan), a light and a full scan of a
+// deliberately weak site on 127.0.0.1 (an HTTP and an HTTPS server in a
+// child process: weaksite.go) vs the network exchanges those scans cannot
+// avoid (see floorPlan), with allocations per scan; and, for the usage
+// stream (internal/usagestream), 10,000 real counter records, captured
+// from the table's stream (internal/localstream) after asset adds and
+// deletes and scan admissions on the third partner's customers, handed to
+// the real handler in batches of 100 vs one raw UpdateItem per record of
+// the same counter (see streamCompare).
 //
 // It also records the DynamoDB round trips and consumed capacity of every
 // route and of each kind of stream record (dynamo.WithMeter), and the
@@ -73,12 +77,16 @@ type options struct {
 	streamN       int
 	streamBatch   int
 	streamTenants int
+	scanN         int
 	warmup        float64
 	skipSizes     bool
 	cpuProfile    string
 }
 
 func main() {
+	if serveWeakSiteIfAsked() { // this binary again, as the bench's weak site (weaksite.go)
+		return
+	}
 	var o options
 	flag.StringVar(&o.doc, "doc", "", "write the results as Markdown to this file (e.g. docs/PERFORMANCE.md)")
 	flag.IntVar(&o.customers, "customers", 10000, "customers of the measured partner")
@@ -92,6 +100,7 @@ func main() {
 	flag.IntVar(&o.streamN, "stream", 10000, "measured usage-stream records (each side; rounded down to whole batches); 0 skips the comparison")
 	flag.IntVar(&o.streamBatch, "stream-batch", 100, "records per usage-stream batch")
 	flag.IntVar(&o.streamTenants, "stream-customers", 200, "customers of the third partner the usage-stream records are spread over")
+	flag.IntVar(&o.scanN, "scans", 300, "measured scans of the weak local site per profile (light, full), each side; 0 skips the scan engine comparison")
 	flag.Float64Var(&o.warmup, "warmup", 0.1, "warm-up iterations, as a fraction of the measured ones")
 	flag.BoolVar(&o.skipSizes, "skip-sizes", false, "skip the binary size table (no dist/ needed)")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the side-by-side HTTP comparisons to this file, and one of the usage-stream comparison to this file + \".stream\"")
@@ -121,6 +130,7 @@ type result struct {
 	Costs       []routeCost
 	StreamCosts []streamCost // what each kind of stream record cost the handler
 	Stream      *streamRun   // the usage-stream comparison (nil: skipped)
+	Scan        *scanBench   // the scan engine comparison (nil: skipped)
 	MarginCalls marginCalls  // calls of the margin report over the licensed partner, as the floor made them
 	Sizes       *sizeTable
 }
@@ -174,6 +184,15 @@ func run(ctx context.Context, o options) (*result, error) {
 		return nil, err
 	}
 	res.MarginCalls = b.marginCalls
+	// The weak site the scan measurements scan, in a child process; the
+	// engine is measured before the stream capture starts polling.
+	if b.weak, err = startWeakSite(); err != nil {
+		return nil, err
+	}
+	defer b.weak.close()
+	if res.Scan, err = b.scanEngine(ctx); err != nil {
+		return nil, err
+	}
 	// From here on the table's stream is captured (after the timed HTTP
 	// comparisons, so that its polling does not disturb them) and the
 	// usage-stream handler publishes to a local EventBridge.

@@ -8,12 +8,22 @@ import (
 	"testing"
 
 	"github.com/partnerportal/portal/internal/ddbtest"
+	"github.com/partnerportal/portal/internal/scan"
 	"github.com/partnerportal/portal/internal/services"
 )
 
+// TestMain lets this test binary serve the bench's weak site when the bench
+// starts it as its child process (weaksite.go).
+func TestMain(m *testing.M) {
+	if serveWeakSiteIfAsked() {
+		return
+	}
+	os.Exit(m.Run())
+}
+
 // The benchmark itself is not run by `make test` (it takes minutes), but a
 // small run of the same code is, so that `make bench` cannot silently break
-// when the store, the handlers or the usage stream change. It asserts what
+// when the store, the handlers, the usage stream or the scans change. It asserts what
 // the run produces, never how fast.
 func TestBenchRunsEndToEndOnASmallTable(t *testing.T) {
 	t.Setenv(services.EnvEndpoint, ddbtest.Endpoint(t))
@@ -21,7 +31,7 @@ func TestBenchRunsEndToEndOnASmallTable(t *testing.T) {
 	o := options{
 		doc: doc, customers: 120, others: 10, licensed: 20, workers: 4,
 		getN: 5, listN: 3, authN: 5, marginsN: 2,
-		streamN: 40, streamBatch: 10, streamTenants: 6,
+		streamN: 40, streamBatch: 10, streamTenants: 6, scanN: 3,
 		warmup: 0.2, skipSizes: true,
 	}
 	res, err := run(context.Background(), o)
@@ -78,6 +88,87 @@ func TestBenchRunsEndToEndOnASmallTable(t *testing.T) {
 		}
 	})
 
+	t.Run("ScanEngine", func(t *testing.T) {
+		sb := res.Scan
+		if sb == nil || len(sb.Runs) != 2 {
+			t.Fatalf("scan engine runs = %+v, want light and full", sb)
+		}
+		light, full := sb.Runs[0], sb.Runs[1]
+		if light.Profile != scan.ProfileLight || full.Profile != scan.ProfileFull {
+			t.Fatalf("profiles %s, %s; want light, full", light.Profile, full.Profile)
+		}
+		for _, r := range sb.Runs {
+			if r.N != 3 || r.Checks == 0 || r.Findings == 0 {
+				t.Errorf("%s: %d scans, %d check runs, %d findings; want 3 scans with checks and findings", r.Profile, r.N, r.Checks, r.Findings)
+			}
+			for side, x := range map[string]scanSide{"engine": r.Engine, "floor": r.Floor} {
+				if x.Stats.P50 <= 0 || x.Mallocs <= 0 || x.Bytes <= 0 || x.Conns <= 0 || x.Requests <= 0 {
+					t.Errorf("%s %s: nothing measured: %+v", r.Profile, side, x)
+				}
+			}
+			// The floor sends each distinct request the engine sent, once.
+			if got := r.Floor.Requests; got != float64(len(r.Plan.Requests)) || got > r.Engine.Requests {
+				t.Errorf("%s: floor requests %.1f, plan %d, engine %.1f", r.Profile, got, len(r.Plan.Requests), r.Engine.Requests)
+			}
+			if len(r.Plan.Legacy) != 1 {
+				t.Errorf("%s: TLS-version handshakes planned at %v, want the https endpoint", r.Profile, r.Plan.Legacy)
+			}
+		}
+		// Each target probes every port of the list but its own.
+		if got, want := len(full.Plan.Connects), 2*(len(sb.Ports)-1); got != want || len(light.Plan.Connects) != 0 {
+			t.Errorf("port connects planned: light %d, full %d; want 0 and %d", len(light.Plan.Connects), got, want)
+		}
+		if full.Findings <= light.Findings || full.ByCheck[scan.PortsCheckID] != 2 || full.ByCheck[scan.CORSCheckID] != 2 {
+			t.Errorf("full found %v, light %v", full.ByCheck, light.ByCheck)
+		}
+	})
+
+	t.Run("ScanCosts", func(t *testing.T) {
+		const route = "POST /v1/customers/{customerId}/scans"
+		var posts, runs []routeCost
+		for _, c := range res.Costs {
+			switch c.Route {
+			case route:
+				posts = append(posts, c)
+			case "scan-run":
+				runs = append(runs, c)
+			}
+		}
+		if len(posts) != 4 || len(runs) != 2 {
+			t.Fatalf("%d admission rows and %d scan-run rows, want 4 and 2", len(posts), len(runs))
+		}
+		last := func(c routeCost) string { return c.Calls[len(c.Calls)-1].Operation }
+		// Each admission ends in its transaction; the refused one's is
+		// cancelled, then the refused scan is written.
+		for i, want := range []int{1, 2, 1, 1} {
+			c, n := posts[i], 0
+			for _, call := range c.Calls {
+				if call.Operation == "TransactWriteItems" {
+					n++
+				}
+			}
+			if c.RoundTrips() == 0 || last(c) != "TransactWriteItems" || n != want {
+				t.Errorf("%s: %s, want %d TransactWriteItems, the last call", c.Variant, c.Operations(), want)
+			}
+		}
+		// The run writes one finding per PutItem, as many as the engine
+		// finds on the weak site with the full profile.
+		for _, c := range runs {
+			puts := 0
+			for _, call := range c.Calls {
+				if call.Operation == "PutItem" {
+					puts++
+				}
+			}
+			if res.Scan != nil && puts != res.Scan.Runs[1].Findings {
+				t.Errorf("%s: %d PutItem, want one per finding (%d)", c.Variant, puts, res.Scan.Runs[1].Findings)
+			}
+			if c.RoundTrips() != puts+7 || last(c) != "UpdateItem" {
+				t.Errorf("%s: %s, want 7 calls besides the findings, the last lastScanAt's UpdateItem", c.Variant, c.Operations())
+			}
+		}
+	})
+
 	b, err := os.ReadFile(doc)
 	if err != nil {
 		t.Fatal(err)
@@ -87,6 +178,8 @@ func TestBenchRunsEndToEndOnASmallTable(t *testing.T) {
 		"POST /v1/customers/{customerId}/assets", "DELETE /v1/customers/{customerId}/assets/{assetId}",
 		"GET /v1/customers/{customerId}/usage", "GET /v1/alerts", "POST /v1/alerts/{alertId}/ack",
 		"## Usage stream", "raises the 90 % alert",
+		"POST /v1/customers/{customerId}/scans", "`scan-run`", "### Scans: admission and the run",
+		"## Scan engine", "| `light` | engine |", "| `full` | floor |",
 	} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("the report lacks %q", want)

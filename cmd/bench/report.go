@@ -24,6 +24,15 @@ func printSummary(w io.Writer, r *result) {
 			round(c.APIStats.P50), round(c.FloorStats.P50), c.Ratio(50),
 			round(c.APIStats.P90), round(c.FloorStats.P90), c.Ratio(90), c.Ratio(99), verdict)
 	}
+	if sb := r.Scan; sb != nil {
+		fmt.Fprintf(w, "\n%-14s %6s  %10s %10s %6s  %10s %10s %6s  %8s %8s %6s  %13s %13s %13s\n", "scan engine", "n", "engine p50", "floor p50", "ratio",
+			"engine p90", "floor p90", "ratio", "allocs", "floor", "ratio", "conns e/f", "handshakes e/f", "requests e/f")
+		for _, x := range sb.Runs {
+			fmt.Fprintf(w, "%-14s %6d  %10s %10s %6.2f  %10s %10s %6.2f  %8.0f %8.0f %6.2f  %6.1f/%-6.1f %6.1f/%-6.1f %6.1f/%-6.1f\n", x.Profile, x.N,
+				round(x.Engine.Stats.P50), round(x.Floor.Stats.P50), x.Ratio(50), round(x.Engine.Stats.P90), round(x.Floor.Stats.P90), x.Ratio(90),
+				x.Engine.Mallocs, x.Floor.Mallocs, x.AllocRatio(), x.Engine.Conns, x.Floor.Conns, x.Engine.Hellos, x.Floor.Hellos, x.Engine.Requests, x.Floor.Requests)
+		}
+	}
 	fmt.Fprintf(w, "\n%-54s %-70s %5s %3s %6s\n", "route", "request", "items", "RT", "CU")
 	for _, c := range r.Costs {
 		items := ""
@@ -115,7 +124,13 @@ func markdown(r *result) string {
 	if st := r.Stream; st != nil {
 		p("; usage-stream %s batches of %d records (+%s warm-up batches) per side", thousands(st.Comparison.N), st.BatchSize, thousands(st.Comparison.Warmup))
 	}
+	if sb := r.Scan; sb != nil && len(sb.Runs) > 0 {
+		p("; scan engine %s light and %s full scans (+%s warm-up each) per side", thousands(sb.Runs[0].N), thousands(sb.Runs[0].N), thousands(sb.Runs[0].Warmup))
+	}
 	p(" |\n")
+	if sb := r.Scan; sb != nil {
+		p("| scan engine | `scan.Engine.Run` with the light and the full profile on a deliberately weak local site (an HTTP and an HTTPS server in a child process) vs the network exchanges those scans cannot avoid; wall time and allocations per scan; see [Scan engine](#scan-engine) |\n")
+	}
 	if st := r.Stream; st != nil {
 		p("| usage stream | %s real counter records from DynamoDB Local's stream, handed to `services.UsageStream()` in batches of %d vs one raw `UpdateItem` per record; see [Usage stream](#usage-stream) |\n",
 			thousands(st.Records), st.BatchSize)
@@ -162,7 +177,9 @@ func markdown(r *result) string {
 	p("\n")
 	p("%s", licensingNote(r))
 	p("%s", assetNote(r))
+	p("%s", scanCostNote(r))
 	p("%s", streamSection(r))
+	p("%s", scanSection(r))
 
 	if r.Sizes != nil {
 		p("## Binary size per function\n\n")
