@@ -199,7 +199,12 @@ func (e *Env) Fetch(ctx context.Context, method, rawURL string, header http.Head
 //
 // Error contract: as Fetch.
 func (e *Env) Get(ctx context.Context, rawURL string) (*Response, error) {
-	v, err := e.once(ctx, "GET "+rawURL, func(ctx context.Context) (any, error) {
+	key := rawURL
+	if u, err := url.Parse(rawURL); err == nil && u.Path == "" {
+		u.Path = "/" // "https://h" and "https://h/" are one request
+		key = u.String()
+	}
+	v, err := e.once(ctx, "GET "+key, func(ctx context.Context) (any, error) {
 		return e.Fetch(ctx, http.MethodGet, rawURL, nil)
 	})
 	if err != nil {
