@@ -216,19 +216,5 @@ func (s *Store) DeleteAsset(ctx context.Context, scope tenancy.Scope, a portal.A
 // UpdateAsset implements portal.AssetStore with a put conditional on the
 // previous version.
 func (s *Store) UpdateAsset(ctx context.Context, scope tenancy.Scope, a portal.Asset) error {
-	if !inScope(scope, a.PartnerID, a.TenantID) {
-		return portal.Errorf(portal.ENOTFOUND, "asset %s not found", a.ID)
-	}
-	put, err := s.versioned(toAssetItem(a), a.Version, a.PartnerID)
-	if err != nil {
-		return err
-	}
-	err = s.transact(ctx, s.inTenant(ctx, scope), types.TransactWriteItem{Put: put})
-	if canceledFor(err, 0) {
-		return portal.Errorf(portal.EPRECONDITION, "asset %s changed meanwhile", a.ID)
-	}
-	if err != nil {
-		return fmt.Errorf("update asset %s: %w", a.ID, err)
-	}
-	return nil
+	return s.replace(ctx, scope, "asset", a.ID, a.PartnerID, a.TenantID, toAssetItem(a), a.Version)
 }

@@ -170,19 +170,5 @@ func (s *Store) SaveFindings(ctx context.Context, scope tenancy.Scope, fs []port
 
 // UpdateFinding implements portal.FindingStore.
 func (s *Store) UpdateFinding(ctx context.Context, scope tenancy.Scope, f portal.Finding) error {
-	if !inScope(scope, f.PartnerID, f.TenantID) {
-		return portal.Errorf(portal.ENOTFOUND, "finding %s not found", f.ID)
-	}
-	put, err := s.versioned(toFindingItem(f), f.Version, f.PartnerID)
-	if err != nil {
-		return err
-	}
-	err = s.transact(ctx, s.inTenant(ctx, scope), types.TransactWriteItem{Put: put})
-	if canceledFor(err, 0) {
-		return portal.Errorf(portal.EPRECONDITION, "finding %s changed meanwhile: read it again", f.ID)
-	}
-	if err != nil {
-		return fmt.Errorf("update finding %s: %w", f.ID, err)
-	}
-	return nil
+	return s.replace(ctx, scope, "finding", f.ID, f.PartnerID, f.TenantID, toFindingItem(f), f.Version)
 }

@@ -173,21 +173,7 @@ func (s *Store) ListScans(ctx context.Context, scope tenancy.Scope, customerID s
 // UpdateScan implements portal.ScanStore with a put conditional on the
 // previous version.
 func (s *Store) UpdateScan(ctx context.Context, scope tenancy.Scope, sc portal.Scan) error {
-	if !inScope(scope, sc.PartnerID, sc.TenantID) {
-		return portal.Errorf(portal.ENOTFOUND, "scan %s not found", sc.ID)
-	}
-	put, err := s.versioned(toScanItem(sc), sc.Version, sc.PartnerID)
-	if err != nil {
-		return err
-	}
-	err = s.transact(ctx, s.inTenant(ctx, scope), types.TransactWriteItem{Put: put})
-	if canceledFor(err, 0) {
-		return portal.Errorf(portal.EPRECONDITION, "scan %s changed meanwhile", sc.ID)
-	}
-	if err != nil {
-		return fmt.Errorf("update scan %s: %w", sc.ID, err)
-	}
-	return nil
+	return s.replace(ctx, scope, "scan", sc.ID, sc.PartnerID, sc.TenantID, toScanItem(sc), sc.Version)
 }
 
 // RecordLastScan implements portal.LastScanRecorder: the customer's

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/partnerportal/portal/internal/portal"
+	"github.com/partnerportal/portal/internal/tenancy"
 )
 
 // Store is the DynamoDB implementation of the domain's stores.
@@ -172,4 +173,25 @@ func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeV
 		}
 	}
 	return out, nil
+}
+
+// replace writes item, the version-th of a tenant's item (kind and id name
+// it in errors), over its previous version, with the audit entry ctx
+// carries: ENOTFOUND outside scope, EPRECONDITION when it changed meanwhile.
+func (s *Store) replace(ctx context.Context, scope tenancy.Scope, kind, id, partnerID, tenantID string, item any, version int64) error {
+	if !inScope(scope, partnerID, tenantID) {
+		return portal.Errorf(portal.ENOTFOUND, "%s %s not found", kind, id)
+	}
+	put, err := s.versioned(item, version, partnerID)
+	if err != nil {
+		return err
+	}
+	err = s.transact(ctx, s.inTenant(ctx, scope), types.TransactWriteItem{Put: put})
+	if canceledFor(err, 0) {
+		return portal.Errorf(portal.EPRECONDITION, "%s %s changed meanwhile: read it again", kind, id)
+	}
+	if err != nil {
+		return fmt.Errorf("update %s %s: %w", kind, id, err)
+	}
+	return nil
 }
