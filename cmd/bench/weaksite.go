@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/partnerportal/portal/internal/devserver"
 	"github.com/partnerportal/portal/internal/verify"
 )
 
@@ -75,14 +76,13 @@ func serveWeakSiteIfAsked() bool {
 	return true
 }
 
-// weakHandler is the weak site: no security headers, a version-disclosing
-// Server and X-Powered-By, a session cookie without Secure, HttpOnly or
-// SameSite, no redirect to https, an exposed /.env, a directory listing at
-// /uploads/, and CORS that reflects any Origin with credentials. Its owner
-// may PUT a verification token to the well-known path.
+// weakHandler is the local stack's weak site (devserver.WeakSite: no
+// security headers, version disclosure, an insecure cookie, no redirect to
+// https, an exposed /.env and /.git/HEAD, a listing at /uploads/, CORS that
+// reflects any Origin with credentials), counting what it is asked.
 type weakHandler struct {
+	site   devserver.WeakSite
 	mu     sync.Mutex
-	token  string
 	counts siteCounts
 	base   map[bool]string // by r.TLS != nil
 }
@@ -93,36 +93,7 @@ func (h *weakHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Base: h.base[r.TLS != nil], Method: r.Method, Path: r.URL.RequestURI(), Origin: r.Header.Get("Origin"),
 	})
 	h.mu.Unlock()
-	w.Header().Set("Server", "Apache/2.4.29 (Ubuntu)")
-	w.Header().Set("X-Powered-By", "PHP/7.2.24-0ubuntu0.18.04.17")
-	if origin := r.Header.Get("Origin"); origin != "" {
-		w.Header().Set("Access-Control-Allow-Origin", origin)
-		w.Header().Set("Access-Control-Allow-Credentials", "true")
-	}
-	switch r.URL.Path {
-	case verify.WellKnownPath:
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		if r.Method == http.MethodPut {
-			b, _ := io.ReadAll(io.LimitReader(r.Body, 1024))
-			h.token = string(b)
-			w.WriteHeader(http.StatusNoContent)
-			return
-		}
-		fmt.Fprintln(w, h.token)
-	case "/":
-		http.SetCookie(w, &http.Cookie{Name: "PHPSESSID", Value: "bench", Path: "/"})
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprintln(w, `<!doctype html><html><head><title>Weak Bench Shop</title></head><body><h1>Welcome</h1><a href="/uploads/">uploads</a></body></html>`)
-	case "/.env":
-		fmt.Fprintln(w, "APP_ENV=production\nDB_HOST=db.internal\nDB_PASSWORD=not-a-real-password")
-	case "/uploads/":
-		w.Header().Set("Content-Type", "text/html")
-		fmt.Fprintln(w, `<html><head><title>Index of /uploads</title></head><body><h1>Index of /uploads</h1><pre><a href="../">Parent Directory</a>
-<a href="invoice-2026-11.pdf">invoice-2026-11.pdf</a></pre></body></html>`)
-	default:
-		http.NotFound(w, r)
-	}
+	h.site.ServeHTTP(w, r)
 }
 
 // take returns the counts since the last take and starts new ones.

@@ -56,7 +56,7 @@ type Stack struct {
 	server      *http.Server
 	ddb         *ddblocal.Instance
 	streams     *streams
-	weak        *weakSite
+	weak        *weakServer
 }
 
 // Start brings up DynamoDB Local (unless cfg.Endpoint names one), the table,

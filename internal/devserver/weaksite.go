@@ -11,31 +11,38 @@ import (
 	"github.com/partnerportal/portal/internal/verify"
 )
 
-// weakSite is a deliberately weak web site for the local walk-through: a
-// scan of it finds missing security headers, an insecure cookie, version
-// disclosure, an exposed .env and .git, a directory listing and CORS that
-// trusts any origin. Its owner may publish a verification token by PUT to
-// the well-known path (the one "weakness" that exists for the demo).
-type weakSite struct {
-	server *http.Server
-	url    string
-
+// WeakSite is a deliberately weak web site, for the local walk-through and
+// the scan benchmark: a scan of it finds missing security headers, an
+// insecure cookie, version disclosure, an exposed .env and .git, a
+// directory listing and CORS that trusts any origin. Its owner may publish
+// a verification token by PUT to the well-known path (the one "weakness"
+// that exists for the demo). The zero value is ready to serve.
+type WeakSite struct {
 	mu    sync.Mutex
 	token string
 }
 
-func startWeakSite() (*weakSite, error) {
+// weakServer serves a WeakSite on a loopback port for the local stack.
+type weakServer struct {
+	server *http.Server
+	url    string
+}
+
+func startWeakSite() (*weakServer, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("weak demo site: %w", err)
 	}
-	w := &weakSite{url: "http://" + ln.Addr().String()}
-	w.server = &http.Server{Handler: w, ReadHeaderTimeout: 10 * time.Second}
+	w := &weakServer{url: "http://" + ln.Addr().String()}
+	w.server = &http.Server{Handler: &WeakSite{}, ReadHeaderTimeout: 10 * time.Second}
 	go w.server.Serve(ln)
 	return w, nil
 }
 
-func (w *weakSite) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+func (w *weakServer) close() { w.server.Close() }
+
+// ServeHTTP serves the weak site.
+func (w *WeakSite) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	rw.Header().Set("Server", "Apache/2.2.8 (Ubuntu) PHP/5.2.4-2ubuntu5")
 	rw.Header().Set("X-Powered-By", "PHP/5.2.4-2ubuntu5")
 	if origin := r.Header.Get("Origin"); origin != "" {
@@ -69,5 +76,3 @@ func (w *weakSite) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		http.NotFound(rw, r)
 	}
 }
-
-func (w *weakSite) close() { w.server.Close() }
