@@ -163,7 +163,7 @@ func TestHandler(t *testing.T) {
 		for code, status := range map[string]int{
 			portal.EINVALID: 400, portal.EUNAUTHORIZED: 401, portal.EFORBIDDEN: 403, portal.ENOTFOUND: 404,
 			portal.EMETHOD: 405, portal.ECONFLICT: 409, portal.EPRECONDITION: 412, portal.ETOOLARGE: 413,
-			portal.EIDEMPOTENCY: 422, portal.EINTERNAL: 500, "no_such_code": 500,
+			portal.EIDEMPOTENCY: 422, portal.EUNAVAILABLE: 503, portal.EINTERNAL: 500, "no_such_code": 500,
 		} {
 			res := problemFor(fmt.Errorf("wrapped: %w", portal.Errorf(code, "message")), "/p", "r")
 			if res.Status != status {

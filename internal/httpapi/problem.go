@@ -20,6 +20,7 @@ var statusOf = map[string]int{
 	portal.EPRECONDITION: http.StatusPreconditionFailed,
 	portal.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	portal.EIDEMPOTENCY:  http.StatusUnprocessableEntity,
+	portal.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	portal.EINTERNAL:     http.StatusInternalServerError,
 }
 
