@@ -53,10 +53,10 @@ func (b *bench) startStream(ctx context.Context, endpoint string) error {
 	if err != nil {
 		return fmt.Errorf("local event bus: %w", err)
 	}
-	b.svc.Events = eventbus.New(eventbridge.New(eventbridge.Options{
+	b.svc.UseEvents(eventbus.New(eventbridge.New(eventbridge.Options{
 		Region: "us-east-1", BaseEndpoint: aws.String(bus.URL()),
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
-	}), "")
+	}), ""))
 	streams, err := localstream.NewStreamsClient(ctx, endpoint)
 	if err != nil {
 		bus.Close()

@@ -56,10 +56,13 @@ func Declaration() App {
 			},
 			{
 				Name:        "customers",
-				Description: "Customers (tenants): create, list, edit, suspend, resume, archive.",
+				Description: "Customers (tenants): create, list, edit, suspend, resume, archive (pausing and resuming their schedules).",
 				MemoryMB:    256,
 				TimeoutSec:  10,
 				Kind:        KindHTTP,
+				// Suspending, resuming and archiving pause and resume the
+				// customer's schedules in Scheduler.
+				ManagesSchedules: true,
 				Routes: []Route{
 					{Method: "POST", Path: "/v1/customers"},
 					{Method: "GET", Path: "/v1/customers"},
@@ -151,6 +154,39 @@ func Declaration() App {
 					{Method: "PATCH", Path: "/v1/customers/{customerId}/findings/{findingId}"},
 					{Method: "GET", Path: "/v1/customers/{customerId}/reports"},
 					{Method: "GET", Path: "/v1/customers/{customerId}/reports/{reportId}"},
+				},
+			},
+			{
+				Name:             "schedules",
+				Description:      "Scan schedules (one or many customers at once, mirrored in EventBridge Scheduler) and vulnerability-database update announcements.",
+				MemoryMB:         512,
+				TimeoutSec:       29,
+				Kind:             KindHTTP,
+				PublishesEvents:  true,
+				ManagesSchedules: true,
+				Routes: []Route{
+					{Method: "POST", Path: "/v1/schedules"},
+					{Method: "GET", Path: "/v1/schedules"},
+					{Method: "GET", Path: "/v1/customers/{customerId}/schedules/{scheduleId}"},
+					{Method: "PATCH", Path: "/v1/customers/{customerId}/schedules/{scheduleId}"},
+					{Method: "DELETE", Path: "/v1/customers/{customerId}/schedules/{scheduleId}"},
+					{Method: "POST", Path: "/v1/events/vulndb-updated"},
+				},
+			},
+			{
+				Name:             "scan-dispatch",
+				Description:      "Starts the scans schedules' fires and events ask for, at most once per cause, each admitted against its license; fans out vulnerability-database updates page by page.",
+				MemoryMB:         256,
+				TimeoutSec:       120,
+				Kind:             KindAsync,
+				ScheduleTarget:   true,
+				ManagesSchedules: true,
+				PublishesEvents:  true,
+				Invokes:          []string{"scan-run"},
+				Rules: []EventRule{
+					{Name: "AssetDiscovered", Source: SourceAssets, DetailTypes: []string{DetailAssetDiscovered}},
+					{Name: "VulnDBUpdated", Source: SourceVulnDB, DetailTypes: []string{DetailVulnDBUpdated}},
+					{Name: "VulnDBPage", Source: SourceDispatch, DetailTypes: []string{DetailVulnDBPage}},
 				},
 			},
 			{
@@ -265,8 +301,9 @@ const (
 	// KindTableStream functions consume the table's stream (DynamoDB
 	// Streams), reporting failed records by sequence number.
 	KindTableStream Kind = "table-stream"
-	// KindAsync functions are invoked asynchronously by other functions
-	// (declared in their Invokes) with a JSON payload.
+	// KindAsync functions are invoked asynchronously with a JSON payload:
+	// by other functions (declared in their Invokes), by EventBridge rules
+	// (their Rules) or by EventBridge Scheduler (ScheduleTarget).
 	KindAsync Kind = "async"
 )
 
@@ -288,6 +325,48 @@ type Function struct {
 	// UsesReports: the function reads and writes scan reports in the
 	// reports bucket (named in its environment as REPORTS_BUCKET).
 	UsesReports bool
+	// Rules are EventBridge rules on the default bus that invoke the
+	// function with the events they match.
+	Rules []EventRule
+	// ScheduleTarget: EventBridge Scheduler schedules invoke the function
+	// (at most one function is the target). The app then has one schedule
+	// group, a role Scheduler assumes to invoke the target, and a queue of
+	// fires that failed for good.
+	ScheduleTarget bool
+	// ManagesSchedules: the function creates, changes and deletes the
+	// Scheduler schedules of the group; its environment names the group,
+	// the target, the role and the dead-letter queue (the SCHEDULE_*
+	// variables of internal/scheduler).
+	ManagesSchedules bool
+}
+
+// EventRule is an EventBridge rule matching events by source and detail
+// type. Name is unique within its function.
+type EventRule struct {
+	Name        string
+	Source      string
+	DetailTypes []string
+}
+
+// Event sources and detail types the rules match; internal/portal
+// publishes events with the same strings (a test keeps them equal).
+const (
+	SourceAssets          = "partnerportal.assets"
+	DetailAssetDiscovered = "Asset Discovered"
+	SourceVulnDB          = "partnerportal.vulndb"
+	DetailVulnDBUpdated   = "Vulnerability Database Updated"
+	SourceDispatch        = "partnerportal.dispatch"
+	DetailVulnDBPage      = "Vulnerability Scan Page Requested"
+)
+
+// ScheduleTargetFunction returns the function Scheduler schedules invoke.
+func (a App) ScheduleTargetFunction() (Function, bool) {
+	for _, f := range a.Functions {
+		if f.ScheduleTarget {
+			return f, true
+		}
+	}
+	return Function{}, false
 }
 
 // InvokeEnv is the environment variable that names function to those

@@ -45,10 +45,10 @@ func startStreams(ctx context.Context, svc *services.Services, ddb *dynamodb.Cli
 	bus.Subscribe(func(e localeventbridge.Event) {
 		fmt.Fprintf(log, "event %s / %s: %s\n", e.Source, e.DetailType, e.Detail)
 	})
-	svc.Events = eventbus.New(eventbridge.New(eventbridge.Options{
+	svc.UseEvents(eventbus.New(eventbridge.New(eventbridge.Options{
 		Region: "us-east-1", BaseEndpoint: aws.String(bus.URL()),
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
-	}), "")
+	}), ""))
 	st := &streams{bus: bus, handler: svc.UsageStream().Handle}
 	client, err := localstream.NewStreamsClient(ctx, endpoint)
 	if err != nil {

@@ -29,6 +29,7 @@ type scanItem struct {
 	AllTargets  bool           `dynamodbav:"allTargets"`
 	AssetIDs    []string       `dynamodbav:"assetIds"`
 	Trigger     string         `dynamodbav:"trigger"`
+	ScheduleID  string         `dynamodbav:"scheduleId,omitempty"`
 	RequestedBy string         `dynamodbav:"requestedBy"`
 	Status      string         `dynamodbav:"status"`
 	Reason      string         `dynamodbav:"reason,omitempty"`
@@ -45,7 +46,7 @@ func toScanItem(s portal.Scan) scanItem {
 	it := scanItem{
 		PK: tenantPK(s.PartnerID, s.TenantID), SK: scanSK(s.ID), Entity: "scan", ScanID: s.ID, PartnerID: s.PartnerID,
 		TenantID: s.TenantID, Profile: string(s.Profile), AllTargets: s.AllTargets, AssetIDs: s.AssetIDs,
-		Trigger: string(s.Trigger), RequestedBy: s.RequestedBy, Status: string(s.Status), Reason: s.Reason,
+		Trigger: string(s.Trigger), ScheduleID: s.ScheduleID, RequestedBy: s.RequestedBy, Status: string(s.Status), Reason: s.Reason,
 		LicenseID: s.LicenseID, CreatedAt: formatTime(s.CreatedAt), StartedAt: formatTimePtr(s.StartedAt),
 		FinishedAt: formatTimePtr(s.FinishedAt), Version: s.Version,
 	}
@@ -65,7 +66,7 @@ func toScanItem(s portal.Scan) scanItem {
 func (it scanItem) scan() portal.Scan {
 	s := portal.Scan{
 		ID: it.ScanID, PartnerID: it.PartnerID, TenantID: it.TenantID, Profile: scan.Profile(it.Profile),
-		AllTargets: it.AllTargets, AssetIDs: it.AssetIDs, Trigger: portal.ScanTrigger(it.Trigger), RequestedBy: it.RequestedBy,
+		AllTargets: it.AllTargets, AssetIDs: it.AssetIDs, Trigger: portal.ScanTrigger(it.Trigger), ScheduleID: it.ScheduleID, RequestedBy: it.RequestedBy,
 		Status: portal.ScanStatus(it.Status), Reason: it.Reason, LicenseID: it.LicenseID, CreatedAt: parseTime(it.CreatedAt),
 		StartedAt: parseTimePtr(it.StartedAt), FinishedAt: parseTimePtr(it.FinishedAt), Counts: map[scan.Severity]int{},
 		Version: it.Version,
@@ -99,6 +100,9 @@ func (s *Store) AdmitScan(ctx context.Context, scope tenancy.Scope, sc portal.Sc
 		tx = append(tx, types.TransactWriteItem{Update: up})
 	}
 	err = s.transact(ctx, s.inTenant(ctx, scope), tx...)
+	if _, exists := conditionFailed(err, 0); exists {
+		return fmt.Errorf("admit scan %s: %w", sc.ID, portal.ErrScanExists)
+	}
 	if item, failed := conditionFailed(err, 1); failed && perScan != nil {
 		return scanRefused(item, *perScan, sc.CreatedAt, period)
 	}
@@ -113,7 +117,11 @@ func (s *Store) PutRefusedScan(ctx context.Context, scope tenancy.Scope, sc port
 	if !inScope(scope, sc.PartnerID, sc.TenantID) {
 		return portal.Errorf(portal.ENOTFOUND, "customer %s not found", sc.TenantID)
 	}
-	return s.putNew(ctx, toScanItem(sc), "scan "+sc.ID+" exists")
+	err := s.putNew(ctx, toScanItem(sc), "scan "+sc.ID+" exists")
+	if portal.ErrorCode(err) == portal.ECONFLICT {
+		return fmt.Errorf("record refused scan %s: %w", sc.ID, portal.ErrScanExists)
+	}
+	return err
 }
 
 // GetScan implements portal.ScanStore.

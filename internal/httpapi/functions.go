@@ -28,6 +28,8 @@ func ForFunction(s *services.Services, name string) (*Handler, bool) {
 		return NewUsage(s.Usage, s.Alerts, s.Store, s.Clock), true
 	case "scans":
 		return NewScans(s.Scans, s.Findings, s.Store, s.Clock).With(ReportRoutes(s.Reports)), true
+	case "schedules":
+		return NewSchedules(s.Schedules, s.VulnDB, s.Store, s.Clock), true
 	case "fallback":
 		return NewFallback(app.Declaration(), s.Clock), true
 	}

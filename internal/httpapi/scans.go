@@ -17,6 +17,7 @@ type ScanJSON struct {
 	Targets     []string          `json:"targets"`
 	AllTargets  bool              `json:"allTargets"`
 	Trigger     string            `json:"trigger"`
+	ScheduleID  string            `json:"scheduleId,omitempty"`
 	RequestedBy string            `json:"requestedBy"`
 	Status      string            `json:"status"`
 	Reason      string            `json:"reason,omitempty"`
@@ -31,7 +32,7 @@ type ScanJSON struct {
 func scanJSON(s portal.Scan) ScanJSON {
 	j := ScanJSON{
 		ID: s.ID, CustomerID: s.TenantID, Profile: string(s.Profile), Targets: s.AssetIDs, AllTargets: s.AllTargets,
-		Trigger: string(s.Trigger), RequestedBy: s.RequestedBy, Status: string(s.Status), Reason: s.Reason,
+		Trigger: string(s.Trigger), ScheduleID: s.ScheduleID, RequestedBy: s.RequestedBy, Status: string(s.Status), Reason: s.Reason,
 		LicenseID: s.LicenseID, CreatedAt: s.CreatedAt, StartedAt: s.StartedAt, FinishedAt: s.FinishedAt,
 		Findings: map[string]int{}, Errors: s.Errors,
 	}

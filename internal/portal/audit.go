@@ -42,6 +42,18 @@ type AuditEntry struct {
 
 type auditKey struct{}
 type requestKey struct{}
+type systemActorKey struct{}
+
+// RoleSystem is the actor role audit entries record for changes made by
+// the platform itself (a scheduled scan, say), not by a user.
+const RoleSystem tenancy.Role = "system"
+
+// WithSystemActor returns ctx whose changes, made without an
+// authenticated user, are audited as made by the named system process
+// (for example "schedule sch_…").
+func WithSystemActor(ctx context.Context, name string) context.Context {
+	return context.WithValue(ctx, systemActorKey{}, name)
+}
 
 // WithRequestID returns ctx carrying the request ID that audit entries record.
 func WithRequestID(ctx context.Context, id string) context.Context {
@@ -68,7 +80,10 @@ type auditor struct {
 // empty scope): the changed fields are those whose values differ between
 // before and after (nil before for creations).
 func (a auditor) audit(ctx context.Context, action, targetID string, where tenancy.Scope, before, after map[string]any) context.Context {
-	id, _ := tenancy.FromContext(ctx)
+	id, ok := tenancy.FromContext(ctx)
+	if name, system := ctx.Value(systemActorKey{}).(string); !ok && system {
+		id.UserID, id.Role = name, RoleSystem
+	}
 	requestID, _ := ctx.Value(requestKey{}).(string)
 	target, _, _ := strings.Cut(action, ".")
 	return context.WithValue(ctx, auditKey{}, append(slices.Clip(AuditEntries(ctx)), AuditEntry{

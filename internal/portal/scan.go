@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/partnerportal/portal/internal/scan"
+	"github.com/partnerportal/portal/internal/tenancy"
 )
 
 // PrefixScan prefixes scan IDs.
@@ -35,20 +36,29 @@ func (s ScanStatus) Final() bool {
 // ScanTrigger says what started a scan.
 type ScanTrigger string
 
-// Scan triggers (schedules and events come with later issues).
+// Scan triggers: a request to the API, a schedule's fire, an asset
+// becoming verified, a vulnerability-database update.
 const (
-	TriggerAPI ScanTrigger = "api"
+	TriggerAPI      ScanTrigger = "api"
+	TriggerSchedule ScanTrigger = "schedule"
+	TriggerNewAsset ScanTrigger = "new_asset"
+	TriggerVulnDB   ScanTrigger = "vulndb_update"
 )
+
+// ScanTriggers lists every trigger.
+var ScanTriggers = []ScanTrigger{TriggerAPI, TriggerSchedule, TriggerNewAsset, TriggerVulnDB}
 
 // Scan is one execution of a profile against a customer's verified assets.
 type Scan struct {
-	ID          string
-	PartnerID   string
-	TenantID    string
-	Profile     scan.Profile
-	AllTargets  bool     // "targets": "all" (resolved at admission)
-	AssetIDs    []string // the assets scanned
-	Trigger     ScanTrigger
+	ID         string
+	PartnerID  string
+	TenantID   string
+	Profile    scan.Profile
+	AllTargets bool     // "targets": "all" (resolved at admission)
+	AssetIDs   []string // the assets scanned
+	Trigger    ScanTrigger
+	// ScheduleID is the schedule whose fire or event started the scan.
+	ScheduleID  string
 	RequestedBy string
 	Status      ScanStatus
 	Reason      string // refused or failed: why
@@ -63,4 +73,8 @@ type Scan struct {
 	Counts  map[scan.Severity]int
 	Errors  []scan.CheckError
 	Version int64
+}
+
+func (s Scan) scope() tenancy.Scope {
+	return tenancy.Scope{PartnerID: s.PartnerID, TenantID: s.TenantID}
 }

@@ -3,6 +3,7 @@ package portal
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -17,10 +18,11 @@ type ScanStore interface {
 	// AdmitScan stores s (queued) with the audit entry ctx carries, and,
 	// when perScan is set, counts it in that license's current period
 	// counter in the same transaction. ECONFLICT, saying why, when a hard
-	// per-scan license has no scan left or has ended; nothing is written
-	// then.
+	// per-scan license has no scan left or has ended; ErrScanExists
+	// (wrapped) when a scan with s.ID exists; nothing is written then.
 	AdmitScan(ctx context.Context, scope tenancy.Scope, s Scan, perScan *License) error
-	// PutRefusedScan records a scan refused at admission.
+	// PutRefusedScan records a scan refused at admission; ErrScanExists
+	// (wrapped) when a scan with s.ID exists.
 	PutRefusedScan(ctx context.Context, scope tenancy.Scope, s Scan) error
 	// GetScan returns a scan of a customer in scope; ENOTFOUND otherwise.
 	GetScan(ctx context.Context, scope tenancy.Scope, customerID, scanID string) (Scan, error)
@@ -112,26 +114,53 @@ func (s *ScanService) Create(ctx context.Context, customerID string, in ScanInpu
 	if err != nil {
 		return Scan{}, err
 	}
+	return s.admit(ctx, c, admission{
+		ID: s.IDs.New(PrefixScan), Profile: *in.Profile, Targets: *in.Targets, Trigger: TriggerAPI, RequestedBy: id.UserID,
+	})
+}
+
+// admission is a request to scan a customer, from the API or dispatch.
+type admission struct {
+	ID          string
+	Profile     scan.Profile
+	Targets     ScanTargets
+	Trigger     ScanTrigger
+	ScheduleID  string
+	RequestedBy string
+	// RecordRefusals: a scan the customer's state refuses (no license, no
+	// verified targets, a hard limit) is recorded as refused, with the
+	// reason, so that an automated trigger leaves a trace. An API request
+	// is answered with the reason instead (a hard limit is recorded too).
+	RecordRefusals bool
+}
+
+// ErrScanExists is returned (wrapped) by admit when a scan with the
+// admission's ID exists: the admission was made before (dispatch derives
+// IDs from what caused the scan, so a repeated delivery lands here).
+var ErrScanExists = errors.New("the scan was admitted before")
+
+// admit admits a scan of c and launches it; see Create for the errors.
+func (s *ScanService) admit(ctx context.Context, c Customer, a admission) (Scan, error) {
 	if c.Status == StatusSuspended || c.Status == StatusArchived {
 		return Scan{}, Errorf(ECONFLICT, "customer %s is %s: it cannot be scanned", c.ID, c.Status)
 	}
 	scope, now := c.scope(), s.Clock()
+	sc := Scan{
+		ID: a.ID, PartnerID: c.PartnerID, TenantID: c.ID, Profile: a.Profile, AllTargets: a.Targets.All,
+		AssetIDs: slices.Clone(a.Targets.IDs), Trigger: a.Trigger, ScheduleID: a.ScheduleID, RequestedBy: a.RequestedBy,
+		Status: ScanQueued, CreatedAt: now, Version: 1,
+	}
 	licenses, err := s.Licenses.ListLicenses(ctx, scope, c.ID)
 	if err != nil {
 		return Scan{}, fmt.Errorf("list licenses: %w", err)
 	}
 	lic, perScan := scanLicense(licenses, now)
 	if lic == nil {
-		return Scan{}, Errorf(ECONFLICT, "customer %s has no license in force: assign one before scanning", c.ID)
+		return s.refused(ctx, a, sc, Errorf(ECONFLICT, "customer %s has no license in force: assign one before scanning", c.ID))
 	}
-	assetIDs, err := s.targets(ctx, scope, c.ID, *in.Targets)
-	if err != nil {
-		return Scan{}, err
-	}
-	sc := Scan{
-		ID: s.IDs.New(PrefixScan), PartnerID: c.PartnerID, TenantID: c.ID, Profile: *in.Profile, AllTargets: in.Targets.All,
-		AssetIDs: assetIDs, Trigger: TriggerAPI, RequestedBy: id.UserID, Status: ScanQueued, LicenseID: lic.ID,
-		CreatedAt: now, Version: 1,
+	sc.LicenseID = lic.ID
+	if sc.AssetIDs, err = s.targets(ctx, scope, c.ID, a.Targets); err != nil {
+		return s.refused(ctx, a, sc, err)
 	}
 	var counted *License
 	if perScan {
@@ -139,19 +168,34 @@ func (s *ScanService) Create(ctx context.Context, customerID string, in ScanInpu
 	}
 	actx := auditor{s.Clock, s.IDs}.audit(ctx, "scan.create", sc.ID, scope, nil, sc.auditFields())
 	if err := s.Store.AdmitScan(actx, scope, sc, counted); err != nil {
-		if ErrorCode(err) != ECONFLICT {
-			return Scan{}, err
+		if ErrorCode(err) == ECONFLICT {
+			a.RecordRefusals = true // a hard limit is always recorded
 		}
-		sc.Status, sc.Reason, sc.FinishedAt = ScanRefused, ErrorMessage(err), &now
-		if perr := s.Store.PutRefusedScan(ctx, scope, sc); perr != nil {
-			return Scan{}, perr
-		}
-		return sc, Errorf(ECONFLICT, "%s (scan %s was refused)", sc.Reason, sc.ID)
+		return s.refused(ctx, a, sc, err)
 	}
 	if err := s.Launcher.Launch(ctx, sc); err != nil {
 		return Scan{}, fmt.Errorf("launch scan %s: %w", sc.ID, err)
 	}
 	return sc, nil
+}
+
+// refused records sc as refused for err when it is a refusal (ECONFLICT,
+// or ENOTFOUND for targets gone) and a.RecordRefusals says so, and
+// returns err naming the recorded scan.
+func (s *ScanService) refused(ctx context.Context, a admission, sc Scan, err error) (Scan, error) {
+	code := ErrorCode(err)
+	if !a.RecordRefusals || code != ECONFLICT && code != ENOTFOUND {
+		return Scan{}, err
+	}
+	now := s.Clock()
+	sc.Status, sc.Reason, sc.FinishedAt = ScanRefused, ErrorMessage(err), &now
+	if perr := s.Store.PutRefusedScan(ctx, sc.scope(), sc); perr != nil {
+		if errors.Is(perr, ErrScanExists) {
+			return Scan{}, perr
+		}
+		return Scan{}, fmt.Errorf("record refused scan %s: %w", sc.ID, perr)
+	}
+	return sc, Errorf(code, "%s (scan %s was refused)", sc.Reason, sc.ID)
 }
 
 func profileList() string {

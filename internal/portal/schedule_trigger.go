@@ -9,6 +9,10 @@ type ScheduleTrigger struct {
 	ScheduleID string
 	PartnerID  string
 	TenantID   string
+	// Version is the stored schedule's version the trigger was made from;
+	// fires carry it, so dispatch notices a trigger left stale by a failed
+	// update and brings it up to date.
+	Version int64
 	// Expression is the Scheduler schedule expression, "cron(…)", built by
 	// internal/recurrence from the schedule's rule.
 	Expression string
@@ -48,6 +52,7 @@ type ScheduleFire struct {
 	PartnerID     string `json:"partnerId"`
 	TenantID      string `json:"tenantId"`
 	ScheduleID    string `json:"scheduleId"`
+	Version       int64  `json:"version"`
 	ScheduledTime string `json:"scheduledTime"`
 }
 

@@ -27,6 +27,7 @@ import (
 	"github.com/partnerportal/portal/internal/report"
 	"github.com/partnerportal/portal/internal/s3store"
 	"github.com/partnerportal/portal/internal/scan"
+	"github.com/partnerportal/portal/internal/scandispatch"
 	"github.com/partnerportal/portal/internal/tenantcreds"
 	"github.com/partnerportal/portal/internal/usagestream"
 	"github.com/partnerportal/portal/internal/verify"
@@ -72,7 +73,11 @@ type Services struct {
 	ScanRun   *portal.ScanRunService
 	// Reports serves scan reports; it stores none until UseReportBucket.
 	Reports *portal.ReportService
-	// Events is the event bus the usage stream publishes to (nil until set).
+	Schedules *portal.ScheduleService
+	VulnDB    *portal.VulnDBService
+	Dispatch  *portal.ScanDispatcher
+	// Events is the event bus the usage stream, update announcements and
+	// dispatch publish to (nil until UseEvents).
 	Events portal.EventPublisher
 }
 
@@ -103,9 +108,41 @@ func New(store *dynamo.Store, cursorSecret []byte, clock portal.Clock, ids porta
 	s.Scans = &portal.ScanService{Store: store, Assets: store, Customers: store, Licenses: store, Grants: store,
 		Launcher: inProcess{run: s.ScanRun.Run}, Cursors: cursors, Clock: clock, IDs: ids}
 	s.Findings = &portal.FindingService{Store: store, Grants: store, Cursors: cursors, Clock: clock, IDs: ids}
+	s.Schedules = &portal.ScheduleService{Store: store, Triggers: noScheduler{}, Customers: store, Assets: store, Grants: store,
+		Cursors: cursors, Clock: clock, IDs: ids}
+	s.Customers.Schedules = s.Schedules
+	s.VulnDB = &portal.VulnDBService{Clock: clock, IDs: ids}
+	s.Dispatch = &portal.ScanDispatcher{Schedules: store, Triggers: noScheduler{}, Customers: store, Scans: s.Scans}
 	s.Reports = &portal.ReportService{Renderer: report.Renderer{}, Scans: store, Partners: store, Customers: store, Assets: store,
 		Findings: store, Licenses: store, Grants: store, Cursors: cursors, Clock: clock}
 	return s
+}
+
+// UseScheduler keeps the triggers of schedules in t (EventBridge
+// Scheduler, or the local one); until then schedule changes answer
+// EUNAVAILABLE.
+func (s *Services) UseScheduler(t portal.ScheduleTriggers) {
+	s.Schedules.Triggers, s.Dispatch.Triggers = t, t
+}
+
+// UseEvents publishes events (usage alerts, discovered assets, update
+// announcements, fan-out pages) to p.
+func (s *Services) UseEvents(p portal.EventPublisher) {
+	s.Events, s.VulnDB.Events, s.Dispatch.Events = p, p, p
+}
+
+// noScheduler is the ScheduleTriggers of services without a scheduler.
+type noScheduler struct{}
+
+func (noScheduler) Create(context.Context, portal.ScheduleTrigger) error { return errNoScheduler }
+func (noScheduler) Update(context.Context, portal.ScheduleTrigger) error { return errNoScheduler }
+func (noScheduler) Delete(context.Context, string) error                 { return errNoScheduler }
+
+var errNoScheduler = portal.Errorf(portal.EUNAVAILABLE, "scheduling is not configured here")
+
+// ScanDispatch returns the scan-dispatch function's handler on these services.
+func (s *Services) ScanDispatch() *scandispatch.Handler {
+	return &scandispatch.Handler{Dispatcher: s.Dispatch}
 }
 
 // UseReportBucket keeps scan reports in bucket through client (their
@@ -190,12 +227,13 @@ func FromEnv(ctx context.Context) (*Services, error) {
 	}
 	s := New(store, []byte(secret), portal.SystemClock, &portal.ULIDs{})
 	s.SetAssetPolicy(asset.Policy{AllowPrivate: os.Getenv(EnvAllowPrivateAssets) == "true"}, os.Getenv(EnvVerifyDNSServer))
-	s.Events = eventbus.New(eventbridge.NewFromConfig(cfg), os.Getenv(eventbus.EnvEventBus))
+	s.UseEvents(eventbus.New(eventbridge.NewFromConfig(cfg), os.Getenv(eventbus.EnvEventBus)))
 	if bucket := os.Getenv(EnvReportsBucket); bucket != "" {
 		s.UseReportBucket(s3.NewFromConfig(cfg), bucket)
 	}
 	if fn := os.Getenv(app.InvokeEnv("scan-run")); fn != "" {
 		s.Scans.Launcher = &lambdainvoke.Launcher{Client: lambda.NewFromConfig(cfg), Function: fn}
 	}
+	// TODO(scheduler): UseScheduler from the SCHEDULE_* environment
 	return s, nil
 }
