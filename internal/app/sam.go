@@ -51,6 +51,35 @@ const (
 	ReportsBucketPolicyLogicalID = "ReportsBucketPolicy"
 )
 
+// Logical IDs of what EventBridge Scheduler needs, declared when a function
+// is the ScheduleTarget: the schedule group, the role schedules run as and
+// the dead-letter queue of fires (and of the target's failed invocations
+// and events), with the queue policy letting the target's rules use it.
+const (
+	ScheduleGroupLogicalID          = "ScheduleGroup"
+	SchedulerRoleLogicalID          = "SchedulerRole"
+	DispatchFailuresLogicalID       = "DispatchFailures"
+	DispatchFailuresPolicyLogicalID = "DispatchFailuresPolicy"
+)
+
+// Environment variables of the functions that ManagesSchedules: the name of
+// the schedule group and the ARNs of the target function, of the role
+// Scheduler assumes to invoke it and of the dead-letter queue, as a new
+// schedule's target needs them.
+const (
+	EnvScheduleGroup     = "SCHEDULE_GROUP"
+	EnvScheduleTargetARN = "SCHEDULE_TARGET_ARN"
+	EnvScheduleRoleARN   = "SCHEDULE_ROLE_ARN"
+	EnvScheduleDLQARN    = "SCHEDULE_DLQ_ARN"
+)
+
+// EventRuleLogicalID is the logical ID of the AWS::Events::Rule SAM makes of
+// a function's EventRule: the function's logical ID and the rule's name,
+// "ScanDispatchFunctionAssetDiscovered".
+func EventRuleLogicalID(function string, rule EventRule) string {
+	return FunctionLogicalID(function) + rule.Name
+}
+
 // FailureQueueLogicalID is the logical ID of the queue that keeps the
 // batches a table-stream function gave up on ("UsageStreamFailures").
 func FailureQueueLogicalID(function string) string {
@@ -109,7 +138,10 @@ var (
 // Validate reports the first inconsistency in the declaration that would make
 // the derived template invalid or ambiguous: an unknown or misconfigured
 // authorizer function, bad or duplicate function names, logical IDs, route
-// keys or event names. It returns nil for a consistent declaration.
+// keys or event names, event rules without a source or detail type, rules
+// or a schedule target on functions that are not async, more than one
+// schedule target, or schedules managed without one. It returns nil for a
+// consistent declaration.
 func (a App) Validate() error {
 	if a.Table.LogicalID == "" || !logicalID.MatchString(a.Table.LogicalID) {
 		return fmt.Errorf("table logical ID %q is not alphanumeric", a.Table.LogicalID)
@@ -128,7 +160,18 @@ func (a App) Validate() error {
 		return fmt.Errorf("authorizer %q: cache TTL %d s is outside 0..3600", a.Authorizer.Function, ttl)
 	}
 	ids := map[string]string{a.Table.LogicalID: "table", HTTPAPILogicalID: "HTTP API",
-		ReportsBucketLogicalID: "the reports bucket", ReportsBucketPolicyLogicalID: "the reports bucket's policy"}
+		ReportsBucketLogicalID: "the reports bucket", ReportsBucketPolicyLogicalID: "the reports bucket's policy",
+		ScheduleGroupLogicalID: "the schedule group", SchedulerRoleLogicalID: "the Scheduler role",
+		DispatchFailuresLogicalID: "the dispatch dead-letter queue", DispatchFailuresPolicyLogicalID: "the dispatch dead-letter queue's policy"}
+	var targets []string
+	for _, f := range a.Functions {
+		if f.ScheduleTarget {
+			targets = append(targets, f.Name)
+		}
+	}
+	if len(targets) > 1 {
+		return fmt.Errorf("functions %q are all schedule targets; at most one may be", targets)
+	}
 	routes := map[string]string{}
 	for _, f := range a.Functions {
 		if !functionName.MatchString(f.Name) {
@@ -139,6 +182,11 @@ func (a App) Validate() error {
 			return fmt.Errorf("function %q: logical ID %s is already used by %s", f.Name, id, other)
 		}
 		ids[id] = "function " + f.Name
+		// SAM's own resources of the function, which a rule could name.
+		ids[id+"Role"] = "the role of function " + f.Name
+		if f.ScheduleTarget {
+			ids[id+"EventInvokeConfig"] = "the invoke config of function " + f.Name
+		}
 		if f.Stream != nil {
 			q := FailureQueueLogicalID(f.Name)
 			if other, dup := ids[q]; dup {
@@ -175,6 +223,33 @@ func (a App) Validate() error {
 			}
 			events[ev] = true
 		}
+		if f.Kind != KindAsync && (f.ScheduleTarget || len(f.Rules) > 0) {
+			return fmt.Errorf("function %q has kind %q: only %q functions may have event rules or be the schedule target", f.Name, f.Kind, KindAsync)
+		}
+		if f.ManagesSchedules && len(targets) == 0 {
+			return fmt.Errorf("function %q manages schedules, but no function is the schedule target", f.Name)
+		}
+		for _, r := range f.Rules {
+			if events[r.Name] || !logicalID.MatchString(r.Name) {
+				return fmt.Errorf("function %q: rule %q: duplicate or invalid event name", f.Name, r.Name)
+			}
+			events[r.Name] = true
+			// SAM names the rule's target <rule logical ID>LambdaTarget;
+			// EventBridge takes target IDs of up to 64 characters.
+			id := EventRuleLogicalID(f.Name, r)
+			if len(id+"LambdaTarget") > 64 {
+				return fmt.Errorf("function %q: rule %q: logical ID %s is too long for its EventBridge target ID", f.Name, r.Name, id)
+			}
+			for _, id := range []string{id, id + "Permission"} { // the rule and SAM's permission for it
+				if other, dup := ids[id]; dup {
+					return fmt.Errorf("function %q: rule %q: logical ID %s is already used by %s", f.Name, r.Name, id, other)
+				}
+				ids[id] = fmt.Sprintf("rule %s of %s", r.Name, f.Name)
+			}
+			if r.Source == "" || len(r.DetailTypes) == 0 || slices.Contains(r.DetailTypes, "") {
+				return fmt.Errorf("function %q: rule %q needs a source and at least one detail type", f.Name, r.Name)
+			}
+		}
 	}
 	return nil
 }
@@ -209,16 +284,23 @@ func (a App) SAMTemplate() ([]byte, error) {
 	if slices.ContainsFunc(a.Functions, func(f Function) bool { return f.UsesReports }) {
 		resources = append(resources, kv(ReportsBucketLogicalID, reportsBucketResource()), kv(ReportsBucketPolicyLogicalID, reportsBucketPolicy()))
 	}
+	if target, ok := a.ScheduleTargetFunction(); ok {
+		resources = append(resources,
+			kv(ScheduleGroupLogicalID, object(
+				kv("Type", str("AWS::Scheduler::ScheduleGroup")),
+				kv("Properties", object(kv("Name", sub("${AWS::StackName}-scans")))),
+			)),
+			kv(DispatchFailuresLogicalID, failureQueue()),
+		)
+		if rules := a.eventRuleARNs(); len(rules) > 0 {
+			resources = append(resources, kv(DispatchFailuresPolicyLogicalID, dispatchFailuresPolicy(rules)))
+		}
+		resources = append(resources, kv(SchedulerRoleLogicalID, schedulerRole(target)))
+	}
 	for _, f := range a.Functions {
 		resources = append(resources, kv(FunctionLogicalID(f.Name), a.functionResource(f)))
 		if f.Stream != nil {
-			resources = append(resources, kv(FailureQueueLogicalID(f.Name), object(
-				kv("Type", str("AWS::SQS::Queue")),
-				kv("Properties", object(
-					kv("MessageRetentionPeriod", num(14*24*3600)),
-					kv("SqsManagedSseEnabled", boolean(true)),
-				)),
-			)))
+			resources = append(resources, kv(FailureQueueLogicalID(f.Name), failureQueue()))
 		}
 	}
 	doc := object(
@@ -377,6 +459,114 @@ func reportsBucketPolicy() *yaml.Node {
 	)
 }
 
+// failureQueue is an encrypted queue keeping what failed for good for 14 days.
+func failureQueue() *yaml.Node {
+	return object(
+		kv("Type", str("AWS::SQS::Queue")),
+		kv("Properties", object(
+			kv("MessageRetentionPeriod", num(14*24*3600)),
+			kv("SqsManagedSseEnabled", boolean(true)),
+		)),
+	)
+}
+
+// eventRuleARNs are the ARNs of the AWS::Events::Rule resources SAM makes of
+// the functions' rules, in declaration order.
+func (a App) eventRuleARNs() []*yaml.Node {
+	var arns []*yaml.Node
+	for _, f := range a.Functions {
+		for _, r := range f.Rules {
+			arns = append(arns, getAtt(EventRuleLogicalID(f.Name, r), "Arn"))
+		}
+	}
+	return arns
+}
+
+// dispatchFailuresPolicy lets the rules (and nothing else through the
+// queue's policy) send the events they failed to deliver to the dead-letter
+// queue: SAM adds no queue policy for a DeadLetterConfig given by Arn.
+func dispatchFailuresPolicy(rules []*yaml.Node) *yaml.Node {
+	return object(
+		kv("Type", str("AWS::SQS::QueuePolicy")),
+		kv("Properties", object(
+			kv("Queues", list(ref(DispatchFailuresLogicalID))),
+			kv("PolicyDocument", policyDocument(object(
+				kv("Effect", str("Allow")),
+				kv("Principal", object(kv("Service", str("events.amazonaws.com")))),
+				kv("Action", strs("sqs:SendMessage")),
+				kv("Resource", getAtt(DispatchFailuresLogicalID, "Arn")),
+				kv("Condition", object(kv("ArnEquals", object(kv("aws:SourceArn", list(rules...)))))),
+			))),
+		)),
+	)
+}
+
+// schedulerRole is the role EventBridge Scheduler assumes, for schedules of
+// this account only, to invoke the target and to keep the fires it could
+// not deliver in the dead-letter queue.
+func schedulerRole(target Function) *yaml.Node {
+	return object(
+		kv("Type", str("AWS::IAM::Role")),
+		kv("Properties", object(
+			kv("AssumeRolePolicyDocument", policyDocument(object(
+				kv("Effect", str("Allow")),
+				kv("Principal", object(kv("Service", str("scheduler.amazonaws.com")))),
+				kv("Action", strs("sts:AssumeRole")),
+				kv("Condition", object(kv("StringEquals", object(kv("aws:SourceAccount", ref("AWS::AccountId")))))),
+			))),
+			kv("Policies", list(object(
+				kv("PolicyName", str("invoke-"+target.Name)),
+				kv("PolicyDocument", policyDocument(
+					allow(strs("lambda:InvokeFunction"), scheduleTargetARN(target)),
+					allow(strs("sqs:SendMessage"), getAtt(DispatchFailuresLogicalID, "Arn")),
+				)),
+			))),
+		)),
+	)
+}
+
+// scheduleTargetName is the target function's explicit FunctionName. It is
+// known without the function, so the target can name itself (its own ARN
+// in its environment) without a dependency cycle.
+func scheduleTargetName(target Function) string { return "${AWS::StackName}-" + target.Name }
+
+// scheduleTargetARN is the target function's ARN, built from its name.
+func scheduleTargetARN(target Function) *yaml.Node {
+	return sub("arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:" + scheduleTargetName(target))
+}
+
+// scheduleStatements are the inline policy statements of a function beyond
+// the SAM policy templates: managing the group's schedules (and passing
+// them the Scheduler role) and, for the target, sending its failed
+// invocations to the dead-letter queue.
+func scheduleStatements(f Function) []*yaml.Node {
+	var st []*yaml.Node
+	if f.ManagesSchedules {
+		st = append(st,
+			allow(strs("scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule", "scheduler:GetSchedule"),
+				sub("arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${"+ScheduleGroupLogicalID+"}/*")),
+			object(
+				kv("Effect", str("Allow")),
+				kv("Action", strs("iam:PassRole")),
+				kv("Resource", getAtt(SchedulerRoleLogicalID, "Arn")),
+				kv("Condition", object(kv("StringEquals", object(kv("iam:PassedToService", str("scheduler.amazonaws.com")))))),
+			),
+		)
+	}
+	if f.ScheduleTarget {
+		st = append(st, allow(strs("sqs:SendMessage"), getAtt(DispatchFailuresLogicalID, "Arn")))
+	}
+	return st
+}
+
+func allow(actions, resource *yaml.Node) *yaml.Node {
+	return object(kv("Effect", str("Allow")), kv("Action", actions), kv("Resource", resource))
+}
+
+func policyDocument(statements ...*yaml.Node) *yaml.Node {
+	return object(kv("Version", str("2012-10-17")), kv("Statement", list(statements...)))
+}
+
 func keySchema(hash, rng string) *yaml.Node {
 	keys := []*yaml.Node{object(kv("AttributeName", str(hash)), kv("KeyType", str("HASH")))}
 	if rng != "" {
@@ -416,12 +606,16 @@ func (a App) httpAPIResource() *yaml.Node {
 }
 
 func (a App) functionResource(f Function) *yaml.Node {
-	props := []field{
+	var props []field
+	if f.ScheduleTarget {
+		props = append(props, kv("FunctionName", sub(scheduleTargetName(f))))
+	}
+	props = append(props,
 		kv("Description", str(f.Description)),
 		kv("CodeUri", str(f.CodeURI())),
 		kv("MemorySize", num(f.MemoryMB)),
 		kv("Timeout", num(f.TimeoutSec)),
-	}
+	)
 	policies := []*yaml.Node{object(kv("DynamoDBCrudPolicy", object(kv("TableName", ref(a.Table.LogicalID)))))}
 	if f.PublishesEvents {
 		policies = append(policies, object(kv("EventBridgePutEventsPolicy", object(kv("EventBusName", str("default"))))))
@@ -435,17 +629,42 @@ func (a App) functionResource(f Function) *yaml.Node {
 		policies = append(policies, object(kv("LambdaInvokePolicy", object(kv("FunctionName", ref(FunctionLogicalID(target)))))))
 		env = append(env, kv(InvokeEnv(target), ref(FunctionLogicalID(target))))
 	}
+	if st := scheduleStatements(f); len(st) > 0 {
+		policies = append(policies, policyDocument(st...))
+	}
+	if f.ManagesSchedules {
+		target, _ := a.ScheduleTargetFunction()
+		env = append(env,
+			kv(EnvScheduleGroup, ref(ScheduleGroupLogicalID)),
+			kv(EnvScheduleTargetARN, scheduleTargetARN(target)),
+			kv(EnvScheduleRoleARN, getAtt(SchedulerRoleLogicalID, "Arn")),
+			kv(EnvScheduleDLQARN, getAtt(DispatchFailuresLogicalID, "Arn")),
+		)
+	}
 	props = append(props, kv("Policies", list(policies...)))
 	if len(env) > 0 {
 		props = append(props, kv("Environment", object(kv("Variables", object(env...)))))
 	}
+	if f.ScheduleTarget {
+		// Scheduler and the rules invoke the target asynchronously: an
+		// invocation that still fails after two retries is kept in the
+		// dead-letter queue, as are the fires Scheduler gave up on.
+		props = append(props, kv("EventInvokeConfig", object(
+			kv("MaximumRetryAttempts", num(2)),
+			kv("DestinationConfig", object(kv("OnFailure", object(
+				kv("Type", str("SQS")),
+				kv("Destination", getAtt(DispatchFailuresLogicalID, "Arn")),
+			)))),
+		)))
+	}
+	var events []field
 	if s := f.Stream; s != nil {
 		var entities []string
 		for _, e := range s.Entities {
 			entities = append(entities, strconv.Quote(e))
 		}
 		pattern := `{"dynamodb":{"NewImage":{"entity":{"S":[` + strings.Join(entities, ",") + `]}}}}`
-		props = append(props, kv("Events", object(kv("TableStream", object(
+		events = append(events, kv("TableStream", object(
 			kv("Type", str("DynamoDB")),
 			kv("Properties", object(
 				kv("Stream", getAtt(a.Table.LogicalID, "StreamArn")),
@@ -464,25 +683,47 @@ func (a App) functionResource(f Function) *yaml.Node {
 				)))),
 				kv("FilterCriteria", object(kv("Filters", list(object(kv("Pattern", str(pattern))))))),
 			)),
-		)))))
+		)))
 	}
-	if len(f.Routes) > 0 {
-		var events []field
-		for _, r := range f.Routes {
-			ep := []field{
-				kv("ApiId", ref(HTTPAPILogicalID)),
-				kv("Method", str(r.Method)),
-				kv("Path", str(r.Path)),
-				kv("PayloadFormatVersion", str("2.0")),
-			}
-			if r.Public {
-				ep = append(ep, kv("Auth", object(kv("Authorizer", str("NONE")))))
-			}
-			events = append(events, kv(r.EventName(), object(
-				kv("Type", str("HttpApi")),
-				kv("Properties", object(ep...)),
-			)))
+	for _, r := range f.Routes {
+		ep := []field{
+			kv("ApiId", ref(HTTPAPILogicalID)),
+			kv("Method", str(r.Method)),
+			kv("Path", str(r.Path)),
+			kv("PayloadFormatVersion", str("2.0")),
 		}
+		if r.Public {
+			ep = append(ep, kv("Auth", object(kv("Authorizer", str("NONE")))))
+		}
+		events = append(events, kv(r.EventName(), object(
+			kv("Type", str("HttpApi")),
+			kv("Properties", object(ep...)),
+		)))
+	}
+	_, dlq := a.ScheduleTargetFunction()
+	for _, r := range f.Rules {
+		rp := []field{kv("Pattern", object(
+			kv("source", strs(r.Source)),
+			kv("detail-type", strs(r.DetailTypes...)),
+		))}
+		if dlq {
+			// Events EventBridge cannot deliver within an hour (or three
+			// retries) go to the dead-letter queue rather than being
+			// retried for a day and dropped.
+			rp = append(rp,
+				kv("RetryPolicy", object(
+					kv("MaximumRetryAttempts", num(3)),
+					kv("MaximumEventAgeInSeconds", num(3600)),
+				)),
+				kv("DeadLetterConfig", object(kv("Arn", getAtt(DispatchFailuresLogicalID, "Arn")))),
+			)
+		}
+		events = append(events, kv(r.Name, object(
+			kv("Type", str("EventBridgeRule")),
+			kv("Properties", object(rp...)),
+		)))
+	}
+	if len(events) > 0 {
 		props = append(props, kv("Events", object(events...)))
 	}
 	return object(
@@ -534,6 +775,8 @@ func boolean(b bool) *yaml.Node {
 	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(b)}
 }
 func ref(logicalID string) *yaml.Node { return object(kv("Ref", str(logicalID))) }
+
+func sub(s string) *yaml.Node { return object(kv("Fn::Sub", str(s))) }
 
 func getAtt(logicalID, attr string) *yaml.Node {
 	return object(kv("Fn::GetAtt", flow(str(logicalID), str(attr))))

@@ -73,21 +73,51 @@ type samTemplate struct {
 	} `yaml:"Outputs"`
 }
 
+// policy is one entry of a function's Policies: a SAM policy template
+// (Templates, keyed by its name) or an inline policy document.
+type policy struct {
+	Version   string                        `yaml:"Version"`
+	Statement []statement                   `yaml:"Statement"`
+	Templates map[string]policyTemplateArgs `yaml:",inline"`
+}
+
+type policyTemplateArgs struct {
+	TableName    map[string]string `yaml:"TableName"`
+	EventBusName string            `yaml:"EventBusName"`
+	FunctionName map[string]string `yaml:"FunctionName"`
+	BucketName   map[string]string `yaml:"BucketName"`
+}
+
+// statement is an IAM policy statement; Resource and condition values are
+// compared as fmt.Sprint of the decoded YAML.
+type statement struct {
+	Effect    string                    `yaml:"Effect"`
+	Principal map[string]string         `yaml:"Principal"`
+	Action    []string                  `yaml:"Action"`
+	Resource  any                       `yaml:"Resource"`
+	Condition map[string]map[string]any `yaml:"Condition"`
+}
+
 type functionProps struct {
-	CodeURI       string   `yaml:"CodeUri"`
-	MemorySize    int      `yaml:"MemorySize"`
-	Timeout       int      `yaml:"Timeout"`
-	Runtime       string   `yaml:"Runtime"`
-	Architectures []string `yaml:"Architectures"`
-	Policies      []map[string]struct {
-		TableName    map[string]string `yaml:"TableName"`
-		EventBusName string            `yaml:"EventBusName"`
-		FunctionName map[string]string `yaml:"FunctionName"`
-		BucketName   map[string]string `yaml:"BucketName"`
-	} `yaml:"Policies"`
-	Environment struct {
-		Variables map[string]map[string]string `yaml:"Variables"`
+	FunctionName  map[string]string `yaml:"FunctionName"`
+	CodeURI       string            `yaml:"CodeUri"`
+	MemorySize    int               `yaml:"MemorySize"`
+	Timeout       int               `yaml:"Timeout"`
+	Runtime       string            `yaml:"Runtime"`
+	Architectures []string          `yaml:"Architectures"`
+	Policies      []policy          `yaml:"Policies"`
+	Environment   struct {
+		Variables map[string]map[string]any `yaml:"Variables"`
 	} `yaml:"Environment"`
+	EventInvokeConfig *struct {
+		MaximumRetryAttempts int `yaml:"MaximumRetryAttempts"`
+		DestinationConfig    struct {
+			OnFailure struct {
+				Type        string              `yaml:"Type"`
+				Destination map[string][]string `yaml:"Destination"`
+			} `yaml:"OnFailure"`
+		} `yaml:"DestinationConfig"`
+	} `yaml:"EventInvokeConfig"`
 	Events map[string]struct {
 		Type       string `yaml:"Type"`
 		Properties struct {
@@ -114,6 +144,17 @@ type functionProps struct {
 					Pattern string `yaml:"Pattern"`
 				} `yaml:"Filters"`
 			} `yaml:"FilterCriteria"`
+			Pattern struct {
+				Source     []string `yaml:"source"`
+				DetailType []string `yaml:"detail-type"`
+			} `yaml:"Pattern"`
+			RetryPolicy *struct {
+				MaximumRetryAttempts     int `yaml:"MaximumRetryAttempts"`
+				MaximumEventAgeInSeconds int `yaml:"MaximumEventAgeInSeconds"`
+			} `yaml:"RetryPolicy"`
+			DeadLetterConfig *struct {
+				Arn map[string][]string `yaml:"Arn"`
+			} `yaml:"DeadLetterConfig"`
 		} `yaml:"Properties"`
 	} `yaml:"Events"`
 }
@@ -270,12 +311,12 @@ func TestSAMTemplate(t *testing.T) {
 			want := 1
 			if f.PublishesEvents {
 				want = 2
-				if p.Policies[1]["EventBridgePutEventsPolicy"].EventBusName != "default" {
+				if p.Policies[1].Templates["EventBridgePutEventsPolicy"].EventBusName != "default" {
 					t.Fatalf("function %s Policies = %+v, want EventBridgePutEventsPolicy on the default bus", f.Name, p.Policies)
 				}
 			}
 			if f.UsesReports {
-				if p.Policies[want]["S3CrudPolicy"].BucketName["Ref"] != app.ReportsBucketLogicalID || p.Environment.Variables["REPORTS_BUCKET"]["Ref"] != app.ReportsBucketLogicalID {
+				if p.Policies[want].Templates["S3CrudPolicy"].BucketName["Ref"] != app.ReportsBucketLogicalID || p.Environment.Variables["REPORTS_BUCKET"]["Ref"] != app.ReportsBucketLogicalID {
 					t.Fatalf("function %s uses reports: policies %+v, environment %+v; want S3CrudPolicy on and REPORTS_BUCKET of Ref %s", f.Name, p.Policies, p.Environment.Variables, app.ReportsBucketLogicalID)
 				}
 				want++
@@ -284,12 +325,15 @@ func TestSAMTemplate(t *testing.T) {
 			}
 			for _, target := range f.Invokes {
 				id := app.FunctionLogicalID(target)
-				if p.Policies[want]["LambdaInvokePolicy"].FunctionName["Ref"] != id || p.Environment.Variables[app.InvokeEnv(target)]["Ref"] != id {
+				if p.Policies[want].Templates["LambdaInvokePolicy"].FunctionName["Ref"] != id || p.Environment.Variables[app.InvokeEnv(target)]["Ref"] != id {
 					t.Fatalf("function %s invokes %s: policies %+v, environment %+v", f.Name, target, p.Policies, p.Environment.Variables)
 				}
 				want++
 			}
-			if len(p.Policies) != want || p.Policies[0]["DynamoDBCrudPolicy"].TableName["Ref"] != decl.Table.LogicalID {
+			if f.ManagesSchedules || f.ScheduleTarget {
+				want++ // the inline statements, checked in SchedulesAreManagedWithinTheGroup
+			}
+			if len(p.Policies) != want || p.Policies[0].Templates["DynamoDBCrudPolicy"].TableName["Ref"] != decl.Table.LogicalID {
 				t.Fatalf("function %s Policies = %+v, want DynamoDBCrudPolicy on Ref %s", f.Name, p.Policies, decl.Table.LogicalID)
 			}
 		}
@@ -394,8 +438,8 @@ func TestSAMTemplate(t *testing.T) {
 			}
 			var p functionProps
 			properties(t, tmpl, app.FunctionLogicalID(f.Name), "AWS::Serverless::Function", &p)
-			if got, want := len(p.Events), len(f.Routes); got != want {
-				t.Fatalf("function %s has %d events, want one per route (%d)", f.Name, got, want)
+			if got, want := len(p.Events), len(f.Routes)+len(f.Rules); got != want {
+				t.Fatalf("function %s has %d events, want one per route and rule (%d)", f.Name, got, want)
 			}
 			for _, r := range f.Routes {
 				ev, ok := p.Events[r.EventName()]
@@ -510,6 +554,211 @@ func TestSAMTemplate(t *testing.T) {
 		}
 	})
 
+	const (
+		targetARN     = "map[Fn::Sub:arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${AWS::StackName}-scan-dispatch]"
+		dlqARN        = "map[Fn::GetAtt:[DispatchFailures Arn]]"
+		roleARN       = "map[Fn::GetAtt:[SchedulerRole Arn]]"
+		schedulesARN  = "map[Fn::Sub:arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${ScheduleGroup}/*]"
+		scheduleGroup = "map[Ref:ScheduleGroup]"
+	)
+
+	t.Run("SchedulerHasAGroupADeadLetterQueueAndARoleThatOnlyInvokesTheTarget", func(t *testing.T) {
+		target, ok := decl.ScheduleTargetFunction()
+		if !ok || target.Name != "scan-dispatch" {
+			t.Fatalf("schedule target = %q, %v; want scan-dispatch", target.Name, ok)
+		}
+		var group struct {
+			Name map[string]string `yaml:"Name"`
+		}
+		properties(t, tmpl, app.ScheduleGroupLogicalID, "AWS::Scheduler::ScheduleGroup", &group)
+		if got, want := group.Name["Fn::Sub"], "${AWS::StackName}-scans"; got != want {
+			t.Fatalf("schedule group Name = Fn::Sub %q, want %q", got, want)
+		}
+		var queue struct {
+			MessageRetentionPeriod int  `yaml:"MessageRetentionPeriod"`
+			SqsManagedSseEnabled   bool `yaml:"SqsManagedSseEnabled"`
+		}
+		properties(t, tmpl, app.DispatchFailuresLogicalID, "AWS::SQS::Queue", &queue)
+		if queue.MessageRetentionPeriod != 14*24*3600 || !queue.SqsManagedSseEnabled {
+			t.Fatalf("dispatch failures queue = %+v, want 14 days' retention, encrypted", queue)
+		}
+
+		var role struct {
+			AssumeRolePolicyDocument struct {
+				Statement []statement `yaml:"Statement"`
+			} `yaml:"AssumeRolePolicyDocument"`
+			Policies []struct {
+				PolicyDocument struct {
+					Statement []statement `yaml:"Statement"`
+				} `yaml:"PolicyDocument"`
+			} `yaml:"Policies"`
+			ManagedPolicyArns []any `yaml:"ManagedPolicyArns"`
+		}
+		properties(t, tmpl, app.SchedulerRoleLogicalID, "AWS::IAM::Role", &role)
+		trust := role.AssumeRolePolicyDocument.Statement
+		if len(trust) != 1 || trust[0].Effect != "Allow" || trust[0].Principal["Service"] != "scheduler.amazonaws.com" ||
+			fmt.Sprint(trust[0].Action) != "[sts:AssumeRole]" || fmt.Sprint(trust[0].Condition) != "map[StringEquals:map[aws:SourceAccount:map[Ref:AWS::AccountId]]]" {
+			t.Fatalf("Scheduler role trust = %+v, want scheduler.amazonaws.com of this account only", trust)
+		}
+		if len(role.Policies) != 1 || role.ManagedPolicyArns != nil {
+			t.Fatalf("Scheduler role has %d inline policies and managed policies %v, want one inline policy", len(role.Policies), role.ManagedPolicyArns)
+		}
+		got := role.Policies[0].PolicyDocument.Statement
+		want := []statement{
+			{Effect: "Allow", Action: []string{"lambda:InvokeFunction"}, Resource: targetARN},
+			{Effect: "Allow", Action: []string{"sqs:SendMessage"}, Resource: dlqARN},
+		}
+		if g, w := statements(got), statements(want); g != w {
+			t.Fatalf("Scheduler role may\n %s\nwant\n %s", g, w)
+		}
+	})
+
+	t.Run("SchedulesAreManagedWithinTheGroup", func(t *testing.T) {
+		var managers []string
+		for _, f := range decl.Functions {
+			var p functionProps
+			properties(t, tmpl, app.FunctionLogicalID(f.Name), "AWS::Serverless::Function", &p)
+			vars := p.Environment.Variables
+			if !f.ManagesSchedules {
+				for _, v := range []string{app.EnvScheduleGroup, app.EnvScheduleTargetARN, app.EnvScheduleRoleARN, app.EnvScheduleDLQARN} {
+					if _, ok := vars[v]; ok {
+						t.Fatalf("function %s does not manage schedules but is given %s", f.Name, v)
+					}
+				}
+				if !f.ScheduleTarget {
+					for _, pol := range p.Policies {
+						if pol.Statement != nil {
+							t.Fatalf("function %s neither manages schedules nor is their target, but has inline statements %+v", f.Name, pol.Statement)
+						}
+					}
+				}
+				continue
+			}
+			managers = append(managers, f.Name)
+			for name, want := range map[string]string{
+				app.EnvScheduleGroup:     scheduleGroup,
+				app.EnvScheduleTargetARN: targetARN,
+				app.EnvScheduleRoleARN:   roleARN,
+				app.EnvScheduleDLQARN:    dlqARN,
+			} {
+				if got := fmt.Sprint(vars[name]); got != want {
+					t.Fatalf("function %s environment %s = %s, want %s", f.Name, name, got, want)
+				}
+			}
+			want := []statement{
+				{Effect: "Allow", Action: []string{"scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule", "scheduler:GetSchedule"}, Resource: schedulesARN},
+				{Effect: "Allow", Action: []string{"iam:PassRole"}, Resource: roleARN,
+					Condition: map[string]map[string]any{"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}},
+			}
+			if f.ScheduleTarget {
+				want = append(want, statement{Effect: "Allow", Action: []string{"sqs:SendMessage"}, Resource: dlqARN})
+			}
+			last := p.Policies[len(p.Policies)-1]
+			if g, w := statements(last.Statement), statements(want); g != w || last.Version != "2012-10-17" {
+				t.Fatalf("function %s inline statements (version %q)\n %s\nwant\n %s", f.Name, last.Version, g, w)
+			}
+		}
+		if got, want := fmt.Sprint(managers), "[customers schedules scan-dispatch]"; got != want {
+			t.Fatalf("functions managing schedules = %s, want %s", got, want)
+		}
+	})
+
+	t.Run("TheTargetIsNamedByTheStackAndKeepsFailedInvocations", func(t *testing.T) {
+		for _, f := range decl.Functions {
+			var p functionProps
+			properties(t, tmpl, app.FunctionLogicalID(f.Name), "AWS::Serverless::Function", &p)
+			if !f.ScheduleTarget {
+				if p.FunctionName != nil || p.EventInvokeConfig != nil {
+					t.Fatalf("function %s is not the schedule target but has FunctionName %v, EventInvokeConfig %+v", f.Name, p.FunctionName, p.EventInvokeConfig)
+				}
+				continue
+			}
+			if got, want := p.FunctionName["Fn::Sub"], "${AWS::StackName}-"+f.Name; got != want {
+				t.Fatalf("target FunctionName = Fn::Sub %q, want %q", got, want)
+			}
+			c := p.EventInvokeConfig
+			if c == nil || c.MaximumRetryAttempts != 2 || c.DestinationConfig.OnFailure.Type != "SQS" ||
+				fmt.Sprint(c.DestinationConfig.OnFailure.Destination) != dlqARN {
+				t.Fatalf("target EventInvokeConfig = %+v, want 2 retries, then the dispatch failures queue", c)
+			}
+		}
+		// The target's ARN must not be taken from the function itself
+		// (its environment names it: a dependency cycle).
+		out, _ := decl.SAMTemplate()
+		if bytes.Contains(out, []byte("ScanDispatchFunction, Arn")) || bytes.Contains(out, []byte("Ref: ScanDispatchFunction\n")) {
+			t.Fatal("the template refers to the schedule target by GetAtt or Ref; want its ARN built from its FunctionName")
+		}
+	})
+
+	t.Run("EventRulesInvokeScanDispatchWithADeadLetterQueue", func(t *testing.T) {
+		var p functionProps
+		properties(t, tmpl, "ScanDispatchFunction", "AWS::Serverless::Function", &p)
+		for name, want := range map[string][2]string{
+			"AssetDiscovered": {"partnerportal.assets", "Asset Discovered"},
+			"VulnDBUpdated":   {"partnerportal.vulndb", "Vulnerability Database Updated"},
+			"VulnDBPage":      {"partnerportal.dispatch", "Vulnerability Scan Page Requested"},
+		} {
+			ev, ok := p.Events[name]
+			if !ok || ev.Type != "EventBridgeRule" {
+				t.Fatalf("scan-dispatch event %s = %+v, %v; want an EventBridgeRule", name, ev, ok)
+			}
+			e := ev.Properties
+			if got := [2]string{fmt.Sprint(e.Pattern.Source), fmt.Sprint(e.Pattern.DetailType)}; got != [2]string{"[" + want[0] + "]", "[" + want[1] + "]"} {
+				t.Fatalf("rule %s pattern [source detail-type] = %q, want %q", name, got, want)
+			}
+			if r := e.RetryPolicy; r == nil || r.MaximumRetryAttempts != 3 || r.MaximumEventAgeInSeconds != 3600 {
+				t.Fatalf("rule %s RetryPolicy = %+v, want 3 retries within an hour", name, r)
+			}
+			if d := e.DeadLetterConfig; d == nil || fmt.Sprint(d.Arn) != dlqARN {
+				t.Fatalf("rule %s DeadLetterConfig = %+v, want the dispatch failures queue", name, d)
+			}
+		}
+		// SAM adds no queue policy for a DeadLetterConfig given by Arn:
+		// the queue's own policy lets exactly these rules send to it.
+		var policy struct {
+			Queues         []map[string]string `yaml:"Queues"`
+			PolicyDocument struct {
+				Statement []statement `yaml:"Statement"`
+			} `yaml:"PolicyDocument"`
+		}
+		properties(t, tmpl, app.DispatchFailuresPolicyLogicalID, "AWS::SQS::QueuePolicy", &policy)
+		want := statements([]statement{{
+			Effect: "Allow", Principal: map[string]string{"Service": "events.amazonaws.com"}, Action: []string{"sqs:SendMessage"}, Resource: dlqARN,
+			Condition: map[string]map[string]any{"ArnEquals": {"aws:SourceArn": []any{
+				map[string]any{"Fn::GetAtt": []any{"ScanDispatchFunctionAssetDiscovered", "Arn"}},
+				map[string]any{"Fn::GetAtt": []any{"ScanDispatchFunctionVulnDBUpdated", "Arn"}},
+				map[string]any{"Fn::GetAtt": []any{"ScanDispatchFunctionVulnDBPage", "Arn"}},
+			}}},
+		}})
+		if got := statements(policy.PolicyDocument.Statement); fmt.Sprint(policy.Queues) != "[map[Ref:DispatchFailures]]" || got != want {
+			t.Fatalf("dispatch failures queue policy on %v:\n %s\nwant\n %s", policy.Queues, got, want)
+		}
+	})
+
+	t.Run("WithoutAScheduleTargetThereIsNoSchedulerAndRulesUseSAMDefaults", func(t *testing.T) {
+		a := app.Declaration()
+		for i := range a.Functions {
+			a.Functions[i].ScheduleTarget = false
+			a.Functions[i].ManagesSchedules = false
+		}
+		tmpl := parseTemplate(t, a)
+		for _, id := range []string{app.ScheduleGroupLogicalID, app.SchedulerRoleLogicalID, app.DispatchFailuresLogicalID, app.DispatchFailuresPolicyLogicalID} {
+			if _, ok := tmpl.Resources[id]; ok {
+				t.Fatalf("resource %s is declared although no function is the schedule target", id)
+			}
+		}
+		var p functionProps
+		properties(t, tmpl, "ScanDispatchFunction", "AWS::Serverless::Function", &p)
+		if p.FunctionName != nil || p.EventInvokeConfig != nil {
+			t.Fatalf("scan-dispatch, no longer the target, has FunctionName %v, EventInvokeConfig %+v", p.FunctionName, p.EventInvokeConfig)
+		}
+		for name, ev := range p.Events {
+			if ev.Type != "EventBridgeRule" || ev.Properties.RetryPolicy != nil || ev.Properties.DeadLetterConfig != nil {
+				t.Fatalf("event %s = %+v, want an EventBridgeRule with SAM's default retries and no dead-letter queue", name, ev)
+			}
+		}
+	})
+
 	t.Run("Outputs", func(t *testing.T) {
 		if got, want := tmpl.Outputs["ApiUrl"].Value["Fn::Sub"], "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/"; got != want {
 			t.Fatalf("ApiUrl = Fn::Sub %q, want %q", got, want)
@@ -518,6 +767,15 @@ func TestSAMTemplate(t *testing.T) {
 			t.Fatalf("TableName = Ref %q, want Ref %q", got, want)
 		}
 	})
+}
+
+// statements renders policy statements for comparison, one a line.
+func statements(st []statement) string {
+	var b strings.Builder
+	for _, s := range st {
+		fmt.Fprintf(&b, "%s %v %v on %v if %v\n", s.Effect, s.Principal, s.Action, s.Resource, s.Condition)
+	}
+	return b.String()
 }
 
 func TestNames(t *testing.T) {
@@ -556,11 +814,45 @@ func TestValidate(t *testing.T) {
 		i := slices.IndexFunc(a.Functions, func(f app.Function) bool { return f.Name == name })
 		a.Functions[i].Routes = append(a.Functions[i].Routes, routes...)
 	}
+	fn := func(a *app.App, name string) *app.Function {
+		return &a.Functions[slices.IndexFunc(a.Functions, func(f app.Function) bool { return f.Name == name })]
+	}
+	withRule := func(a *app.App, name string, r app.EventRule) {
+		fn(a, name).Rules = append(fn(a, name).Rules, r)
+	}
+	rule := func(name string) app.EventRule {
+		return app.EventRule{Name: name, Source: "partnerportal.test", DetailTypes: []string{"Test"}}
+	}
 	for _, tc := range []struct {
 		name   string
 		change func(a *app.App)
 		want   string
 	}{
+		{"TwoScheduleTargets", func(a *app.App) { fn(a, "scan-run").ScheduleTarget = true }, "at most one may be"},
+		{"ManagedSchedulesWithoutTarget", func(a *app.App) { fn(a, "scan-dispatch").ScheduleTarget = false }, `function "customers" manages schedules, but no function is the schedule target`},
+		{"HTTPScheduleTarget", func(a *app.App) {
+			fn(a, "scan-dispatch").ScheduleTarget = false
+			fn(a, "schedules").ScheduleTarget = true
+		}, `function "schedules" has kind "http": only "async" functions`},
+		{"RulesOnAStreamFunction", func(a *app.App) { withRule(a, "usage-stream", rule("Test")) }, `function "usage-stream" has kind "table-stream": only "async" functions`},
+		{"RuleWithoutName", func(a *app.App) { withRule(a, "scan-run", rule("")) }, `rule "": duplicate or invalid event name`},
+		{"RuleNameNotALogicalID", func(a *app.App) { withRule(a, "scan-run", rule("Asset-Discovered")) }, `rule "Asset-Discovered": duplicate or invalid event name`},
+		{"SameRuleNameTwice", func(a *app.App) { withRule(a, "scan-dispatch", rule("VulnDBPage")) }, `rule "VulnDBPage": duplicate or invalid event name`},
+		{"RuleNamedLikeARoute", func(a *app.App) {
+			withRoutes(a, "scan-run", app.Route{Method: "GET", Path: "/v1/x"})
+			withRule(a, "scan-run", rule("GetV1X"))
+		}, `rule "GetV1X": duplicate or invalid event name`},
+		{"RuleNamedLikeSAMsRole", func(a *app.App) { withRule(a, "scan-run", rule("Role")) }, "logical ID ScanRunFunctionRole is already used by the role of function scan-run"},
+		{"RuleNamedLikeARulesPermission", func(a *app.App) { withRule(a, "scan-dispatch", rule("AssetDiscoveredPermission")) }, "logical ID ScanDispatchFunctionAssetDiscoveredPermission is already used"},
+		{"RuleNameTooLongForItsTarget", func(a *app.App) { withRule(a, "scan-run", rule(strings.Repeat("A", 40))) }, "too long for its EventBridge target ID"},
+		{"RuleWithoutSource", func(a *app.App) { withRule(a, "scan-run", app.EventRule{Name: "Test", DetailTypes: []string{"Test"}}) }, `rule "Test" needs a source and at least one detail type`},
+		{"RuleWithoutDetailType", func(a *app.App) { withRule(a, "scan-run", app.EventRule{Name: "Test", Source: "x"}) }, `rule "Test" needs a source and at least one detail type`},
+		{"RuleWithEmptyDetailType", func(a *app.App) {
+			withRule(a, "scan-run", app.EventRule{Name: "Test", Source: "x", DetailTypes: []string{""}})
+		}, `rule "Test" needs a source and at least one detail type`},
+		{"FunctionClashingWithTheDispatchQueue", func(a *app.App) {
+			a.Functions = append(a.Functions, app.Function{Name: "dispatch", MemoryMB: 128, TimeoutSec: 1, Kind: app.KindTableStream, Stream: &app.StreamSource{BatchSize: 1}})
+		}, "logical ID DispatchFailures is already used by the dispatch dead-letter queue"},
 		{"UndeclaredAuthorizer", func(a *app.App) { a.Authorizer.Function = "nobody" }, `authorizer function "nobody" is not declared`},
 		{"AuthorizerOfWrongKind", func(a *app.App) { a.Authorizer.Function = "customers" }, `has kind "http"`},
 		{"AuthorizerWithRoutes", func(a *app.App) {
