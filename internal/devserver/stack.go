@@ -56,6 +56,7 @@ type Stack struct {
 	server      *http.Server
 	ddb         *ddblocal.Instance
 	streams     *streams
+	scheduling  *scheduling
 	weak        *weakServer
 }
 
@@ -115,6 +116,13 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if st.streams, err = startStreams(ctx, svc, client, endpoint, cfg.Table, cfg.Log); err != nil {
 		return nil, err
 	}
+	schedulesFile := filepath.Join(cfg.Dir, "schedules.json")
+	if cfg.InMemory {
+		schedulesFile = ""
+	}
+	if st.scheduling, err = startScheduling(svc, st.streams.bus, schedulesFile, cfg.Log); err != nil {
+		return nil, err
+	}
 	creds, err := seed(ctx, svc, cfg.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("seed: %w", err)
@@ -137,8 +145,12 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	}
 	st.URL = "http://" + ln.Addr().String()
 	st.server = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/_local/") {
-			st.streams.ServeHTTP(w, r) // local-only helpers, not part of the API
+		switch { // local-only helpers, not part of the API
+		case strings.HasPrefix(r.URL.Path, "/_local/schedules/"):
+			st.scheduling.ServeHTTP(w, r)
+			return
+		case strings.HasPrefix(r.URL.Path, "/_local/"):
+			st.streams.ServeHTTP(w, r)
 			return
 		}
 		gw.ServeHTTP(w, r)
@@ -167,6 +179,9 @@ func (s *Stack) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		errs = append(errs, s.server.Shutdown(ctx))
+	}
+	if s.scheduling != nil {
+		s.scheduling.close() // before the streams: it listens to their bus
 	}
 	if s.streams != nil {
 		s.streams.close()

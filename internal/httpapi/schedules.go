@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -105,8 +106,16 @@ type schedulesHandler struct {
 	clock portal.Clock
 }
 
+// scheduleProblem answers a POST /v1/schedules that created nothing: the
+// problem of the first customer's failure, with every customer's outcome.
+type scheduleProblem struct {
+	Problem
+	Items []ScheduleResultJSON `json:"items"`
+}
+
 // create answers 201 when every customer got its schedule, 207 (with the
-// same body) when some did not.
+// same body) when some did not, and, when none did, the problem of the
+// first failure (404 for a customer not found, …) listing every outcome.
 func (h schedulesHandler) create(ctx context.Context, r *Request) (Response, error) {
 	var in portal.ScheduleInput
 	if err := decodeJSON(r.Body, &in); err != nil {
@@ -133,11 +142,26 @@ func (h schedulesHandler) create(ctx context.Context, r *Request) (Response, err
 		}
 		body.Items[i] = item
 	}
-	status := http.StatusCreated
-	if body.NotCreated > 0 {
-		status = http.StatusMultiStatus
+	switch {
+	case body.NotCreated == 0:
+		return JSON(http.StatusCreated, body), nil
+	case body.Created > 0:
+		return JSON(http.StatusMultiStatus, body), nil
 	}
-	return JSON(status, body), nil
+	first := results[0].Err
+	code, status := portal.ErrorCode(first), statusOf[portal.ErrorCode(first)]
+	if status == 0 {
+		code, status = portal.EINTERNAL, http.StatusInternalServerError
+	}
+	detail := "no schedule was created: " + body.Items[0].Reason
+	if len(results) > 1 {
+		detail = fmt.Sprintf("no schedule was created for the %d customers; the first: %s", len(results), body.Items[0].Reason)
+	}
+	return Response{Status: status, Headers: map[string]string{"Content-Type": "application/problem+json"}, Body: scheduleProblem{
+		Problem: Problem{Type: "urn:partner-portal:problem:" + code, Title: http.StatusText(status), Status: status,
+			Detail: detail, Instance: r.Path, Code: code, RequestID: r.RequestID},
+		Items: body.Items,
+	}}, nil
 }
 
 func (h schedulesHandler) list(ctx context.Context, r *Request) (Response, error) {

@@ -253,10 +253,15 @@ func (d *ScanDispatcher) vulnScan(ctx context.Context, u VulnDBUpdate, sc Schedu
 	})
 }
 
-// admit admits one dispatched scan unless it was admitted before (then a
-// scan still queued is launched again: the earlier delivery may have
-// failed to launch it, and scan-run starts a scan once however often it
-// is launched).
+// relaunchAfter is how long a dispatched scan may stay queued before a
+// repeated delivery launches it again.
+const relaunchAfter = 5 * time.Minute
+
+// admit admits one dispatched scan unless it was admitted before. Then a
+// scan still queued relaunchAfter its admission is launched again: the
+// delivery that admitted it may have failed to launch it (scan-run starts
+// a scan once however often it is launched, so a launch too many costs an
+// invocation, not a second scan).
 func (d *ScanDispatcher) admit(ctx context.Context, c Customer, a admission) (Dispatched, error) {
 	var out Dispatched
 	if !c.active() {
@@ -268,7 +273,7 @@ func (d *ScanDispatcher) admit(ctx context.Context, c Customer, a admission) (Di
 	switch {
 	case err == nil:
 		out.Duplicates = append(out.Duplicates, a.ID)
-		if existing.Status == ScanQueued {
+		if existing.Status == ScanQueued && d.Scans.Clock().Sub(existing.CreatedAt) >= relaunchAfter {
 			return out, d.Scans.Launcher.Launch(ctx, existing)
 		}
 		return out, nil

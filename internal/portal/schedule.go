@@ -164,7 +164,12 @@ func (in ScheduleInput) apply(p *Problems, s *Schedule) {
 		case len(in.Targets.IDs) > MaxPageSize:
 			p.Add("targets", "must list at most %d assets (or say \"all\")", MaxPageSize)
 		default:
-			s.AllTargets, s.AssetIDs = in.Targets.All, slices.Compact(slices.Sorted(slices.Values(in.Targets.IDs)))
+			s.AllTargets, s.AssetIDs = in.Targets.All, nil
+			for _, id := range in.Targets.IDs {
+				if !slices.Contains(s.AssetIDs, id) {
+					s.AssetIDs = append(s.AssetIDs, id)
+				}
+			}
 		}
 	}
 	if in.Frequency != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	awsscheduler "github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/partnerportal/portal/internal/app"
@@ -28,6 +29,7 @@ import (
 	"github.com/partnerportal/portal/internal/s3store"
 	"github.com/partnerportal/portal/internal/scan"
 	"github.com/partnerportal/portal/internal/scandispatch"
+	"github.com/partnerportal/portal/internal/scheduler"
 	"github.com/partnerportal/portal/internal/tenantcreds"
 	"github.com/partnerportal/portal/internal/usagestream"
 	"github.com/partnerportal/portal/internal/verify"
@@ -234,6 +236,12 @@ func FromEnv(ctx context.Context) (*Services, error) {
 	if fn := os.Getenv(app.InvokeEnv("scan-run")); fn != "" {
 		s.Scans.Launcher = &lambdainvoke.Launcher{Client: lambda.NewFromConfig(cfg), Function: fn}
 	}
-	// TODO(scheduler): UseScheduler from the SCHEDULE_* environment
+	if os.Getenv(scheduler.EnvGroup) != "" {
+		sc, err := scheduler.ConfigFromEnv()
+		if err != nil {
+			return nil, err
+		}
+		s.UseScheduler(&scheduler.Triggers{Client: awsscheduler.NewFromConfig(cfg), Config: sc})
+	}
 	return s, nil
 }

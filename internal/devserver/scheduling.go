@@ -1,0 +1,210 @@
+package devserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	awsscheduler "github.com/aws/aws-sdk-go-v2/service/scheduler"
+	"github.com/aws/aws-sdk-go-v2/service/scheduler/types"
+
+	"github.com/partnerportal/portal/internal/app"
+	"github.com/partnerportal/portal/internal/localeventbridge"
+	"github.com/partnerportal/portal/internal/localscheduler"
+	"github.com/partnerportal/portal/internal/scandispatch"
+	"github.com/partnerportal/portal/internal/scheduler"
+	"github.com/partnerportal/portal/internal/services"
+)
+
+// Local names of what the deployed app gets from its template.
+const (
+	localScheduleGroup = "partner-portal-scans"
+	localDispatchARN   = "arn:aws:lambda:us-east-1:000000000000:function:scan-dispatch"
+	localSchedulerRole = "arn:aws:iam::000000000000:role/partner-portal-scheduler"
+	localDispatchDLQ   = "arn:aws:sqs:us-east-1:000000000000:partner-portal-dispatch-failures"
+)
+
+// scheduling is the local stack's stand-in for EventBridge Scheduler and
+// the scan-dispatch function's event sources: a wire-level Scheduler that
+// really fires schedules (checked every few seconds) into the dispatch
+// handler, and the event bus's rules (those the declaration gives
+// scan-dispatch) delivering matching events to it. Scheduler's schedules
+// are kept in a file across restarts, as they would be in AWS.
+type scheduling struct {
+	server   *localscheduler.Server
+	client   *awsscheduler.Client
+	dispatch *scandispatch.Handler
+	file     string
+	cancel   context.CancelFunc
+	stopBus  func()
+	log      io.Writer
+}
+
+// startScheduling starts the local Scheduler, points svc's schedules at it
+// and routes fires and matching bus events to svc's scan-dispatch handler.
+func startScheduling(svc *services.Services, bus *localeventbridge.Server, file string, log io.Writer) (*scheduling, error) {
+	srv, err := localscheduler.Start(localscheduler.Config{})
+	if err != nil {
+		return nil, err
+	}
+	s := &scheduling{
+		server: srv, dispatch: svc.ScanDispatch(), file: file, log: log,
+		client: awsscheduler.New(awsscheduler.Options{
+			Region: "us-east-1", BaseEndpoint: aws.String(srv.URL()),
+			Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+		}),
+	}
+	ctx := context.Background()
+	if _, err := s.client.CreateScheduleGroup(ctx, &awsscheduler.CreateScheduleGroupInput{Name: aws.String(localScheduleGroup)}); err != nil {
+		srv.Close()
+		return nil, fmt.Errorf("local schedule group: %w", err)
+	}
+	if err := s.restore(ctx); err != nil {
+		srv.Close()
+		return nil, err
+	}
+	svc.UseScheduler(&scheduler.Triggers{Client: s.client, Config: scheduler.Config{
+		Group: localScheduleGroup, TargetARN: localDispatchARN, RoleARN: localSchedulerRole, DeadLetterARN: localDispatchDLQ,
+	}})
+	srv.OnFire(func(ctx context.Context, inv localscheduler.Invocation) error {
+		return s.dispatch.Handle(ctx, json.RawMessage(inv.Input))
+	})
+	rules := dispatchRules()
+	s.stopBus = bus.Subscribe(func(e localeventbridge.Event) {
+		if !rules[e.Source+"\x00"+e.DetailType] {
+			return
+		}
+		payload := eventBridgeEvent(e)
+		go func() { // a rule's target is invoked asynchronously
+			if err := s.dispatch.Handle(context.Background(), payload); err != nil {
+				fmt.Fprintf(log, "scan-dispatch: %s %s: %v\n", e.DetailType, e.EventID, err)
+			}
+		}()
+	})
+	runCtx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	go srv.Run(runCtx, 5*time.Second)
+	return s, nil
+}
+
+// dispatchRules returns the source and detail types the rules of the
+// schedule target (scan-dispatch) match, as "source\x00detail-type".
+func dispatchRules() map[string]bool {
+	out := map[string]bool{}
+	if f, ok := app.Declaration().ScheduleTargetFunction(); ok {
+		for _, r := range f.Rules {
+			for _, dt := range r.DetailTypes {
+				out[r.Source+"\x00"+dt] = true
+			}
+		}
+	}
+	return out
+}
+
+// eventBridgeEvent is e as EventBridge hands it to a rule's target.
+func eventBridgeEvent(e localeventbridge.Event) json.RawMessage {
+	b, _ := json.Marshal(map[string]any{
+		"version": "0", "id": e.EventID, "detail-type": e.DetailType, "source": e.Source, "account": "000000000000",
+		"time": e.Time.UTC().Format(time.RFC3339), "region": "us-east-1", "resources": []string{}, "detail": e.Detail,
+	})
+	return b
+}
+
+// ServeHTTP serves POST /_local/schedules/{scheduleId}/fire: the
+// schedule's next fire, now (as if its time had come), so that a
+// walk-through need not wait for Monday 09:00. It answers what dispatch did.
+func (s *scheduling) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	id, ok := strings.CutSuffix(strings.TrimPrefix(r.URL.Path, "/_local/schedules/"), "/fire")
+	if r.Method != http.MethodPost || !ok || id == "" || strings.Contains(id, "/") {
+		writeLocal(w, http.StatusNotFound, map[string]string{"error": "no such local endpoint: POST /_local/schedules/{scheduleId}/fire"})
+		return
+	}
+	got, err := s.client.GetSchedule(r.Context(), &awsscheduler.GetScheduleInput{Name: aws.String(id), GroupName: aws.String(localScheduleGroup)})
+	if err != nil {
+		writeLocal(w, http.StatusNotFound, map[string]string{"error": "no trigger for schedule " + id})
+		return
+	}
+	next, err := localscheduler.NextFire(aws.ToString(got.ScheduleExpression), aws.ToString(got.ScheduleExpressionTimezone), time.Now())
+	if err != nil {
+		writeLocal(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		return
+	}
+	input := strings.ReplaceAll(aws.ToString(got.Target.Input), localscheduler.ScheduledTimeAttribute, next.UTC().Format(time.RFC3339))
+	out, err := s.dispatch.Dispatch(r.Context(), json.RawMessage(input))
+	if err != nil {
+		writeLocal(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		return
+	}
+	writeLocal(w, http.StatusOK, map[string]any{"scheduledTime": next.UTC(), "dispatched": out})
+}
+
+// savedSchedule is one Scheduler schedule as kept across restarts.
+type savedSchedule = awsscheduler.CreateScheduleInput
+
+// save writes every schedule of the group to the file (if any).
+func (s *scheduling) save(ctx context.Context) error {
+	if s.file == "" {
+		return nil
+	}
+	var saved []savedSchedule
+	pages := awsscheduler.NewListSchedulesPaginator(s.client, &awsscheduler.ListSchedulesInput{GroupName: aws.String(localScheduleGroup)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list local schedules: %w", err)
+		}
+		for _, sum := range page.Schedules {
+			got, err := s.client.GetSchedule(ctx, &awsscheduler.GetScheduleInput{Name: sum.Name, GroupName: aws.String(localScheduleGroup)})
+			if err != nil {
+				return fmt.Errorf("read local schedule %s: %w", aws.ToString(sum.Name), err)
+			}
+			saved = append(saved, savedSchedule{
+				Name: got.Name, GroupName: got.GroupName, ScheduleExpression: got.ScheduleExpression,
+				ScheduleExpressionTimezone: got.ScheduleExpressionTimezone, FlexibleTimeWindow: got.FlexibleTimeWindow,
+				Target: got.Target, State: got.State, Description: got.Description, ActionAfterCompletion: got.ActionAfterCompletion,
+			})
+		}
+	}
+	return writeJSON(s.file, saved)
+}
+
+// restore re-creates the schedules saved by save.
+func (s *scheduling) restore(ctx context.Context) error {
+	var saved []savedSchedule
+	if s.file == "" {
+		return nil
+	}
+	b, err := os.ReadFile(s.file)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil || json.Unmarshal(b, &saved) != nil {
+		return fmt.Errorf("read %s: the saved local schedules are unreadable (delete the file to start without them): %v", s.file, err)
+	}
+	for i := range saved {
+		if _, err := s.client.CreateSchedule(ctx, &saved[i]); err != nil {
+			var conflict *types.ConflictException
+			if !errors.As(err, &conflict) {
+				return fmt.Errorf("restore local schedule %s: %w", aws.ToString(saved[i].Name), err)
+			}
+		}
+	}
+	return nil
+}
+
+func (s *scheduling) close() {
+	if err := s.save(context.Background()); err != nil {
+		fmt.Fprintf(s.log, "save local schedules: %v\n", err)
+	}
+	s.cancel()
+	s.stopBus()
+	s.server.Close()
+}
