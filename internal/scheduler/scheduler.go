@@ -31,15 +31,17 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/partnerportal/portal/internal/app"
 	"github.com/partnerportal/portal/internal/portal"
 )
 
-// Environment variables ConfigFromEnv reads.
+// Environment variables ConfigFromEnv reads: those the template gives the
+// functions that manage schedules.
 const (
-	EnvGroup         = "SCHEDULE_GROUP"
-	EnvTargetARN     = "SCHEDULE_TARGET_ARN"
-	EnvRoleARN       = "SCHEDULE_ROLE_ARN"
-	EnvDeadLetterARN = "SCHEDULE_DLQ_ARN"
+	EnvGroup         = app.EnvScheduleGroup
+	EnvTargetARN     = app.EnvScheduleTargetARN
+	EnvRoleARN       = app.EnvScheduleRoleARN
+	EnvDeadLetterARN = app.EnvScheduleDLQARN
 )
 
 // The retry policy of every trigger's target. It is finite on purpose:

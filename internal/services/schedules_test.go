@@ -238,7 +238,7 @@ func TestWeeklyScheduleForCustomersInThreeTimeZones(t *testing.T) {
 		if got := len(w.invoked.list()); got != 1 {
 			t.Fatalf("scans launched after Kolkata's fire = %d, want 1", got)
 		}
-		w.sched.Tick(time.Date(2026, 3, 9, 8, 0, 0, 0, time.UTC)) // Berlin's
+		w.sched.Tick(time.Date(2026, 3, 9, 8, 0, 0, 0, time.UTC))  // Berlin's
 		w.sched.Tick(time.Date(2026, 3, 9, 13, 0, 0, 0, time.UTC)) // New York's, 09:00 EDT
 		w.sched.Wait()
 		if got := len(w.invoked.list()); got != 3 {

@@ -74,7 +74,7 @@ type Services struct {
 	Findings  *portal.FindingService
 	ScanRun   *portal.ScanRunService
 	// Reports serves scan reports; it stores none until UseReportBucket.
-	Reports *portal.ReportService
+	Reports   *portal.ReportService
 	Schedules *portal.ScheduleService
 	VulnDB    *portal.VulnDBService
 	Dispatch  *portal.ScanDispatcher
