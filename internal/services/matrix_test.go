@@ -11,17 +11,26 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	awsscheduler "github.com/aws/aws-sdk-go-v2/service/scheduler"
 
 	"github.com/partnerportal/portal/internal/app"
 	"github.com/partnerportal/portal/internal/asset"
 	"github.com/partnerportal/portal/internal/ddbtest"
 	"github.com/partnerportal/portal/internal/dynamo"
+	"github.com/partnerportal/portal/internal/eventbus"
 	"github.com/partnerportal/portal/internal/httpapi"
 	"github.com/partnerportal/portal/internal/isolation"
+	"github.com/partnerportal/portal/internal/localeventbridge"
 	"github.com/partnerportal/portal/internal/locals3"
+	"github.com/partnerportal/portal/internal/localscheduler"
 	"github.com/partnerportal/portal/internal/portal"
+	"github.com/partnerportal/portal/internal/recurrence"
 	"github.com/partnerportal/portal/internal/scan"
+	"github.com/partnerportal/portal/internal/scheduler"
 	"github.com/partnerportal/portal/internal/services"
 	"github.com/partnerportal/portal/internal/tenancy"
 	"github.com/partnerportal/portal/internal/usagestream"
@@ -282,6 +291,39 @@ var mxExpect = map[string]map[mxObject]mxRow{
 		mxForeign: {x403, x404, xOK, x404, x404, xRef, xRef, x404, x404, x404, x404, x404},
 	},
 
+	// Schedules follow scans: partner admins and granted members
+	// read and change a customer's schedules; the customer's users read them
+	// unless access is disabled, and its admin changes them under full
+	// access. GET /v1/schedules names the customer in its query, POST in its
+	// body (mxNamed). POST names customers in the body yet a foreign one is
+	// 404, not 400: the answer is per customer, one the caller cannot see is
+	// "not found", and when nothing was created the first customer's problem
+	// is the answer. Customer users are refused (403) before any customer is
+	// looked at unless they are a customer_admin with full access, so their
+	// foreign cells are 403 too. Only operators announce vulnerability-
+	// database updates.
+	"POST /v1/schedules": {
+		mxOwn:     {x403, xOK, x404, xOK, x404, x403, x403, x403, x403, xOK, x403, x404},
+		mxForeign: {x403, x404, xOK, x404, x404, x403, x403, x403, x403, x404, x403, x404},
+	},
+	"GET /v1/schedules": {
+		mxOwn:     {x403, xOK, x404, xOK, x404, x403, x403, xOK, xOK, xOK, xOK, x404},
+		mxForeign: {x403, x404, xOK, x404, x404, xRef, xRef, x404, x404, x404, x404, x404},
+	},
+	"GET /v1/customers/{customerId}/schedules/{scheduleId}": {
+		mxOwn:     {x403, xOK, x404, xOK, x404, x403, x403, xOK, xOK, xOK, xOK, x404},
+		mxForeign: {x403, x404, xOK, x404, x404, xRef, xRef, x404, x404, x404, x404, x404},
+	},
+	"PATCH /v1/customers/{customerId}/schedules/{scheduleId}": {
+		mxOwn:     {x403, xOK, x404, xOK, x404, x403, x403, x403, x403, xOK, x403, x404},
+		mxForeign: {x403, x404, xOK, x404, x404, xRef, xRef, xRef, xRef, x404, xRef, x404},
+	},
+	"DELETE /v1/customers/{customerId}/schedules/{scheduleId}": {
+		mxOwn:     {x403, xOK, x404, xOK, x404, x403, x403, x403, x403, xOK, x403, x404},
+		mxForeign: {x403, x404, xOK, x404, x404, xRef, xRef, xRef, xRef, x404, xRef, x404},
+	},
+	"POST /v1/events/vulndb-updated": {mxNone: {xOK, x403, x403, x403, x403, x403, x403, x403, x403, x403, x403, x403}},
+
 	// The fallback answers every unmatched request 404, whoever asks.
 	app.DefaultRoute: {mxNone: {x404, x404, x404, x404, x404, x404, x404, x404, x404, x404, x404, x404}},
 }
@@ -317,6 +359,9 @@ type mxWorld struct {
 	// A report of each customer (of a completed scan that is not listed
 	// among its scans: the fixture's scans stay queued).
 	ownReport, otherReport, forReport string
+	// A weekly schedule of each customer, stored without its trigger (PATCH
+	// creates a missing trigger, DELETE of a missing one is fine).
+	ownSchedule, otherSchedule, forSchedule string
 }
 
 // mxEnv is the services on a fresh table, optionally with an isolation
@@ -359,6 +404,35 @@ func newMxEnv(t *testing.T, checked bool) *mxEnv {
 	}
 	t.Cleanup(func() { s3.Close() })
 	e.svc.UseReportBucket(s3.Client(), s3.Bucket)
+	// Schedules keep their triggers in a local, wire-level Scheduler (nothing
+	// fires: the matrix never ticks it), and update announcements go to a
+	// local EventBridge, so that allowed callers' schedule changes and
+	// announcements succeed instead of answering 503.
+	sched, err := localscheduler.Start(localscheduler.Config{Now: func() time.Time { return mxNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sched.Close() })
+	schedClient := awsscheduler.New(awsscheduler.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(sched.URL()), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+	})
+	if _, err := schedClient.CreateScheduleGroup(context.Background(), &awsscheduler.CreateScheduleGroupInput{Name: aws.String(schedGroup)}); err != nil {
+		t.Fatal(err)
+	}
+	e.svc.UseScheduler(&scheduler.Triggers{Client: schedClient, Config: scheduler.Config{
+		Group: schedGroup, TargetARN: "arn:aws:lambda:us-east-1:000000000000:function:scan-dispatch",
+		RoleARN: "arn:aws:iam::000000000000:role/scheduler", DeadLetterARN: "arn:aws:sqs:us-east-1:000000000000:dispatch-failures",
+	}})
+	bus, err := localeventbridge.Start("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bus.Close() })
+	e.svc.UseEvents(eventbus.New(eventbridge.New(eventbridge.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(bus.URL()), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+	}), ""))
 	for _, f := range app.Declaration().Functions {
 		if f.Kind != app.KindHTTP {
 			continue
@@ -455,7 +529,21 @@ func (e *mxEnv) newWorld(t *testing.T) *mxWorld {
 	w.ownScan, w.otherScan, w.forScan = e.addScan(w.partnerA, w.ownCust, w.ownLic, w.ownAsset), e.addScan(w.partnerA, w.otherCust, w.otherLic, w.otherAsset), e.addScan(w.partnerB, w.forCust, w.forLic, w.forAsset)
 	w.ownFinding, w.otherFinding, w.forFinding = e.addFinding(w.partnerA, w.ownCust, w.ownAsset, w.ownScan), e.addFinding(w.partnerA, w.otherCust, w.otherAsset, w.otherScan), e.addFinding(w.partnerB, w.forCust, w.forAsset, w.forScan)
 	w.ownReport, w.otherReport, w.forReport = e.addReport(w.partnerA, w.ownCust, w.ownAsset), e.addReport(w.partnerA, w.otherCust, w.otherAsset), e.addReport(w.partnerB, w.forCust, w.forAsset)
+	w.ownSchedule, w.otherSchedule, w.forSchedule = e.addSchedule(w.partnerA, w.ownCust), e.addSchedule(w.partnerA, w.otherCust), e.addSchedule(w.partnerB, w.forCust)
 	return w
+}
+
+// addSchedule stores a weekly schedule of a customer (MON 09:00 UTC, light
+// profile, all targets, enabled) straight into the store, without creating
+// its trigger, and returns its ID.
+func (e *mxEnv) addSchedule(partner, cid string) string {
+	t := e.t
+	t.Helper()
+	sc := portal.Schedule{ID: e.ids.New(portal.PrefixSchedule), PartnerID: partner, TenantID: cid, Profile: scan.ProfileLight,
+		AllTargets: true, Frequency: recurrence.Weekly, DayOfWeek: "MON", StartTime: "09:00", Timezone: "UTC", Enabled: true,
+		CreatedBy: "usr_00000000000000000000000000", CreatedAt: mxNow, UpdatedAt: mxNow, Version: 1}
+	mxMust(t, e.store.PutSchedule(context.Background(), tenancy.Scope{PartnerID: partner, TenantID: cid}, sc))
+	return sc.ID
 }
 
 // addReport stores the report of a completed scan of a customer's asset
@@ -670,6 +758,8 @@ func mxPathParam(w *mxWorld, name string, o mxObject) string {
 		return pick(o, w.ownFinding, w.forFinding)
 	case "reportId":
 		return pick(o, w.ownReport, w.forReport)
+	case "scheduleId":
+		return pick(o, w.ownSchedule, w.forSchedule)
 	}
 	return ""
 }
@@ -726,6 +816,28 @@ var mxBodies = map[string]func(e *mxEnv, w *mxWorld, p mxPrincipal, o mxObject) 
 	"PATCH /v1/customers/{customerId}/findings/{findingId}": func(e *mxEnv, _ *mxWorld, _ mxPrincipal, _ mxObject) any {
 		return map[string]any{"status": "accepted_risk", "reason": fmt.Sprintf("matrix decision %d: the header is set by the CDN", e.next())}
 	},
+	// The body names the object's customer (own: ownCust, foreign: forCust).
+	"POST /v1/schedules": func(_ *mxEnv, w *mxWorld, _ mxPrincipal, o mxObject) any {
+		return map[string]any{"customerIds": []string{pick(o, w.ownCust, w.forCust)}, "profile": "light", "targets": "all",
+			"frequency": "weekly", "dayOfWeek": "MON", "startTime": "09:00"}
+	},
+	"PATCH /v1/customers/{customerId}/schedules/{scheduleId}": func(*mxEnv, *mxWorld, mxPrincipal, mxObject) any {
+		return map[string]any{"startTime": "10:30"}
+	},
+	"POST /v1/events/vulndb-updated": func(e *mxEnv, _ *mxWorld, _ mxPrincipal, _ mxObject) any {
+		return map[string]any{"name": fmt.Sprintf("NVD %d", e.next())}
+	},
+}
+
+// mxNamed are the routes without path parameters that name their object
+// elsewhere: they are checked with own and foreign objects like routes
+// with path parameters. The function, when there is one, gives a cell's
+// query; POST /v1/schedules names its customers in the body (mxBodies).
+var mxNamed = map[string]func(w *mxWorld, o mxObject) map[string]string{
+	"GET /v1/schedules": func(w *mxWorld, o mxObject) map[string]string {
+		return map[string]string{"customerId": pick(o, w.ownCust, w.forCust)}
+	},
+	"POST /v1/schedules": nil,
 }
 
 // mxPrepare changes a row's fresh world before its cells run, where the
@@ -758,6 +870,12 @@ var mxFresh = map[string]func(e *mxEnv, w *mxWorld, o mxObject) map[string]strin
 			return map[string]string{"assetId": e.addAsset(w.partnerB, w.forCust)}
 		}
 		return map[string]string{"assetId": e.addAsset(w.partnerA, w.ownCust)}
+	},
+	"DELETE /v1/customers/{customerId}/schedules/{scheduleId}": func(e *mxEnv, w *mxWorld, o mxObject) map[string]string {
+		if o == mxForeign {
+			return map[string]string{"scheduleId": e.addSchedule(w.partnerB, w.forCust)}
+		}
+		return map[string]string{"scheduleId": e.addSchedule(w.partnerA, w.ownCust)}
 	},
 }
 
@@ -798,7 +916,8 @@ func mxCases(t *testing.T) []mxCase {
 		for _, r := range f.Routes {
 			key := r.Key()
 			declared[key] = true
-			c := mxCase{key: key, fn: f.Name, route: r, objects: strings.Contains(r.Path, "{")}
+			named, isNamed := mxNamed[key]
+			c := mxCase{key: key, fn: f.Name, route: r, objects: strings.Contains(r.Path, "{") || isNamed}
 			body, hasBody := mxBodies[key]
 			if (r.Method == "POST" || r.Method == "PUT" || r.Method == "PATCH") && !hasBody && !mxNoBody[key] {
 				t.Errorf("route %s takes a body and mxBodies has none for it", key)
@@ -818,6 +937,9 @@ func mxCases(t *testing.T) []mxCase {
 					for name, v := range fresh(e, w, o) {
 						rq.params[name] = v
 					}
+				}
+				if named != nil {
+					rq.query = named(w, o)
 				}
 				if hasBody {
 					rq.body = body(e, w, p, o)
@@ -841,6 +963,11 @@ func mxCases(t *testing.T) []mxCase {
 	for k := range mxPrepare {
 		if !declared[k] {
 			t.Errorf("mxPrepare has %s, which is no declared route", k)
+		}
+	}
+	for k := range mxNamed {
+		if !declared[k] {
+			t.Errorf("mxNamed has %s, which is no declared route", k)
 		}
 	}
 	keys := map[string]bool{}
@@ -945,6 +1072,9 @@ var mxVisible = map[string]func(w *mxWorld, p mxPrincipal, o mxObject) []string{
 	},
 	"GET /v1/customers/{customerId}/reports": func(w *mxWorld, _ mxPrincipal, o mxObject) []string {
 		return []string{pick(o, w.ownReport, w.forReport)}
+	},
+	"GET /v1/schedules": func(w *mxWorld, _ mxPrincipal, o mxObject) []string {
+		return []string{pick(o, w.ownSchedule, w.forSchedule)}
 	},
 }
 
