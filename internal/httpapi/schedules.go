@@ -22,6 +22,7 @@ type ScheduleJSON struct {
 	StartTime             string         `json:"startTime"`
 	Timezone              string         `json:"timezone"`
 	Enabled               bool           `json:"enabled"`
+	Paused                bool           `json:"paused"` // the customer is suspended or archived
 	OnNewAsset            bool           `json:"onNewAsset"`
 	OnVulnDBUpdate        bool           `json:"onVulnDbUpdate"`
 	FlexibleWindowMinutes int            `json:"flexibleWindowMinutes"`
@@ -41,7 +42,7 @@ type FireTimeJSON struct {
 func scheduleJSON(s portal.Schedule, now time.Time) ScheduleJSON {
 	j := ScheduleJSON{
 		ID: s.ID, CustomerID: s.TenantID, Profile: string(s.Profile), Targets: s.AssetIDs, Frequency: string(s.Frequency),
-		DayOfWeek: s.DayOfWeek, DayOfMonth: s.DayOfMonth, StartTime: s.StartTime, Timezone: s.Timezone, Enabled: s.Enabled,
+		DayOfWeek: s.DayOfWeek, DayOfMonth: s.DayOfMonth, StartTime: s.StartTime, Timezone: s.Timezone, Enabled: s.Enabled, Paused: s.Paused,
 		OnNewAsset: s.OnNewAsset, OnVulnDBUpdate: s.OnVulnDBUpdate, FlexibleWindowMinutes: s.FlexibleWindowMinutes,
 		NextRuns: []FireTimeJSON{}, CreatedBy: s.CreatedBy, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt, Version: s.Version,
 	}

@@ -76,10 +76,10 @@ const dispatchWorkers = 8
 
 // Dispatched says what a delivery did.
 type Dispatched struct {
-	Admitted   []string // scan IDs admitted now
-	Duplicates []string // scan IDs admitted by an earlier delivery
-	Refused    []string // scan IDs recorded as refused
-	Skipped    []string // why nothing was admitted for a schedule or customer
+	Admitted   []string `json:"admitted"`   // scan IDs admitted now
+	Duplicates []string `json:"duplicates"` // scan IDs admitted by an earlier delivery
+	Refused    []string `json:"refused"`    // scan IDs recorded as refused
+	Skipped    []string `json:"skipped"`    // why nothing was admitted for a schedule or customer
 }
 
 func (d *Dispatched) add(o Dispatched) {

@@ -48,10 +48,13 @@ type Schedule struct {
 	// FlexibleWindowMinutes > 0 lets the scheduler start the scan up to
 	// that many minutes late, to spread load; 0 starts it on time.
 	FlexibleWindowMinutes int
-	CreatedBy             string
-	CreatedAt             time.Time
-	UpdatedAt             time.Time
-	Version               int64
+	// Paused: the customer is suspended or archived, so the schedule does
+	// not fire (derived from the customer when read, not stored).
+	Paused    bool
+	CreatedBy string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	Version   int64
 }
 
 // Rule returns the schedule's recurrence rule. A stored schedule always
@@ -83,10 +86,10 @@ type FireTime struct {
 // NextRuns returns the schedule's next n fire times after now, as the
 // scheduler will fire them (daylight-saving changes included: a start
 // time that does not exist that day is skipped, one that occurs twice
-// fires once). None when the schedule is disabled.
+// fires once). None when the schedule is disabled or paused.
 func (s Schedule) NextRuns(now time.Time, n int) []FireTime {
 	r, err := s.Rule()
-	if err != nil || !s.Enabled {
+	if err != nil || !s.Enabled || s.Paused {
 		return []FireTime{}
 	}
 	out := []FireTime{}

@@ -164,6 +164,7 @@ func (s *ScheduleService) createFor(ctx context.Context, id tenancy.Identity, c 
 		s.undo("create", sc.ID, s.Triggers.Delete(context.WithoutCancel(ctx), sc.ID))
 		return Schedule{}, err
 	}
+	sc.Paused = !c.active()
 	return sc, nil
 }
 
@@ -240,14 +241,33 @@ func (s *ScheduleService) List(ctx context.Context, customerID, limit, cursor st
 	if err != nil {
 		return SchedulePage{}, err
 	}
-	if err := partnerCustomerExists(ctx, s.Grants, id, customerID); err != nil {
+	active, err := s.customerActive(ctx, id, customerID)
+	if err != nil {
 		return SchedulePage{}, err
 	}
 	items, next, err := s.Store.ListSchedules(ctx, tenancy.Scope{PartnerID: id.PartnerID, TenantID: customerID}, customerID, n, start)
 	if err != nil {
 		return SchedulePage{}, fmt.Errorf("list schedules: %w", err)
 	}
+	for i := range items {
+		items[i].Paused = !active
+	}
 	return SchedulePage{Items: items, NextCursor: s.Cursors.Encode(id, query, next)}, nil
+}
+
+// customerActive reports whether a customer's schedules run (it is not
+// suspended or archived); ENOTFOUND when the caller's partner has no such
+// customer. A customer user's tenant is active (tenantUser refuses the
+// users of others).
+func (s *ScheduleService) customerActive(ctx context.Context, id tenancy.Identity, customerID string) (bool, error) {
+	if id.Role.IsCustomerRole() {
+		return true, nil
+	}
+	c, err := s.Customers.GetCustomer(ctx, id.Scope(), customerID)
+	if err != nil {
+		return false, err
+	}
+	return c.active(), nil
 }
 
 // Get returns one schedule; ENOTFOUND unless it is the caller's to see.
@@ -256,7 +276,13 @@ func (s *ScheduleService) Get(ctx context.Context, customerID, scheduleID string
 	if err != nil {
 		return Schedule{}, err
 	}
-	return s.get(ctx, id, customerID, scheduleID)
+	sc, err := s.get(ctx, id, customerID, scheduleID)
+	if err != nil {
+		return Schedule{}, err
+	}
+	active, err := s.customerActive(ctx, id, customerID)
+	sc.Paused = !active
+	return sc, err
 }
 
 func (s *ScheduleService) get(ctx context.Context, id tenancy.Identity, customerID, scheduleID string) (Schedule, error) {
@@ -294,13 +320,14 @@ func (s *ScheduleService) Update(ctx context.Context, customerID, scheduleID str
 			return Schedule{}, err
 		}
 	}
-	before, after := old.auditFields(), sc.auditFields()
-	if len(diff(before, after)) == 0 {
-		return old, nil
-	}
 	c, err := s.Customers.GetCustomer(ctx, sc.scope(), customerID)
 	if err != nil {
 		return Schedule{}, err
+	}
+	old.Paused, sc.Paused = !c.active(), !c.active()
+	before, after := old.auditFields(), sc.auditFields()
+	if len(diff(before, after)) == 0 {
+		return old, nil
 	}
 	sc.Version++
 	sc.UpdatedAt = s.Clock()

@@ -369,6 +369,10 @@ func TestScheduleAndItsTriggerStayConsistent(t *testing.T) {
 		if trig, _ := w.trigger(t, sc.ID); trig.State != types.ScheduleStateDisabled {
 			t.Fatalf("trigger of a suspended customer is %s, want DISABLED", trig.State)
 		}
+		got, err := w.s.Schedules.Get(ctx, c.ID, sc.ID)
+		if err != nil || !got.Paused || len(got.NextRuns(w.clock.Now(), 5)) != 0 {
+			t.Fatalf("schedule of a suspended customer: paused %v, next runs %v (%v); want paused, none", got.Paused, got.NextRuns(w.clock.Now(), 5), err)
+		}
 		if _, err := w.s.Customers.Resume(ctx, c.ID); err != nil {
 			t.Fatal(err)
 		}
