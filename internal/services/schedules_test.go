@@ -26,6 +26,7 @@ import (
 	"github.com/partnerportal/portal/internal/portal"
 	"github.com/partnerportal/portal/internal/scan"
 	"github.com/partnerportal/portal/internal/scheduler"
+	"github.com/partnerportal/portal/internal/services"
 	"github.com/partnerportal/portal/internal/tenancy"
 )
 
@@ -75,34 +76,50 @@ func (v *invocations) list() []string {
 
 func newSchedWorld(t *testing.T) *schedWorld {
 	t.Helper()
-	w := &schedWorld{marginWorld: newMarginWorld(t), invoked: &invocations{}}
-	srv, err := localscheduler.Start(localscheduler.Config{Now: w.clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	w.sched = srv
-	w.client = awsscheduler.New(awsscheduler.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(srv.URL()), RetryMaxAttempts: 1,
-		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
-	})
-	if _, err := w.client.CreateScheduleGroup(context.Background(), &awsscheduler.CreateScheduleGroupInput{Name: aws.String(schedGroup)}); err != nil {
-		t.Fatal(err)
-	}
-	w.s.UseScheduler(&scheduler.Triggers{Client: w.client, Config: scheduler.Config{
-		Group: schedGroup, TargetARN: "arn:aws:lambda:us-east-1:000000000000:function:scan-dispatch",
-		RoleARN: "arn:aws:iam::000000000000:role/scheduler", DeadLetterARN: "arn:aws:sqs:us-east-1:000000000000:dispatch-failures",
-	}})
-	fn := httptest.NewServer(w.invoked)
-	t.Cleanup(fn.Close)
-	w.s.Scans.Launcher = &lambdainvoke.Launcher{Function: "scan-run", Client: lambda.New(lambda.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(fn.URL), Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
-	})}
+	w := &schedWorld{marginWorld: newMarginWorld(t)}
+	w.sched, w.client = useLocalScheduler(t, w.s, w.clock.Now)
+	w.invoked = useLambdaEndpoint(t, w.s)
 	w.s.SetAssetPolicy(asset.Policy{AllowPrivate: true}, "")
 	w.setPricing(t, "EUR", map[portal.LicenseModel][2]int64{
 		portal.ModelPerAsset: {199, 1990}, portal.ModelPerScan: {195, 1950}, portal.ModelUnlimited: {10000, 60000},
 	})
 	return w
+}
+
+// useLocalScheduler keeps s's schedule triggers in a new local Scheduler
+// (its clock now), in the group schedGroup.
+func useLocalScheduler(t *testing.T, s *services.Services, now func() time.Time) (*localscheduler.Server, *awsscheduler.Client) {
+	t.Helper()
+	srv, err := localscheduler.Start(localscheduler.Config{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	client := awsscheduler.New(awsscheduler.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(srv.URL()), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+	})
+	if _, err := client.CreateScheduleGroup(context.Background(), &awsscheduler.CreateScheduleGroupInput{Name: aws.String(schedGroup)}); err != nil {
+		t.Fatal(err)
+	}
+	s.UseScheduler(&scheduler.Triggers{Client: client, Config: scheduler.Config{
+		Group: schedGroup, TargetARN: "arn:aws:lambda:us-east-1:000000000000:function:scan-dispatch",
+		RoleARN: "arn:aws:iam::000000000000:role/scheduler", DeadLetterARN: "arn:aws:sqs:us-east-1:000000000000:dispatch-failures",
+	}})
+	return srv, client
+}
+
+// useLambdaEndpoint launches s's scans by invoking scan-run on a
+// wire-level Lambda endpoint that records them.
+func useLambdaEndpoint(t *testing.T, s *services.Services) *invocations {
+	t.Helper()
+	inv := &invocations{}
+	fn := httptest.NewServer(inv)
+	t.Cleanup(fn.Close)
+	s.Scans.Launcher = &lambdainvoke.Launcher{Function: "scan-run", Client: lambda.New(lambda.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(fn.URL), Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+	})}
+	return inv
 }
 
 // customerIn creates a customer in a time zone with an unlimited license
@@ -567,5 +584,62 @@ func TestANewAssetIsScannedOnlyWhereAScheduleAsksForIt(t *testing.T) {
 	}
 	if out := discovered(calm, w.verifiedAsset(t, admin, calm, "new.calm.example")); len(out.Admitted) != 0 {
 		t.Fatalf("calm customer: %+v, want no scan (no schedule asks for it)", out)
+	}
+}
+
+// The sample deliveries in events/scan-dispatch-*.json replayed through
+// the scan-dispatch handler: a Scheduler fire, "Asset Discovered" and
+// "Vulnerability Database Updated" as EventBridge hands them to a rule's
+// target. Each admits one scan, and its second delivery none.
+func TestSampleScanDispatchEvents(t *testing.T) {
+	s := newServices(t)
+	useLocalScheduler(t, s, func() time.Time { return eventsNow })
+	invoked := useLambdaEndpoint(t, s)
+	ctx := context.Background()
+	scope := tenancy.Scope{PartnerID: partnerID, TenantID: licensedID}
+	verified := eventsNow.Add(-2 * time.Minute)
+	norm, err := asset.Normalize("www.beta.example", false, asset.Policy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen, err := s.Store.AssetCounter(ctx, scope, licensedID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := portal.Asset{ID: portal.AssetID(norm.Value), PartnerID: partnerID, TenantID: licensedID, Value: norm.Value, Type: norm.Type,
+		Host: norm.Host, RegisteredDomain: norm.RegisteredDomain, Tags: []string{}, Criticality: portal.CriticalityMedium, VerificationToken: "t",
+		Verified: true, VerificationMethod: portal.OwnershipDNSTXT, VerifiedAt: &verified, CreatedAt: eventsNow, UpdatedAt: eventsNow, Version: 1}
+	if _, err := s.Store.AddAssets(ctx, scope, []portal.Asset{a}, seen); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Store.PutSchedule(ctx, scope, portal.Schedule{ID: "sch_01JD0000000000000000000010", PartnerID: partnerID, TenantID: licensedID,
+		Profile: scan.ProfileLight, AllTargets: true, Frequency: "weekly", DayOfWeek: "MON", StartTime: "09:00", Timezone: "UTC", Enabled: true,
+		OnNewAsset: true, OnVulnDBUpdate: true, CreatedBy: adminID, CreatedAt: eventsNow, UpdatedAt: eventsNow, Version: 1}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ event, trigger string }{
+		{"scan-dispatch-schedule-fire.json", "schedule"},
+		{"scan-dispatch-asset-discovered.json", "new_asset"},
+		{"scan-dispatch-vulndb-updated.json", "vulndb_update"},
+	} {
+		t.Run(tc.event, func(t *testing.T) {
+			var payload json.RawMessage
+			readEvent(t, tc.event, &payload)
+			for delivery, want := range []int{1, 0} {
+				out, err := s.ScanDispatch().Dispatch(ctx, payload)
+				if err != nil || len(out.Admitted) != want {
+					t.Fatalf("delivery %d: %+v, %v; want %d admitted", delivery+1, out, err, want)
+				}
+				if want == 1 {
+					sc, err := s.Store.GetScan(ctx, scope, licensedID, out.Admitted[0])
+					if err != nil || string(sc.Trigger) != tc.trigger || sc.ScheduleID != "sch_01JD0000000000000000000010" {
+						t.Fatalf("scan %+v, %v; want trigger %s of the schedule", sc, err, tc.trigger)
+					}
+				}
+			}
+		})
+	}
+	if got := len(invoked.list()); got != 3 {
+		t.Fatalf("scan-run invoked %d times, want 3", got)
 	}
 }
