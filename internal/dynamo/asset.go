@@ -74,13 +74,9 @@ func (it assetItem) asset() portal.Asset {
 
 // GetAsset implements portal.AssetStore.
 func (s *Store) GetAsset(ctx context.Context, scope tenancy.Scope, customerID, assetID string) (portal.Asset, error) {
-	var it assetItem
-	found, err := s.get(ctx, tenantPK(scope.PartnerID, customerID), assetSK(assetID), &it, s.inTenant(ctx, scope)...)
-	if err != nil {
-		return portal.Asset{}, err
-	}
-	if !found || !inScope(scope, it.PartnerID, it.TenantID) {
-		return portal.Asset{}, portal.Errorf(portal.ENOTFOUND, "asset %s not found", assetID)
+	it, ok, err := getTenantItem[assetItem](ctx, s, scope, customerID, assetSK(assetID))
+	if !ok {
+		return portal.Asset{}, notFound(err, "asset", assetID)
 	}
 	return it.asset(), nil
 }

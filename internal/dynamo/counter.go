@@ -53,12 +53,11 @@ func (it counterItem) counter() portal.Counter {
 
 // AssetCounter implements portal.AssetStore.
 func (s *Store) AssetCounter(ctx context.Context, scope tenancy.Scope, customerID string) (portal.Counter, error) {
-	var it counterItem
-	found, err := s.get(ctx, tenantPK(scope.PartnerID, customerID), assetCounterSK, &it, s.inTenant(ctx, scope)...)
+	it, ok, err := getTenantItem[counterItem](ctx, s, scope, customerID, assetCounterSK)
 	if err != nil {
 		return portal.Counter{}, err
 	}
-	if !found || !inScope(scope, it.PartnerID, it.TenantID) {
+	if !ok {
 		return portal.Counter{Kind: portal.CounterAssets, PartnerID: scope.PartnerID, TenantID: customerID}, nil
 	}
 	return it.counter(), nil

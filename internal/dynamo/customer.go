@@ -99,13 +99,9 @@ func (s *Store) CreateCustomer(ctx context.Context, c portal.Customer) error {
 // GetCustomer implements portal.CustomerStore: one consistent GetItem, and
 // ENOTFOUND unless the customer belongs to the scope's partner.
 func (s *Store) GetCustomer(ctx context.Context, scope tenancy.Scope, id string) (portal.Customer, error) {
-	var it customerItem
-	found, err := s.get(ctx, tenantPK(scope.PartnerID, id), customerSK, &it, s.inTenant(ctx, scope)...)
-	if err != nil {
-		return portal.Customer{}, err
-	}
-	if !found || !inScope(scope, it.PartnerID, it.TenantID) {
-		return portal.Customer{}, portal.Errorf(portal.ENOTFOUND, "customer %s not found", id)
+	it, ok, err := getTenantItem[customerItem](ctx, s, scope, id, customerSK)
+	if !ok {
+		return portal.Customer{}, notFound(err, "customer", id)
 	}
 	return it.customer(), nil
 }

@@ -133,13 +133,9 @@ func decodeFindings(scope tenancy.Scope, items []map[string]types.AttributeValue
 
 // GetFinding implements portal.FindingStore.
 func (s *Store) GetFinding(ctx context.Context, scope tenancy.Scope, customerID, findingID string) (portal.Finding, error) {
-	var it findingItem
-	found, err := s.get(ctx, tenantPK(scope.PartnerID, customerID), findingSK(findingID), &it, s.inTenant(ctx, scope)...)
-	if err != nil {
-		return portal.Finding{}, err
-	}
-	if !found || !inScope(scope, it.PartnerID, it.TenantID) {
-		return portal.Finding{}, portal.Errorf(portal.ENOTFOUND, "finding %s not found", findingID)
+	it, ok, err := getTenantItem[findingItem](ctx, s, scope, customerID, findingSK(findingID))
+	if !ok {
+		return portal.Finding{}, notFound(err, "finding", findingID)
 	}
 	return it.finding(), nil
 }

@@ -227,13 +227,9 @@ func partnerOf(c *portal.Customer, licenses []portal.License) string {
 
 // GetLicense implements portal.LicenseStore with one GetItem.
 func (s *Store) GetLicense(ctx context.Context, scope tenancy.Scope, customerID, licenseID string) (portal.License, error) {
-	var it licenseItem
-	found, err := s.get(ctx, tenantPK(scope.PartnerID, customerID), licenseSK(licenseID), &it, s.inTenant(ctx, scope)...)
-	if err != nil {
-		return portal.License{}, err
-	}
-	if !found || !inScope(scope, it.PartnerID, it.TenantID) {
-		return portal.License{}, portal.Errorf(portal.ENOTFOUND, "license %s not found", licenseID)
+	it, ok, err := getTenantItem[licenseItem](ctx, s, scope, customerID, licenseSK(licenseID))
+	if !ok {
+		return portal.License{}, notFound(err, "license", licenseID)
 	}
 	return it.license(), nil
 }

@@ -81,13 +81,9 @@ func (s *Store) PutReportMeta(ctx context.Context, scope tenancy.Scope, m portal
 
 // GetReportMeta implements portal.ReportIndex.
 func (s *Store) GetReportMeta(ctx context.Context, scope tenancy.Scope, customerID, reportID string) (portal.ReportMeta, error) {
-	var it reportItem
-	found, err := s.get(ctx, tenantPK(scope.PartnerID, customerID), reportSK(reportID), &it, s.inTenant(ctx, scope)...)
-	if err != nil {
-		return portal.ReportMeta{}, err
-	}
-	if !found || !inScope(scope, it.PartnerID, it.TenantID) {
-		return portal.ReportMeta{}, portal.Errorf(portal.ENOTFOUND, "report %s not found", reportID)
+	it, ok, err := getTenantItem[reportItem](ctx, s, scope, customerID, reportSK(reportID))
+	if !ok {
+		return portal.ReportMeta{}, notFound(err, "report", reportID)
 	}
 	return it.meta(), nil
 }

@@ -126,13 +126,9 @@ func (s *Store) PutRefusedScan(ctx context.Context, scope tenancy.Scope, sc port
 
 // GetScan implements portal.ScanStore.
 func (s *Store) GetScan(ctx context.Context, scope tenancy.Scope, customerID, scanID string) (portal.Scan, error) {
-	var it scanItem
-	found, err := s.get(ctx, tenantPK(scope.PartnerID, customerID), scanSK(scanID), &it, s.inTenant(ctx, scope)...)
-	if err != nil {
-		return portal.Scan{}, err
-	}
-	if !found || !inScope(scope, it.PartnerID, it.TenantID) {
-		return portal.Scan{}, portal.Errorf(portal.ENOTFOUND, "scan %s not found", scanID)
+	it, ok, err := getTenantItem[scanItem](ctx, s, scope, customerID, scanSK(scanID))
+	if !ok {
+		return portal.Scan{}, notFound(err, "scan", scanID)
 	}
 	return it.scan(), nil
 }

@@ -91,13 +91,9 @@ func (s *Store) PutSchedule(ctx context.Context, scope tenancy.Scope, sc portal.
 
 // GetSchedule implements portal.ScheduleStore.
 func (s *Store) GetSchedule(ctx context.Context, scope tenancy.Scope, customerID, scheduleID string) (portal.Schedule, error) {
-	var it scheduleItem
-	found, err := s.get(ctx, tenantPK(scope.PartnerID, customerID), scheduleSK(scheduleID), &it, s.inTenant(ctx, scope)...)
-	if err != nil {
-		return portal.Schedule{}, err
-	}
-	if !found || !inScope(scope, it.PartnerID, it.TenantID) {
-		return portal.Schedule{}, portal.Errorf(portal.ENOTFOUND, "schedule %s not found", scheduleID)
+	it, ok, err := getTenantItem[scheduleItem](ctx, s, scope, customerID, scheduleSK(scheduleID))
+	if !ok {
+		return portal.Schedule{}, notFound(err, "schedule", scheduleID)
 	}
 	return it.schedule(), nil
 }
