@@ -26,15 +26,7 @@ func TestScanningTheWeakDemoSite(t *testing.T) {
 	c := admin.do("POST", "/v1/customers", map[string]any{"name": "Delta Retail", "contactEmail": "it@delta.example",
 		"licenses": []any{map[string]any{"model": "per_scan", "quantity": 1, "overagePolicy": "hard", "endUserPrice": map[string]any{"amount": 5000, "currency": "EUR"}}},
 	}).want(t, 201).body["id"].(string)
-	added := admin.do("POST", "/v1/customers/"+c+"/assets", map[string]any{"assets": []any{weak}}).want(t, 201)
-	a := added.body["results"].([]any)[0].(map[string]any)["asset"].(map[string]any)
-	req, _ := http.NewRequest(http.MethodPut, weak+verify.WellKnownPath, strings.NewReader(a["verificationToken"].(string)))
-	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != http.StatusNoContent {
-		t.Fatalf("publish the token on the weak site: %v %v", res, err)
-	}
-	if v := admin.do("POST", "/v1/customers/"+c+"/assets/"+a["id"].(string)+"/verify", nil).want(t, 200); v.body["verified"] != true {
-		t.Fatalf("verify: %s", v.raw)
-	}
+	verifiedWeakSite(t, admin, weak, c)
 
 	scanID := admin.do("POST", "/v1/customers/"+c+"/scans", map[string]any{"profile": "full", "targets": "all"}).want(t, 202).body["id"].(string)
 	var sc reply
@@ -72,4 +64,20 @@ func TestScanningTheWeakDemoSite(t *testing.T) {
 	if !strings.Contains(r.raw, "hard limit") {
 		t.Fatalf("the refusal should say the hard limit: %s", r.raw)
 	}
+}
+
+// verifiedWeakSite adds the weak demo site as an asset of customer c,
+// publishes its token there and verifies it; it returns the asset's ID.
+func verifiedWeakSite(t *testing.T, admin api, weak, c string) string {
+	t.Helper()
+	added := admin.do("POST", "/v1/customers/"+c+"/assets", map[string]any{"assets": []any{weak}}).want(t, 201)
+	a := added.body["results"].([]any)[0].(map[string]any)["asset"].(map[string]any)
+	req, _ := http.NewRequest(http.MethodPut, weak+verify.WellKnownPath, strings.NewReader(a["verificationToken"].(string)))
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != http.StatusNoContent {
+		t.Fatalf("publish the token on the weak site: %v %v", res, err)
+	}
+	if v := admin.do("POST", "/v1/customers/"+c+"/assets/"+a["id"].(string)+"/verify", nil).want(t, 200); v.body["verified"] != true {
+		t.Fatalf("verify: %s", v.raw)
+	}
+	return a["id"].(string)
 }

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/partnerportal/portal/internal/verify"
 )
 
 // The scan-automation story of issue 7 over HTTP against the local stack:
@@ -28,18 +26,6 @@ func TestSchedulesAndEventTriggersOnTheLocalStack(t *testing.T) {
 		return admin.do("POST", "/v1/customers", map[string]any{"name": name, "contactEmail": "it@" + strings.ToLower(strings.Fields(name)[0]) + ".example",
 			"timezone": zone, "licenses": []any{map[string]any{"model": "unlimited", "endUserPrice": map[string]any{"amount": 9900, "currency": "EUR"}}},
 		}).want(t, 201).body["id"].(string)
-	}
-	verifiedWeakSite := func(c string) string {
-		added := admin.do("POST", "/v1/customers/"+c+"/assets", map[string]any{"assets": []any{weak}}).want(t, 201)
-		a := added.body["results"].([]any)[0].(map[string]any)["asset"].(map[string]any)
-		req, _ := http.NewRequest(http.MethodPut, weak+verify.WellKnownPath, strings.NewReader(a["verificationToken"].(string)))
-		if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != http.StatusNoContent {
-			t.Fatalf("publish the token on the weak site: %v %v", res, err)
-		}
-		if v := admin.do("POST", "/v1/customers/"+c+"/assets/"+a["id"].(string)+"/verify", nil).want(t, 200); v.body["verified"] != true {
-			t.Fatalf("verify: %s", v.raw)
-		}
-		return a["id"].(string)
 	}
 	scans := func(c string) []map[string]any {
 		var out []map[string]any
@@ -111,12 +97,12 @@ func TestSchedulesAndEventTriggersOnTheLocalStack(t *testing.T) {
 
 	t.Run("VerifyingANewAssetStartsAScanWhereTheScheduleAsks", func(t *testing.T) {
 		admin.do("PATCH", "/v1/customers/"+ber+"/schedules/"+schedules[ber]["id"].(string), map[string]any{"onNewAsset": true}).want(t, 200)
-		asset := verifiedWeakSite(ber)
+		asset := verifiedWeakSite(t, admin, weak, ber)
 		sc := waitForScan(ber, "new_asset")
 		if targets := sc["targets"].([]any); len(targets) != 1 || targets[0] != asset {
 			t.Fatalf("new-asset scan targets %v, want [%s]", targets, asset)
 		}
-		verifiedWeakSite(ny) // New York's schedule does not ask
+		verifiedWeakSite(t, admin, weak, ny) // New York's schedule does not ask
 		time.Sleep(2 * time.Second)
 		for _, s := range scans(ny) {
 			if s["trigger"] == "new_asset" {
