@@ -130,6 +130,14 @@ func (d *ScanDispatcher) Fire(ctx context.Context, f ScheduleFire) (Dispatched, 
 		return out, fmt.Errorf("schedule %s: %w", sc.ID, err)
 	}
 	due, ok := rule.Due(at)
+	if w := time.Duration(sc.FlexibleWindowMinutes) * time.Minute; !ok && w > 0 {
+		// Scheduler documents the scheduled time as the nominal one; should
+		// it ever report the moment within the flexible window instead, the
+		// fire is still the rule's latest time up to a window before.
+		if next := rule.Next(at.Add(-w-time.Minute), 1); len(next) == 1 && !next[0].After(at) {
+			due, ok = next[0], true
+		}
+	}
 	if !ok {
 		out.Skipped = append(out.Skipped, fmt.Sprintf("%s is not a fire time of schedule %s", f.ScheduledTime, sc.ID))
 		return out, nil

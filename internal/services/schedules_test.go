@@ -521,6 +521,20 @@ func TestEachFireAdmitsAtMostOneScan(t *testing.T) {
 			t.Fatal("the orphan trigger is still there")
 		}
 	})
+	t.Run("AFireWithinTheFlexibleWindowIsTheSameFire", func(t *testing.T) {
+		window := 30
+		updated, err := w.s.Schedules.Update(ctxOf(admin), c.ID, sc.ID, portal.ScheduleInput{FlexibleWindowMinutes: &window})
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := deliver(fire("2026-06-01T13:17:00Z", updated.Version)) // 17 minutes into the window
+		again := deliver(fire("2026-06-01T13:00:00Z", updated.Version))
+		late := deliver(fire("2026-06-01T13:45:00Z", updated.Version)) // beyond it
+		if len(first.Admitted) != 1 || len(again.Duplicates) != 1 || len(late.Admitted)+len(late.Duplicates) != 0 {
+			t.Fatalf("within the window: %+v; nominal time: %+v; beyond: %+v", first, again, late)
+		}
+		sc = updated
+	})
 	t.Run("AFireOfADisabledScheduleAdmitsNothing", func(t *testing.T) {
 		off := false
 		if _, err := w.s.Schedules.Update(ctxOf(admin), c.ID, sc.ID, portal.ScheduleInput{Enabled: &off}); err != nil {
