@@ -31,7 +31,13 @@
 // from the table's stream (internal/localstream) after asset adds and
 // deletes and scan admissions on the third partner's customers, handed to
 // the real handler in batches of 100 vs one raw UpdateItem per record of
-// the same counter (see streamCompare).
+// the same counter (see streamCompare); and, for scan automation
+// (schedulebench.go, against a local EventBridge Scheduler, EventBridge and
+// Lambda endpoint), POST /v1/schedules naming 500 of the third partner's
+// customers vs the Scheduler and DynamoDB requests it cannot avoid, and a
+// vulnerability-database update fanned out to 1,000 subscribed customers
+// vs the subscriber Query pages and one scan write and Lambda Invoke per
+// subscriber.
 //
 // It also records the DynamoDB round trips and consumed capacity of every
 // route and of each kind of stream record (dynamo.WithMeter), and the
@@ -81,6 +87,12 @@ type options struct {
 	warmup        float64
 	skipSizes     bool
 	cpuProfile    string
+
+	// scan automation (schedulebench.go)
+	schedulesN     int // customers named in the measured POST /v1/schedules
+	vulndbN        int // subscribed customers of the measured fan-out
+	vulndbPage     int // schedules per fan-out page
+	automationRuns int // measured runs per side
 }
 
 func main() {
@@ -101,6 +113,10 @@ func main() {
 	flag.IntVar(&o.streamBatch, "stream-batch", 100, "records per usage-stream batch")
 	flag.IntVar(&o.streamTenants, "stream-customers", 200, "customers of the third partner the usage-stream records are spread over")
 	flag.IntVar(&o.scanN, "scans", 300, "measured scans of the weak local site per profile (light, full), each side; 0 skips the scan engine comparison")
+	flag.IntVar(&o.schedulesN, "schedule-customers", 500, "customers of the third partner named in the measured POST /v1/schedules (at most 500); 0 skips it")
+	flag.IntVar(&o.vulndbN, "vulndb-customers", 1000, "subscribed customers of the measured vulnerability-database fan-out; 0 skips it")
+	flag.IntVar(&o.vulndbPage, "vulndb-page", portal.DefaultDispatchPage, "schedules per fan-out page (scan-dispatch invocation)")
+	flag.IntVar(&o.automationRuns, "automation-runs", 5, "measured runs of each scan-automation comparison (each side; after 1 warm-up run each)")
 	flag.Float64Var(&o.warmup, "warmup", 0.1, "warm-up iterations, as a fraction of the measured ones")
 	flag.BoolVar(&o.skipSizes, "skip-sizes", false, "skip the binary size table (no dist/ needed)")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the side-by-side HTTP comparisons to this file, and one of the usage-stream comparison to this file + \".stream\"")
@@ -133,6 +149,8 @@ type result struct {
 	Scan        *scanBench   // the scan engine comparison (nil: skipped)
 	MarginCalls marginCalls  // calls of the margin report over the licensed partner, as the floor made them
 	Sizes       *sizeTable
+
+	Automation *automationBench // schedule creation and the vulnerability-database fan-out (nil: skipped)
 }
 
 // run runs the bench and returns what it measured.
@@ -213,6 +231,13 @@ func run(ctx context.Context, o options) (*result, error) {
 		api, floor := s.PerRecord()
 		log.Printf("%-14s total %s vs %s for %d records (%s vs %s a record)  ratio %.2f   batch p50 ratio %.2f",
 			"usage-stream", round(s.APITotal), round(s.FloorTotal), s.Records, round(api), round(floor), s.Ratio(), s.Comparison.Ratio(50))
+	}
+	// Scan automation last, with nothing polling the stream.
+	if b.stream != nil {
+		b.stopCapture()
+	}
+	if res.Automation, err = b.scanAutomation(ctx); err != nil {
+		return nil, err
 	}
 	res.Duration = time.Since(res.Started)
 

@@ -32,6 +32,7 @@ func TestBenchRunsEndToEndOnASmallTable(t *testing.T) {
 		doc: doc, customers: 120, others: 10, licensed: 20, workers: 4,
 		getN: 5, listN: 3, authN: 5, marginsN: 2,
 		streamN: 40, streamBatch: 10, streamTenants: 6, scanN: 3,
+		schedulesN: 20, vulndbN: 30, vulndbPage: 10, automationRuns: 2,
 		warmup: 0.2, skipSizes: true,
 	}
 	res, err := run(context.Background(), o)
@@ -169,6 +170,61 @@ func TestBenchRunsEndToEndOnASmallTable(t *testing.T) {
 		}
 	})
 
+	t.Run("ScanAutomation", func(t *testing.T) {
+		a := res.Automation
+		if a == nil || a.Create == nil || a.Fanout == nil {
+			t.Fatalf("scan automation = %+v, want schedule creation and the fan-out", a)
+		}
+		c, runs := a.Create, o.automationRuns
+		if c.Customers != 20 || c.N != runs || c.Ratio() <= 0 || c.API.CPU <= 0 || c.Floor.CPU <= 0 {
+			t.Errorf("schedule create: %d customers, %d runs, ratio %.2f, CPU %s/%s", c.Customers, c.N, c.Ratio(), c.API.CPU, c.Floor.CPU)
+		}
+		// Every customer got a schedule in every run: one trigger and one
+		// transaction (the schedule and its audit entry) each, and the
+		// floor made the same requests.
+		for side, ops := range map[string][]opStat{"handler": c.Ops, "floor": c.FloorOps} {
+			for op, want := range map[string]int{"CreateSchedule": 20 * runs, "TransactWriteItems": 20 * runs, "BatchGetItem": runs} {
+				if got := count(ops, op); got != want {
+					t.Errorf("schedule create, %s: %d %s in %d runs, want %d", side, got, op, runs, want)
+				}
+			}
+		}
+		if rt, rcu, wcu := ddb(c.Ops); rt != 21*runs || rcu <= 0 || wcu <= 0 {
+			t.Errorf("schedule create: %d round trips (%v RCU, %v WCU) in %d runs, want %d with capacity", rt, rcu, wcu, runs, 21*runs)
+		}
+
+		f := a.Fanout
+		if f.Subscribers != 30 || f.Bystanders < 1 || f.N != runs || f.Ratio() <= 0 {
+			t.Errorf("fan-out: %d subscribers, %d bystanders, %d runs, ratio %.2f", f.Subscribers, f.Bystanders, f.N, f.Ratio())
+		}
+		// Every subscriber got one scan launched per update (the bench
+		// checks which customers); pages of 10, so at least 3 invocations,
+		// none handling more than a page.
+		if f.LambdaInvokes != 30 || f.FloorInvokes != 30 {
+			t.Errorf("fan-out: %.1f scan-run invokes per update, floor %.1f; want 30", f.LambdaInvokes, f.FloorInvokes)
+		}
+		if f.Invocations < 3 || f.Invocations > 4 || f.FloorPages != f.Invocations || f.MaxPerInvocation != 10 {
+			t.Errorf("fan-out: %.1f invocations (floor %.1f pages), at most %d schedules each; want 3 or 4 pages of at most 10",
+				f.Invocations, f.FloorPages, f.MaxPerInvocation)
+		}
+		if f.PutEvents != f.Invocations {
+			t.Errorf("fan-out: %.1f PutEvents for %.1f invocations, want the announcement and one per page but the last", f.PutEvents, f.Invocations)
+		}
+		// Per subscriber: customer and existing-scan reads, licenses and
+		// assets, the admission's transaction; the floor one PutItem.
+		for op, want := range map[string]int{"GetItem": 60 * runs, "TransactWriteItems": 30 * runs} {
+			if got := count(f.Ops, op); got != want {
+				t.Errorf("fan-out: %d %s in %d updates, want %d", got, op, runs, want)
+			}
+		}
+		if got, want := count(f.Ops, "Query"), (60+int(f.Invocations))*runs; got != want {
+			t.Errorf("fan-out: %d Query in %d updates, want %d", got, runs, want)
+		}
+		if got := count(f.FloorOps, "PutItem"); got != 30*runs {
+			t.Errorf("fan-out floor: %d PutItem in %d updates, want %d", got, runs, 30*runs)
+		}
+	})
+
 	b, err := os.ReadFile(doc)
 	if err != nil {
 		t.Fatal(err)
@@ -180,6 +236,8 @@ func TestBenchRunsEndToEndOnASmallTable(t *testing.T) {
 		"## Usage stream", "raises the 90 % alert",
 		"POST /v1/customers/{customerId}/scans", "`scan-run`", "### Scans: admission and the run",
 		"## Scan engine", "| `light` | engine |", "| `full` | floor |",
+		"## Scan automation", "### Create a schedule for 20 customers in one call", "### Vulnerability-database fan-out over 30 customers",
+		"POST /v1/events/vulndb-updated", "| **p50 ratio** |",
 	} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("the report lacks %q", want)
