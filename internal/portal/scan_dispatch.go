@@ -265,8 +265,10 @@ func (d *ScanDispatcher) vulnScan(ctx context.Context, u VulnDBUpdate, sc Schedu
 // repeated delivery launches it again.
 const relaunchAfter = 5 * time.Minute
 
-// admit admits one dispatched scan unless it was admitted before. Then a
-// scan still queued relaunchAfter its admission is launched again: the
+// admit admits one dispatched scan unless it was admitted before (the
+// conditional put of the scan tells; no read first, as repeated deliveries
+// are rare). Then a scan still queued relaunchAfter its admission is
+// launched again: the
 // delivery that admitted it may have failed to launch it (scan-run starts
 // a scan once however often it is launched, so a launch too many costs an
 // invocation, not a second scan).
@@ -277,29 +279,32 @@ func (d *ScanDispatcher) admit(ctx context.Context, c Customer, a admission) (Di
 		return out, nil
 	}
 	a.RecordRefusals = true
-	existing, err := d.Scans.Store.GetScan(ctx, c.scope(), c.ID, a.ID)
-	switch {
-	case err == nil:
-		out.Duplicates = append(out.Duplicates, a.ID)
-		if existing.Status == ScanQueued && d.Scans.Clock().Sub(existing.CreatedAt) >= relaunchAfter {
-			return out, d.Scans.Launcher.Launch(ctx, existing)
-		}
-		return out, nil
-	case ErrorCode(err) != ENOTFOUND:
-		return out, err
-	}
 	sc, err := d.Scans.admit(WithSystemActor(ctx, a.RequestedBy), c, a)
 	switch {
 	case err == nil:
 		out.Admitted = append(out.Admitted, sc.ID)
 	case errors.Is(err, ErrScanExists):
 		out.Duplicates = append(out.Duplicates, a.ID)
+		return out, d.relaunchIfStuck(ctx, c, a.ID)
 	case sc.Status == ScanRefused:
 		out.Refused = append(out.Refused, sc.ID)
 	default:
 		return out, err
 	}
 	return out, nil
+}
+
+// relaunchIfStuck launches the scan again if it is still queued
+// relaunchAfter its admission.
+func (d *ScanDispatcher) relaunchIfStuck(ctx context.Context, c Customer, scanID string) error {
+	existing, err := d.Scans.Store.GetScan(ctx, c.scope(), c.ID, scanID)
+	if err != nil {
+		return err
+	}
+	if existing.Status == ScanQueued && d.Scans.Clock().Sub(existing.CreatedAt) >= relaunchAfter {
+		return d.Scans.Launcher.Launch(ctx, existing)
+	}
+	return nil
 }
 
 // customerSchedules returns every schedule of a customer.
