@@ -9,12 +9,20 @@
 // DetailType and Detail required; Detail a JSON object; "aws." sources are
 // reserved), assigns each accepted entry an event ID and keeps it in memory.
 // Every event bus name is accepted; an omitted one means "default". Request
-// signatures are not checked. Rules and targets are not emulated: the local
-// stack routes events itself through Subscribe.
+// signatures are not checked.
+//
+// Rules are set in process, not through the API: PutRule compiles an event
+// pattern as EventBridge documents them (see Pattern) and gives it a target
+// function. Every accepted event that matches a rule's pattern is delivered
+// to its target asynchronously, as the envelope EventBridge hands targets
+// (see Handler.Envelope), with failed attempts retried (RetryPolicy) and
+// finally recorded (FailedDeliveries); Wait waits for the deliveries in
+// flight. Subscribe, by contrast, sees every accepted event synchronously.
 package localeventbridge
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
@@ -108,6 +116,13 @@ type Handler struct {
 	// Now returns the time stamped on entries without Time; NewHandler sets
 	// time.Now. Set it before serving requests.
 	Now func() time.Time
+	// Account and Region are the account and region of the envelopes rule
+	// targets receive; NewHandler sets DefaultAccount and DefaultRegion. Set
+	// them before serving requests.
+	Account, Region string
+	// Retry is how deliveries to rule targets are retried; NewHandler sets
+	// DefaultRetryPolicy. Set it before serving requests.
+	Retry RetryPolicy
 
 	mu       sync.Mutex
 	events   []Event
@@ -115,6 +130,14 @@ type Handler struct {
 	failures []injected
 	subs     []subscriber
 	nextSub  int
+
+	// rules and their deliveries (rules.go)
+	rules    map[string]*rule
+	ctx      context.Context
+	cancel   context.CancelFunc
+	inflight int
+	idle     *sync.Cond
+	failed   []FailedDelivery
 }
 
 type subscriber struct {
@@ -127,9 +150,15 @@ type injected struct {
 	n    int
 }
 
-// NewHandler returns an empty endpoint.
+// NewHandler returns an endpoint without events or rules.
 func NewHandler() *Handler {
-	return &Handler{Now: time.Now}
+	h := &Handler{
+		Now: time.Now, Account: DefaultAccount, Region: DefaultRegion, Retry: DefaultRetryPolicy,
+		rules: map[string]*rule{},
+	}
+	h.ctx, h.cancel = context.WithCancel(context.Background())
+	h.idle = sync.NewCond(&h.mu)
+	return h
 }
 
 // Events returns a copy of the events accepted so far, in order of acceptance.
@@ -151,11 +180,12 @@ func (h *Handler) PutEventsCalls() int {
 }
 
 // Subscribe calls fn with every event accepted from now on, subscribers in
-// the order they subscribed, and returns a function that stops the calls. fn runs synchronously, after the event is
-// stored and before PutEvents answers, so a publisher that got its answer
-// knows its subscribers have run; fn must not block for long (start a
-// goroutine for slow work such as invoking a function) and may be called
-// concurrently for events of different requests.
+// the order they subscribed, and returns a function that stops the calls.
+// Subscribers see every event, whatever the rules (see PutRule). fn runs
+// synchronously, after the event is stored and before PutEvents answers, so
+// a publisher that got its answer knows its subscribers have run; fn must
+// not block for long (start a goroutine for slow work such as invoking a
+// function) and may be called concurrently for events of different requests.
 func (h *Handler) Subscribe(fn func(Event)) (cancel func()) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -322,6 +352,7 @@ func (h *Handler) putEvents(w http.ResponseWriter, r *http.Request) {
 			fn(ev)
 		}
 	}
+	h.startDeliveries(stored)
 
 	resp := putEventsResponse{Entries: results}
 	for _, r := range results {

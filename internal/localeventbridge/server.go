@@ -13,8 +13,12 @@ import (
 // loopback interface.
 const DefaultAddr = "127.0.0.1:0"
 
+// closeTimeout bounds how long Close waits for requests and rule targets in
+// flight.
+const closeTimeout = 5 * time.Second
+
 // Server is a Handler listening on a TCP address. Its Handler methods
-// (Events, Subscribe, FailNext, ...) are promoted.
+// (Events, Subscribe, PutRule, Wait, FailNext, ...) are promoted.
 type Server struct {
 	*Handler
 	ln  net.Listener
@@ -45,15 +49,24 @@ func Start(addr string) (*Server, error) {
 // the eventbridge client's BaseEndpoint or AWS_ENDPOINT_URL_EVENTBRIDGE.
 func (s *Server) URL() string { return "http://" + s.ln.Addr().String() }
 
-// Close stops listening and waits up to five seconds for requests in flight.
-// It returns an error when they did not finish in time; calling it again is
-// harmless.
+// Close stops listening, stops delivering to rule targets (see
+// Handler.Close: pending retries are dropped) and waits up to five seconds
+// for requests and targets in flight. It returns an error when they did not
+// finish in time; calling it again is harmless.
 func (s *Server) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	defer cancel()
 	if err := s.srv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		_ = s.srv.Close()
+		s.Handler.Close(0)
 		return fmt.Errorf("localeventbridge: close: %w", err)
+	}
+	remaining := closeTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		remaining = time.Until(dl)
+	}
+	if !s.Handler.Close(remaining) {
+		return errors.New("localeventbridge: close: rule targets still running")
 	}
 	return nil
 }
