@@ -5,7 +5,10 @@
 // are all derived from Declaration; nothing about the app is repeated elsewhere.
 package app
 
-import "strings"
+import (
+	"encoding/json"
+	"strings"
+)
 
 // Declaration returns the whole application. It never fails and returns a new
 // value on each call, so callers may modify their copy.
@@ -346,6 +349,13 @@ type EventRule struct {
 	Name        string
 	Source      string
 	DetailTypes []string
+}
+
+// Pattern returns the rule's EventBridge event pattern (JSON): its source
+// and any of its detail types.
+func (r EventRule) Pattern() []byte {
+	b, _ := json.Marshal(map[string][]string{"source": {r.Source}, "detail-type": r.DetailTypes})
+	return b
 }
 
 // Event sources and detail types the rules match; internal/portal

@@ -44,7 +44,6 @@ type scheduling struct {
 	dispatch *scandispatch.Handler
 	file     string
 	cancel   context.CancelFunc
-	stopBus  func()
 	log      io.Writer
 }
 
@@ -77,45 +76,34 @@ func startScheduling(svc *services.Services, bus *localeventbridge.Server, file 
 	srv.OnFire(func(ctx context.Context, inv localscheduler.Invocation) error {
 		return s.dispatch.Handle(ctx, json.RawMessage(inv.Input))
 	})
-	rules := dispatchRules()
-	s.stopBus = bus.Subscribe(func(e localeventbridge.Event) {
-		if !rules[e.Source+"\x00"+e.DetailType] {
-			return
-		}
-		payload := eventBridgeEvent(e)
-		go func() { // a rule's target is invoked asynchronously
-			if err := s.dispatch.Handle(context.Background(), payload); err != nil {
-				fmt.Fprintf(log, "scan-dispatch: %s %s: %v\n", e.DetailType, e.EventID, err)
-			}
-		}()
-	})
+	if err := putDispatchRules(bus, s.dispatch); err != nil {
+		srv.Close()
+		return nil, err
+	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	go srv.Run(runCtx, 5*time.Second)
 	return s, nil
 }
 
-// dispatchRules returns the source and detail types the rules of the
-// schedule target (scan-dispatch) match, as "source\x00detail-type".
-func dispatchRules() map[string]bool {
-	out := map[string]bool{}
-	if f, ok := app.Declaration().ScheduleTargetFunction(); ok {
-		for _, r := range f.Rules {
-			for _, dt := range r.DetailTypes {
-				out[r.Source+"\x00"+dt] = true
-			}
+// putDispatchRules puts on the local bus the EventBridge rules the
+// declaration gives the schedule target (scan-dispatch), each delivering
+// the events it matches to h as EventBridge would: asynchronously, the
+// envelope as payload, retried on error.
+func putDispatchRules(bus *localeventbridge.Server, h *scandispatch.Handler) error {
+	f, ok := app.Declaration().ScheduleTargetFunction()
+	if !ok {
+		return nil
+	}
+	for _, r := range f.Rules {
+		err := bus.PutRule(f.Name+"-"+r.Name, r.Pattern(), func(ctx context.Context, event []byte) error {
+			return h.Handle(ctx, event)
+		})
+		if err != nil {
+			return fmt.Errorf("rule %s of %s: %w", r.Name, f.Name, err)
 		}
 	}
-	return out
-}
-
-// eventBridgeEvent is e as EventBridge hands it to a rule's target.
-func eventBridgeEvent(e localeventbridge.Event) json.RawMessage {
-	b, _ := json.Marshal(map[string]any{
-		"version": "0", "id": e.EventID, "detail-type": e.DetailType, "source": e.Source, "account": "000000000000",
-		"time": e.Time.UTC().Format(time.RFC3339), "region": "us-east-1", "resources": []string{}, "detail": e.Detail,
-	})
-	return b
+	return nil
 }
 
 // ServeHTTP serves POST /_local/schedules/{scheduleId}/fire: the
@@ -205,6 +193,5 @@ func (s *scheduling) close() {
 		fmt.Fprintf(s.log, "save local schedules: %v\n", err)
 	}
 	s.cancel()
-	s.stopBus()
 	s.server.Close()
 }
