@@ -220,10 +220,14 @@ type SchedulePage struct {
 	NextCursor string
 }
 
-// List returns a page of a customer's schedules, oldest first. EINVALID
-// when customerId is missing or a parameter is bad; ENOTFOUND for a
-// customer the caller cannot see.
+// List returns a page of a customer's schedules, oldest first (a customer
+// user's own when customerID is empty). EINVALID when partner personnel
+// name no customer or a parameter is bad; ENOTFOUND for a customer the
+// caller cannot see.
 func (s *ScheduleService) List(ctx context.Context, customerID, limit, cursor string) (SchedulePage, error) {
+	if id, ok := tenancy.FromContext(ctx); ok && id.Role.IsCustomerRole() && customerID == "" {
+		customerID = id.TenantID // a customer user's own schedules
+	}
 	var p Problems
 	if customerID == "" {
 		p.Add("customerId", "is required: the customer whose schedules to list")

@@ -205,6 +205,17 @@ func TestWeeklyScheduleForCustomersInThreeTimeZones(t *testing.T) {
 			t.Fatalf("foreign customer's schedules = %d (%v), want none", len(page.Items), err)
 		}
 	})
+	t.Run("ACustomerUserListsItsOwnWithoutNamingIt", func(t *testing.T) {
+		viewer := tenancy.Identity{UserID: (&portal.ULIDs{}).New(portal.PrefixUser), Role: tenancy.RoleCustomerViewer,
+			PartnerID: kol.PartnerID, TenantID: kol.ID, TenantAccess: string(portal.AccessReadOnly), TenantStatus: string(portal.StatusActive)}
+		page, err := w.s.Schedules.List(ctxOf(viewer), "", "", "")
+		if err != nil || len(page.Items) != 1 || page.Items[0].TenantID != kol.ID {
+			t.Fatalf("viewer's list = %+v, %v; want Kolkata's one schedule", page.Items, err)
+		}
+		if _, err := w.s.Schedules.List(ctxOf(admin), "", "", ""); portal.ErrorCode(err) != portal.EINVALID {
+			t.Fatalf("partner admin without customerId: %v, want EINVALID", err)
+		}
+	})
 	t.Run("EachScheduleIsInItsCustomersZone", func(t *testing.T) {
 		for i, want := range []string{"America/New_York", "Asia/Kolkata", "", "Europe/Berlin"} {
 			if want == "" {
