@@ -79,9 +79,9 @@ func (f Finding) Fingerprint() string {
 // (a timeout, a refused connection); it is recorded on the scan, and a
 // check that errs reports no finding (so nothing is marked fixed by it).
 type CheckError struct {
-	CheckID string
-	AssetID string
-	Error   string // for the user, without internal detail
+	CheckID string `json:"checkId"`
+	AssetID string `json:"assetId"`
+	Error   string `json:"error"` // for the user, without internal detail
 }
 
 // Result is what one scan found.
