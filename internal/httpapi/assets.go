@@ -125,6 +125,9 @@ func (h assets) list(ctx context.Context, r *Request) (Response, error) {
 }
 
 func (h assets) get(ctx context.Context, r *Request) (Response, error) {
+	if err := knownParams(r, nil); err != nil {
+		return Response{}, err
+	}
 	a, err := h.svc.Get(ctx, r.PathParams["customerId"], r.PathParams["assetId"])
 	if err != nil {
 		return Response{}, err

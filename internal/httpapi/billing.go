@@ -92,6 +92,9 @@ type CustomerMarginJSON struct {
 func NewBilling(pricing *portal.PricingService, prepaid *portal.PrepaidService, margins *portal.MarginService, idem portal.IdempotencyStore, clock portal.Clock) *Handler {
 	return NewHandler(map[string]Route{
 		"GET /v1/settings/pricing": func(ctx context.Context, r *Request) (Response, error) {
+			if err := knownParams(r, nil); err != nil {
+				return Response{}, err
+			}
 			p, err := pricing.Get(ctx)
 			if err != nil {
 				return Response{}, err
@@ -114,6 +117,9 @@ func NewBilling(pricing *portal.PricingService, prepaid *portal.PrepaidService, 
 			return pricingResponse(p), nil
 		},
 		"GET /v1/prepaid": func(ctx context.Context, r *Request) (Response, error) {
+			if err := knownParams(r, nil); err != nil {
+				return Response{}, err
+			}
 			pools, err := prepaid.List(ctx)
 			if err != nil {
 				return Response{}, err

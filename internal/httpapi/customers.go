@@ -102,6 +102,9 @@ func (c customers) create(ctx context.Context, r *Request) (Response, error) {
 }
 
 func (c customers) get(ctx context.Context, r *Request) (Response, error) {
+	if err := knownParams(r, nil); err != nil {
+		return Response{}, err
+	}
 	cu, err := c.svc.Get(ctx, r.PathParams["customerId"])
 	if err != nil {
 		return Response{}, err
@@ -189,7 +192,11 @@ func (c customers) list(ctx context.Context, r *Request) (Response, error) {
 func knownParams(r *Request, known []string) error {
 	var p portal.Problems
 	for _, name := range slices.Sorted(maps.Keys(r.Query)) {
-		if !slices.Contains(known, name) {
+		switch {
+		case slices.Contains(known, name):
+		case len(known) == 0:
+			p.Add(name, "is not a known query parameter (this route takes none)")
+		default:
 			p.Add(name, "is not a known query parameter (known: %s)", strings.Join(known, ", "))
 		}
 	}

@@ -277,7 +277,8 @@ func TestCustomersRoutes(t *testing.T) {
 
 	t.Run("ListQueryParameters", func(t *testing.T) {
 		admin := f.newAdmin()
-		for range 3 {
+		one := create(t, admin)
+		for range 2 {
 			create(t, admin)
 		}
 		list := func(q map[string]string) events.APIGatewayV2HTTPResponse {
@@ -288,6 +289,13 @@ func TestCustomersRoutes(t *testing.T) {
 		p := problem(t, list(map[string]string{"colour": "red", "limit": "abc"}), http.StatusBadRequest)
 		if reason := fieldReasons(p)["colour"]; !strings.Contains(reason, "not a known query parameter") {
 			t.Fatalf("colour reason = %q", reason)
+		}
+		get := event("GET /v1/customers/{customerId}", "/v1/customers/"+one.ID, admin, "")
+		get.PathParameters = map[string]string{"customerId": one.ID}
+		get.QueryStringParameters = map[string]string{"expand": "licenses"}
+		p = problem(t, do(t, f.customers, get), http.StatusBadRequest)
+		if reason := fieldReasons(p)["expand"]; !strings.Contains(reason, "takes none") {
+			t.Fatalf("a query parameter on a route that takes none: reason %q", reason)
 		}
 		p = problem(t, list(map[string]string{"status": "deleted"}), http.StatusBadRequest)
 		if got, want := fieldReasons(p)["status"], "must be one of: active, trial, suspended, archived"; got != want {

@@ -79,6 +79,9 @@ type licenses struct {
 }
 
 func (h licenses) list(ctx context.Context, r *Request) (Response, error) {
+	if err := knownParams(r, nil); err != nil {
+		return Response{}, err
+	}
 	ls, err := h.svc.List(ctx, r.PathParams["customerId"])
 	if err != nil {
 		return Response{}, err

@@ -103,6 +103,9 @@ func NewScans(scans *portal.ScanService, findings *portal.FindingService, idem p
 			return JSON(http.StatusOK, listJSON[ScanJSON]{Items: items, NextCursor: page.NextCursor}), nil
 		},
 		"GET /v1/customers/{customerId}/scans/{scanId}": func(ctx context.Context, r *Request) (Response, error) {
+			if err := knownParams(r, nil); err != nil {
+				return Response{}, err
+			}
 			s, err := scans.Get(ctx, r.PathParams["customerId"], r.PathParams["scanId"])
 			if err != nil {
 				return Response{}, err

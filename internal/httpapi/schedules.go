@@ -182,6 +182,9 @@ func (h schedulesHandler) list(ctx context.Context, r *Request) (Response, error
 }
 
 func (h schedulesHandler) get(ctx context.Context, r *Request) (Response, error) {
+	if err := knownParams(r, nil); err != nil {
+		return Response{}, err
+	}
 	s, err := h.svc.Get(ctx, r.PathParams["customerId"], r.PathParams["scheduleId"])
 	if err != nil {
 		return Response{}, err

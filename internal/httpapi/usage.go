@@ -116,6 +116,9 @@ func alertJSON(a portal.Alert) AlertJSON {
 func NewUsage(usage *portal.UsageService, alerts *portal.AlertService, idem portal.IdempotencyStore, clock portal.Clock) *Handler {
 	return NewHandler(map[string]Route{
 		"GET /v1/customers/{customerId}/usage": func(ctx context.Context, r *Request) (Response, error) {
+			if err := knownParams(r, nil); err != nil {
+				return Response{}, err
+			}
 			u, err := usage.Get(ctx, r.PathParams["customerId"])
 			if err != nil {
 				return Response{}, err
