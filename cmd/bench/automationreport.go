@@ -279,8 +279,8 @@ func fanoutSection(f *fanoutRun) string {
 	p("(`GSIPK = VULNDB#SUBSCRIBERS`, Limit %d) one after the other and, as soon as a page is read, per subscriber on it\n", f.PageSize)
 	p("one conditional `PutItem` of a scan item (a copy of one the fan-out wrote: the admission's write) and its\n")
 	p("asynchronous `Invoke` of scan-run to the same Lambda endpoint.\n")
-	p("**Not in the floor:** the admission's reads — the customer (`GetItem`), the check for a scan admitted before\n")
-	p("(`GetItem`), the licenses and the assets (a `Query` each) —, the audit entry the admission writes in one\n")
+	p("**Not in the floor:** the admission's reads — the customer (`GetItem`), the licenses and the assets (a `Query`\n")
+	p("each) —, the audit entry the admission writes in one\n")
 	p("transaction with the scan, and the next-page events (`PutEvents`, and their delivery to a new invocation).\n\n")
 	p("| per update, %s customers | fan-out | floor |\n|---|---:|---:|\n", thousands(n))
 	p("| wall time, p50 | %s | %s |\n", msLong(f.API.Stats.P50), msLong(f.Floor.Stats.P50))
@@ -312,8 +312,8 @@ func fanoutSection(f *fanoutRun) string {
 	ratio := reqs / freqs
 	p("**What dominates.**\n\n")
 	p("- **The admission's reads.** Per customer the fan-out makes %.2f DynamoDB round trips against the floor's %.2f:\n", float64(rt)/perCust, float64(frt)/perCust)
-	p("  besides its share of the page `Query` and the scan's write, it reads the customer, an existing scan, the licenses\n")
-	p("  and the assets — four reads for one write, %s RCU a customer against the floor's %s. ", fmtCU(rcu/perCust), fmtCU(frcu/perCust))
+	p("  besides its share of the page `Query` and the scan's write, it reads the customer, the licenses\n")
+	p("  and the assets — three reads for one write, %s RCU a customer against the floor's %s. ", fmtCU(rcu/perCust), fmtCU(frcu/perCust))
 	p("Counting every request\n  (DynamoDB, Lambda, EventBridge) the fan-out sends %s per update, the floor %s: %.2f times as many.\n",
 		thousands(int(math.Round(reqs))), thousands(int(math.Round(freqs))), ratio)
 	p("- **Heavier requests and more CPU.** The time ratio (%.2f) is ", f.Ratio())
