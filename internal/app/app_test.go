@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/partnerportal/portal/internal/app"
@@ -21,5 +22,40 @@ func TestEventNamesMatchThePortals(t *testing.T) {
 		if c.app != c.portal {
 			t.Errorf("app.%s = %q, portal.%s = %q; want them equal", c.name, c.app, c.name, c.portal)
 		}
+	}
+}
+
+// What each function finds in its environment follows from what the
+// declaration says it does, for the template and the local stack alike.
+func TestEnvironmentFollowsTheDeclaration(t *testing.T) {
+	a := app.Declaration()
+	names := func(fn string) []string {
+		f, ok := a.Function(fn)
+		if !ok {
+			t.Fatalf("no function %s", fn)
+		}
+		var out []string
+		for _, v := range a.Environment(f) {
+			out = append(out, v.Name)
+		}
+		return out
+	}
+	for fn, want := range map[string][]string{
+		"authorizer":    nil,
+		"scans":         {"REPORTS_BUCKET", "SCAN_RUN_FUNCTION"},
+		"schedules":     {"SCHEDULE_GROUP", "SCHEDULE_TARGET_ARN", "SCHEDULE_ROLE_ARN", "SCHEDULE_DLQ_ARN"},
+		"customers":     {"SCHEDULE_GROUP", "SCHEDULE_TARGET_ARN", "SCHEDULE_ROLE_ARN", "SCHEDULE_DLQ_ARN"},
+		"scan-dispatch": {"SCAN_RUN_FUNCTION", "SCHEDULE_GROUP", "SCHEDULE_TARGET_ARN", "SCHEDULE_ROLE_ARN", "SCHEDULE_DLQ_ARN"},
+	} {
+		if got := names(fn); !slices.Equal(got, want) {
+			t.Errorf("%s: environment %v, want %v", fn, got, want)
+		}
+	}
+	var global []string
+	for _, v := range a.GlobalEnvironment() {
+		global = append(global, v.Name)
+	}
+	if want := []string{"TABLE_NAME", "CURSOR_SECRET", "STAGE"}; !slices.Equal(global, want) {
+		t.Errorf("global environment %v, want %v", global, want)
 	}
 }

@@ -329,11 +329,7 @@ func (a App) SAMTemplate() ([]byte, error) {
 			kv("Architectures", strs(Architecture)),
 			kv("Handler", str("bootstrap")),
 			kv("LoggingConfig", object(kv("LogFormat", str("JSON")))),
-			kv("Environment", object(kv("Variables", object(
-				kv(EnvTableName, ref(a.Table.LogicalID)),
-				kv(EnvCursorSecret, ref(ParamCursorSecret)),
-				kv(EnvStage, ref(ParamStage)),
-			)))),
+			kv("Environment", object(kv("Variables", object(a.globalEnv()...)))),
 		)))),
 		kv("Resources", object(resources...)),
 		kv("Outputs", object(
@@ -531,6 +527,42 @@ func schedulerRole(target Function) *yaml.Node {
 func scheduleTargetName(target Function) string { return "${AWS::StackName}-" + target.Name }
 
 // scheduleTargetARN is the target function's ARN, built from its name.
+// globalEnv is GlobalEnvironment as template fields.
+func (a App) globalEnv() []field {
+	var env []field
+	for _, v := range a.GlobalEnvironment() {
+		env = append(env, kv(v.Name, a.samValue(v)))
+	}
+	return env
+}
+
+// samValue renders what an environment variable holds as the template's
+// intrinsic for it.
+func (a App) samValue(v EnvVar) *yaml.Node {
+	target, _ := a.ScheduleTargetFunction()
+	switch v.Value {
+	case ValueTableName:
+		return ref(a.Table.LogicalID)
+	case ValueCursorSecret:
+		return ref(ParamCursorSecret)
+	case ValueStage:
+		return ref(ParamStage)
+	case ValueReportsBucket:
+		return ref(ReportsBucketLogicalID)
+	case ValueFunctionName:
+		return ref(FunctionLogicalID(v.Function))
+	case ValueScheduleGroup:
+		return ref(ScheduleGroupLogicalID)
+	case ValueScheduleTargetARN:
+		return scheduleTargetARN(target)
+	case ValueSchedulerRoleARN:
+		return getAtt(SchedulerRoleLogicalID, "Arn")
+	case ValueDispatchDLQARN:
+		return getAtt(DispatchFailuresLogicalID, "Arn")
+	}
+	panic("app: no template value for " + string(v.Value))
+}
+
 func scheduleTargetARN(target Function) *yaml.Node {
 	return sub("arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:" + scheduleTargetName(target))
 }
@@ -620,26 +652,18 @@ func (a App) functionResource(f Function) *yaml.Node {
 	if f.PublishesEvents {
 		policies = append(policies, object(kv("EventBridgePutEventsPolicy", object(kv("EventBusName", str("default"))))))
 	}
-	var env []field
 	if f.UsesReports {
 		policies = append(policies, object(kv("S3CrudPolicy", object(kv("BucketName", ref(ReportsBucketLogicalID))))))
-		env = append(env, kv(EnvReportsBucket, ref(ReportsBucketLogicalID)))
 	}
 	for _, target := range f.Invokes {
 		policies = append(policies, object(kv("LambdaInvokePolicy", object(kv("FunctionName", ref(FunctionLogicalID(target)))))))
-		env = append(env, kv(InvokeEnv(target), ref(FunctionLogicalID(target))))
 	}
 	if st := scheduleStatements(f); len(st) > 0 {
 		policies = append(policies, policyDocument(st...))
 	}
-	if f.ManagesSchedules {
-		target, _ := a.ScheduleTargetFunction()
-		env = append(env,
-			kv(EnvScheduleGroup, ref(ScheduleGroupLogicalID)),
-			kv(EnvScheduleTargetARN, scheduleTargetARN(target)),
-			kv(EnvScheduleRoleARN, getAtt(SchedulerRoleLogicalID, "Arn")),
-			kv(EnvScheduleDLQARN, getAtt(DispatchFailuresLogicalID, "Arn")),
-		)
+	var env []field
+	for _, v := range a.Environment(f) {
+		env = append(env, kv(v.Name, a.samValue(v)))
 	}
 	props = append(props, kv("Policies", list(policies...)))
 	if len(env) > 0 {
