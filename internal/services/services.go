@@ -231,7 +231,9 @@ func FromEnv(ctx context.Context) (*Services, error) {
 	s.SetAssetPolicy(asset.Policy{AllowPrivate: os.Getenv(EnvAllowPrivateAssets) == "true"}, os.Getenv(EnvVerifyDNSServer))
 	s.UseEvents(eventbus.New(eventbridge.NewFromConfig(cfg), os.Getenv(eventbus.EnvEventBus)))
 	if bucket := os.Getenv(EnvReportsBucket); bucket != "" {
-		s.UseReportBucket(s3.NewFromConfig(cfg), bucket)
+		// A custom endpoint (AWS_ENDPOINT_URL_S3: a local S3) has no DNS
+		// name per bucket, so it is addressed path-style.
+		s.UseReportBucket(s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = o.BaseEndpoint != nil }), bucket)
 	}
 	if fn := os.Getenv(app.InvokeEnv("scan-run")); fn != "" {
 		s.Scans.Launcher = &lambdainvoke.Launcher{Client: lambda.NewFromConfig(cfg), Function: fn}
