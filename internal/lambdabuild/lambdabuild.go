@@ -23,6 +23,25 @@ func Build(dir, pkg, bin, arch string) error {
 	return nil
 }
 
+// BuildHost compiles the function packages pkgs (e.g. "./functions/customers")
+// from the module root dir into out/<package name> for this machine, in one
+// go build: the local stack runs them under internal/lambdaruntime. No
+// trimming, tags or environment of its own, so the build shares the cache
+// of `go test`. The error
+// carries the compiler's output.
+func BuildHost(dir, out string, pkgs ...string) error {
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	args := append([]string{"build", "-o", out + string(os.PathSeparator)}, pkgs...)
+	cmd := exec.Command("go", args...)
+	cmd.Dir = dir
+	if outp, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %v: %v: %s", pkgs, err, outp)
+	}
+	return nil
+}
+
 // Zip writes bin as an executable "bootstrap" into a new zip file name and
 // returns the zip's size.
 func Zip(bin, name string) (int64, error) {
