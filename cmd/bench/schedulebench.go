@@ -880,7 +880,7 @@ func (b *bench) vulnFanout(ctx context.Context, k *automationKit) (*fanoutRun, e
 		payload, _ := json.Marshal(map[string]any{"id": e.EventID, "detail-type": e.DetailType, "source": e.Source, "detail": e.Detail})
 		pages.Go(func() {
 			mctx, m := dynamo.WithMeter(ctx)
-			out, err := b.svc.ScanDispatch().Dispatch(mctx, payload)
+			out, err := b.svc.ScanDispatch().Handle(mctx, payload)
 			mu.Lock()
 			defer mu.Unlock()
 			obs.outcomes = append(obs.outcomes, out)

@@ -74,7 +74,8 @@ func startScheduling(svc *services.Services, bus *localeventbridge.Server, file 
 		Group: localScheduleGroup, TargetARN: localDispatchARN, RoleARN: localSchedulerRole, DeadLetterARN: localDispatchDLQ,
 	}})
 	srv.OnFire(func(ctx context.Context, inv localscheduler.Invocation) error {
-		return s.dispatch.Handle(ctx, json.RawMessage(inv.Input))
+		_, err := s.dispatch.Handle(ctx, json.RawMessage(inv.Input))
+		return err
 	})
 	if err := putDispatchRules(bus, s.dispatch); err != nil {
 		srv.Close()
@@ -97,7 +98,8 @@ func putDispatchRules(bus *localeventbridge.Server, h *scandispatch.Handler) err
 	}
 	for _, r := range f.Rules {
 		err := bus.PutRule(f.Name+"-"+r.Name, r.Pattern(), func(ctx context.Context, event []byte) error {
-			return h.Handle(ctx, event)
+			_, err := h.Handle(ctx, event)
+			return err
 		})
 		if err != nil {
 			return fmt.Errorf("rule %s of %s: %w", r.Name, f.Name, err)
@@ -126,7 +128,7 @@ func (s *scheduling) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	input := strings.ReplaceAll(aws.ToString(got.Target.Input), localscheduler.ScheduledTimeAttribute, next.UTC().Format(time.RFC3339))
-	out, err := s.dispatch.Dispatch(r.Context(), json.RawMessage(input))
+	out, err := s.dispatch.Handle(r.Context(), json.RawMessage(input))
 	if err != nil {
 		writeLocal(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
 		return

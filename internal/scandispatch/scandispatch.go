@@ -29,8 +29,10 @@ type Handler struct {
 	Log        *slog.Logger // slog.Default() when nil
 }
 
-// Handle dispatches one delivery and logs what it did.
-func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) error {
+// Handle dispatches one delivery, logs what it did and returns it (the
+// function's response: Scheduler and EventBridge discard it, a direct
+// invocation such as the local stack's "fire now" reads it).
+func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (portal.Dispatched, error) {
 	out, kind, err := h.dispatch(ctx, payload)
 	log := h.Log
 	if log == nil {
@@ -39,16 +41,10 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) error {
 	attrs := []any{"kind", kind, "admitted", out.Admitted, "duplicates", out.Duplicates, "refused", out.Refused, "skipped", out.Skipped}
 	if err != nil {
 		log.ErrorContext(ctx, "dispatch failed; to be retried", append(attrs, "error", err.Error())...)
-		return err
+		return out, err
 	}
 	log.InfoContext(ctx, "dispatched", attrs...)
-	return nil
-}
-
-// Dispatch is Handle returning what was done (for tests and the local stack).
-func (h *Handler) Dispatch(ctx context.Context, payload json.RawMessage) (portal.Dispatched, error) {
-	out, _, err := h.dispatch(ctx, payload)
-	return out, err
+	return out, nil
 }
 
 func (h *Handler) dispatch(ctx context.Context, payload json.RawMessage) (portal.Dispatched, string, error) {

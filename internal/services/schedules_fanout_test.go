@@ -51,7 +51,7 @@ func TestVulnDBUpdateFansOutToAThousandCustomers(t *testing.T) {
 		}
 		payload, _ := json.Marshal(map[string]any{"id": e.EventID, "detail-type": e.DetailType, "source": e.Source, "detail": e.Detail})
 		pages.Go(func() {
-			out, err := w.s.ScanDispatch().Dispatch(context.Background(), payload)
+			out, err := w.s.ScanDispatch().Handle(context.Background(), payload)
 			mu.Lock()
 			defer mu.Unlock()
 			outcomes = append(outcomes, out)
@@ -152,7 +152,7 @@ func TestVulnDBUpdateFansOutToAThousandCustomers(t *testing.T) {
 				continue
 			}
 			payload, _ := json.Marshal(map[string]any{"id": e.EventID, "detail-type": e.DetailType, "source": e.Source, "detail": e.Detail})
-			out, err := w.s.ScanDispatch().Dispatch(context.Background(), payload)
+			out, err := w.s.ScanDispatch().Handle(context.Background(), payload)
 			if err != nil || len(out.Admitted) != 0 {
 				t.Fatalf("redelivery of %s: admitted %d, %v", e.DetailType, len(out.Admitted), err)
 			}

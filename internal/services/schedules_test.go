@@ -259,7 +259,8 @@ func TestWeeklyScheduleForCustomersInThreeTimeZones(t *testing.T) {
 	})
 	t.Run("TheSchedulerFiresThemAtTheirTimesAndEachFireAdmitsAScan", func(t *testing.T) {
 		w.sched.OnFire(func(ctx context.Context, inv localscheduler.Invocation) error {
-			return w.s.ScanDispatch().Handle(ctx, json.RawMessage(inv.Input))
+			_, err := w.s.ScanDispatch().Handle(ctx, json.RawMessage(inv.Input))
+			return err
 		})
 		w.sched.Tick(time.Date(2026, 3, 9, 3, 30, 0, 0, time.UTC)) // Kolkata's 09:00
 		w.sched.Wait()
@@ -458,7 +459,7 @@ func TestEachFireAdmitsAtMostOneScan(t *testing.T) {
 	dispatch := w.s.ScanDispatch()
 	deliver := func(f portal.ScheduleFire) portal.Dispatched {
 		b, _ := json.Marshal(f)
-		out, err := dispatch.Dispatch(context.Background(), b)
+		out, err := dispatch.Handle(context.Background(), b)
 		if err != nil {
 			t.Fatalf("dispatch %+v: %v", f, err)
 		}
@@ -588,7 +589,7 @@ func TestANewAssetIsScannedOnlyWhereAScheduleAsksForIt(t *testing.T) {
 			"detail": map[string]any{"assetId": a.ID, "partnerId": a.PartnerID, "customerId": a.TenantID, "value": a.Value,
 				"verifiedAt": a.VerifiedAt.Format(time.RFC3339Nano)},
 		})
-		out, err := w.s.ScanDispatch().Dispatch(context.Background(), ev)
+		out, err := w.s.ScanDispatch().Handle(context.Background(), ev)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -651,7 +652,7 @@ func TestSampleScanDispatchEvents(t *testing.T) {
 			var payload json.RawMessage
 			readEvent(t, tc.event, &payload)
 			for delivery, want := range []int{1, 0} {
-				out, err := s.ScanDispatch().Dispatch(ctx, payload)
+				out, err := s.ScanDispatch().Handle(ctx, payload)
 				if err != nil || len(out.Admitted) != want {
 					t.Fatalf("delivery %d: %+v, %v; want %d admitted", delivery+1, out, err, want)
 				}
