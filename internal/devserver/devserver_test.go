@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -95,12 +96,48 @@ func (r reply) ids() []string {
 	return out
 }
 
+// binaries are the functions built once for every stack of the tests.
+var binaries struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+// TestMain builds nothing itself; it removes the binaries the stacks
+// shared, and stops DynamoDB Local.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binaries.dir != "" {
+		os.RemoveAll(binaries.dir)
+	}
+	if err := ddbtest.Shutdown(); err != nil && code == 0 {
+		code = 1
+	}
+	os.Exit(code)
+}
+
+// sharedBinaries builds every declared function for this machine once.
+func sharedBinaries(t *testing.T) string {
+	t.Helper()
+	binaries.once.Do(func() {
+		if binaries.dir, binaries.err = os.MkdirTemp("", "devserver-bin-"); binaries.err != nil {
+			return
+		}
+		binaries.err = devserver.BuildFunctions(filepath.Join("..", ".."), binaries.dir)
+	})
+	if binaries.err != nil {
+		t.Fatalf("build the functions: %v", binaries.err)
+	}
+	return binaries.dir
+}
+
 func startStack(t *testing.T, dir, table string) *devserver.Stack {
 	t.Helper()
+	bins := sharedBinaries(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	st, err := devserver.Start(ctx, devserver.Config{
-		Dir: dir, Addr: "127.0.0.1:0", Endpoint: ddbtest.Endpoint(t), Table: table, Log: os.Stderr,
+		Dir: dir, Addr: "127.0.0.1:0", Endpoint: ddbtest.Endpoint(t), Table: table, Log: os.Stderr, Binaries: bins,
 	})
 	if err != nil {
 		t.Fatalf("start local stack: %v", err)

@@ -1,6 +1,11 @@
-// Package devserver runs Partner Portal on one machine: DynamoDB Local, the
-// table, seed data and an HTTP server that plays API Gateway's part, invoking
-// the same authorizer and function handlers with HTTP API payload 2.0 events.
+// Package devserver runs Partner Portal on one machine the way AWS runs it:
+// every declared function as its own bootstrap binary under a local Lambda
+// Runtime API, DynamoDB Local with the table's stream flowing into the
+// stream function, local EventBridge (with the declared rules), Scheduler
+// (whose schedules fire), S3 and Lambda endpoints the functions reach
+// through the SDK's standard configuration, and an HTTP server that plays
+// API Gateway's part with HTTP API payload 2.0 events and the Lambda
+// authorizer.
 package devserver
 
 import (
@@ -20,17 +25,17 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/partnerportal/portal/internal/app"
-	"github.com/partnerportal/portal/internal/httpapi"
 )
 
 // Gateway is a local stand-in for the HTTP API: it resolves the route from
 // the app declaration, runs the Lambda authorizer (caching its answer per
-// identity like API Gateway does), and invokes the route's function handler.
+// identity like API Gateway does), and invokes the route's function.
 type Gateway struct {
-	App        app.App
-	Handlers   map[string]*httpapi.Handler // by function name
-	Authorizer *httpapi.Authorizer
-	Now        func() time.Time
+	App app.App
+	// Invoke runs the named function with the event in and decodes its
+	// answer into out.
+	Invoke func(ctx context.Context, function string, in, out any) error
+	Now    func() time.Time
 
 	mu    sync.Mutex
 	cache map[string]cachedAuth
@@ -71,13 +76,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: auth.Context}
 	}
-	h, ok := g.Handlers[fn]
-	if !ok {
-		gatewayError(w, http.StatusInternalServerError, "Internal Server Error")
-		return
-	}
-	res, err := h.Handle(r.Context(), ev)
-	if err != nil {
+	var res events.APIGatewayV2HTTPResponse
+	if err := g.Invoke(r.Context(), fn, ev, &res); err != nil {
 		gatewayError(w, http.StatusInternalServerError, "Internal Server Error")
 		return
 	}
@@ -109,7 +109,8 @@ func (g *Gateway) authorize(ctx context.Context, ev events.APIGatewayV2HTTPReque
 		return c.res, nil
 	}
 	g.mu.Unlock()
-	res, err := g.Authorizer.Handle(ctx, events.APIGatewayV2CustomAuthorizerV2Request{
+	var res events.APIGatewayV2CustomAuthorizerSimpleResponse
+	err := g.Invoke(ctx, g.App.Authorizer.Function, events.APIGatewayV2CustomAuthorizerV2Request{
 		Version:               "2.0",
 		Type:                  "REQUEST",
 		RouteArn:              "arn:aws:execute-api:us-east-1:000000000000:local/$default/" + ev.RequestContext.HTTP.Method + ev.RawPath,
@@ -122,7 +123,7 @@ func (g *Gateway) authorize(ctx context.Context, ev events.APIGatewayV2HTTPReque
 		QueryStringParameters: ev.QueryStringParameters,
 		RequestContext:        ev.RequestContext,
 		PathParameters:        ev.PathParameters,
-	})
+	}, &res)
 	if err != nil {
 		return res, err
 	}

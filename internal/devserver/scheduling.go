@@ -19,9 +19,6 @@ import (
 	"github.com/partnerportal/portal/internal/app"
 	"github.com/partnerportal/portal/internal/localeventbridge"
 	"github.com/partnerportal/portal/internal/localscheduler"
-	"github.com/partnerportal/portal/internal/scandispatch"
-	"github.com/partnerportal/portal/internal/scheduler"
-	"github.com/partnerportal/portal/internal/services"
 )
 
 // Local names of what the deployed app gets from its template.
@@ -32,30 +29,29 @@ const (
 	localDispatchDLQ   = "arn:aws:sqs:us-east-1:000000000000:partner-portal-dispatch-failures"
 )
 
-// scheduling is the local stack's stand-in for EventBridge Scheduler and
-// the scan-dispatch function's event sources: a wire-level Scheduler that
-// really fires schedules (checked every few seconds) into the dispatch
-// handler, and the event bus's rules (those the declaration gives
-// scan-dispatch) delivering matching events to it. Scheduler's schedules
-// are kept in a file across restarts, as they would be in AWS.
+// scheduling is the local stack's EventBridge Scheduler: a wire-level
+// Scheduler that really fires schedules (checked every few seconds) into
+// the schedule target (scan-dispatch), whose rules on the local bus also
+// hand it the events they match. Scheduler's schedules are kept in a file
+// across restarts, as they would be in AWS.
 type scheduling struct {
-	server   *localscheduler.Server
-	client   *awsscheduler.Client
-	dispatch *scandispatch.Handler
-	file     string
-	cancel   context.CancelFunc
-	log      io.Writer
+	server *localscheduler.Server
+	client *awsscheduler.Client
+	fire   func(ctx context.Context, in, out any) error // invokes the schedule target
+	file   string
+	cancel context.CancelFunc
+	log    io.Writer
 }
 
-// startScheduling starts the local Scheduler, points svc's schedules at it
-// and routes fires and matching bus events to svc's scan-dispatch handler.
-func startScheduling(svc *services.Services, bus *localeventbridge.Server, file string, log io.Writer) (*scheduling, error) {
+// startScheduling starts the local Scheduler with the app's schedule
+// group and the schedules saved in file ("" for none).
+func startScheduling(file string, log io.Writer) (*scheduling, error) {
 	srv, err := localscheduler.Start(localscheduler.Config{})
 	if err != nil {
 		return nil, err
 	}
 	s := &scheduling{
-		server: srv, dispatch: svc.ScanDispatch(), file: file, log: log,
+		server: srv, file: file, log: log, cancel: func() {},
 		client: awsscheduler.New(awsscheduler.Options{
 			Region: "us-east-1", BaseEndpoint: aws.String(srv.URL()),
 			Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
@@ -70,41 +66,31 @@ func startScheduling(svc *services.Services, bus *localeventbridge.Server, file 
 		srv.Close()
 		return nil, err
 	}
-	svc.UseScheduler(&scheduler.Triggers{Client: s.client, Config: scheduler.Config{
-		Group: localScheduleGroup, TargetARN: localDispatchARN, RoleARN: localSchedulerRole, DeadLetterARN: localDispatchDLQ,
-	}})
-	srv.OnFire(func(ctx context.Context, inv localscheduler.Invocation) error {
-		_, err := s.dispatch.Handle(ctx, json.RawMessage(inv.Input))
-		return err
-	})
-	if err := putDispatchRules(bus, s.dispatch); err != nil {
-		srv.Close()
-		return nil, err
-	}
-	runCtx, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
-	go srv.Run(runCtx, 5*time.Second)
 	return s, nil
 }
 
-// putDispatchRules puts on the local bus the EventBridge rules the
-// declaration gives the schedule target (scan-dispatch), each delivering
-// the events it matches to h as EventBridge would: asynchronously, the
-// envelope as payload, retried on error.
-func putDispatchRules(bus *localeventbridge.Server, h *scandispatch.Handler) error {
-	f, ok := app.Declaration().ScheduleTargetFunction()
+// deliverTo hands fires, and the events matching the declared rules of
+// the schedule target, to that function, and starts firing.
+func (s *scheduling) deliverTo(a app.App, bus *localeventbridge.Server, fs *functions) error {
+	target, ok := a.ScheduleTargetFunction()
 	if !ok {
 		return nil
 	}
-	for _, r := range f.Rules {
-		err := bus.PutRule(f.Name+"-"+r.Name, r.Pattern(), func(ctx context.Context, event []byte) error {
-			_, err := h.Handle(ctx, event)
-			return err
+	s.fire = func(ctx context.Context, in, out any) error { return fs.invoke(ctx, target.Name, in, out) }
+	s.server.OnFire(func(ctx context.Context, inv localscheduler.Invocation) error {
+		return s.fire(ctx, json.RawMessage(inv.Input), nil)
+	})
+	for _, r := range target.Rules {
+		err := bus.PutRule(target.Name+"-"+r.Name, r.Pattern(), func(ctx context.Context, event []byte) error {
+			return s.fire(ctx, json.RawMessage(event), nil)
 		})
 		if err != nil {
-			return fmt.Errorf("rule %s of %s: %w", r.Name, f.Name, err)
+			return fmt.Errorf("rule %s of %s: %w", r.Name, target.Name, err)
 		}
 	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	go s.server.Run(runCtx, 5*time.Second)
 	return nil
 }
 
@@ -128,8 +114,8 @@ func (s *scheduling) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	input := strings.ReplaceAll(aws.ToString(got.Target.Input), localscheduler.ScheduledTimeAttribute, next.UTC().Format(time.RFC3339))
-	out, err := s.dispatch.Handle(r.Context(), json.RawMessage(input))
-	if err != nil {
+	var out json.RawMessage
+	if err := s.fire(r.Context(), json.RawMessage(input), &out); err != nil {
 		writeLocal(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
 		return
 	}

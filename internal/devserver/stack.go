@@ -16,10 +16,9 @@ import (
 	"time"
 
 	"github.com/partnerportal/portal/internal/app"
-	"github.com/partnerportal/portal/internal/asset"
 	"github.com/partnerportal/portal/internal/ddblocal"
 	"github.com/partnerportal/portal/internal/dynamo"
-	"github.com/partnerportal/portal/internal/httpapi"
+	"github.com/partnerportal/portal/internal/localeventbridge"
 	"github.com/partnerportal/portal/internal/locals3"
 	"github.com/partnerportal/portal/internal/portal"
 	"github.com/partnerportal/portal/internal/services"
@@ -32,6 +31,10 @@ type Config struct {
 	Endpoint string // an existing DynamoDB to use instead of starting DynamoDB Local
 	Table    string // table name ("partner-portal")
 	InMemory bool   // keep DynamoDB Local's data in memory instead of Dir
+	// Binaries is a directory holding the functions' binaries already
+	// built for this machine (tests build them once); empty: Start builds
+	// them into Dir/bin.
+	Binaries string
 	Log      io.Writer
 }
 
@@ -55,6 +58,8 @@ type Stack struct {
 	reports     *locals3.Server // the local S3 endpoint of scan reports
 	server      *http.Server
 	ddb         *ddblocal.Instance
+	bus         *localeventbridge.Server
+	functions   *functions
 	streams     *streams
 	scheduling  *scheduling
 	weak        *weakServer
@@ -97,14 +102,23 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// The stack's own process seeds the table and reads it for /_local;
+	// every request of the app is served by the functions' binaries.
 	svc := services.New(dynamo.New(client, cfg.Table), secret, portal.SystemClock, &portal.ULIDs{})
-	// Locally, assets may be private addresses (a test web server on
-	// 127.0.0.1, say); production accepts public ones only.
-	svc.SetAssetPolicy(asset.Policy{AllowPrivate: true}, "")
-	svc.RunScansInBackground() // the local stand-in for invoking scan-run
-	// Reports go to S3 through the real client, against an in-process
-	// S3-compatible endpoint; their objects are kept next to the DynamoDB
-	// data (in memory with it).
+	bins := cfg.Binaries
+	if bins == "" {
+		bins = filepath.Join(cfg.Dir, "bin")
+		fmt.Fprintf(cfg.Log, "building %d functions for this machine into %s…\n", len(a.Functions), bins)
+		root, err := moduleRoot()
+		if err != nil {
+			return nil, err
+		}
+		if err := BuildFunctions(root, bins); err != nil {
+			return nil, err
+		}
+	}
+	// Reports go to an in-process S3-compatible endpoint; their objects
+	// are kept next to the DynamoDB data (in memory with it).
 	s3dir := filepath.Join(cfg.Dir, "s3")
 	if cfg.InMemory {
 		s3dir = ""
@@ -112,15 +126,34 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if st.reports, err = locals3.Start(locals3.Config{Bucket: ReportsBucket, Dir: s3dir}); err != nil {
 		return nil, err
 	}
-	svc.UseReportBucket(st.reports.Client(), ReportsBucket)
-	if st.streams, err = startStreams(ctx, svc, client, endpoint, cfg.Table, cfg.Log); err != nil {
-		return nil, err
+	if st.bus, err = localeventbridge.Start(""); err != nil {
+		return nil, fmt.Errorf("local event bus: %w", err)
 	}
+	st.bus.Subscribe(func(e localeventbridge.Event) {
+		fmt.Fprintf(cfg.Log, "event %s / %s: %s\n", e.Source, e.DetailType, e.Detail)
+	})
 	schedulesFile := filepath.Join(cfg.Dir, "schedules.json")
 	if cfg.InMemory {
 		schedulesFile = ""
 	}
-	if st.scheduling, err = startScheduling(svc, st.streams.bus, schedulesFile, cfg.Log); err != nil {
+	if st.scheduling, err = startScheduling(schedulesFile, cfg.Log); err != nil {
+		return nil, err
+	}
+	home := filepath.Join(cfg.Dir, "home")
+	if err := os.MkdirAll(home, 0o700); err != nil {
+		return nil, err
+	}
+	st.functions, err = startFunctions(a, bins, endpoints{
+		Table: cfg.Table, CursorSecret: string(secret), DynamoDB: endpoint, EventBridge: st.bus.URL(),
+		Scheduler: st.scheduling.server.URL(), S3: st.reports.URL(), Home: home,
+	}, cfg.Log)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.scheduling.deliverTo(a, st.bus, st.functions); err != nil {
+		return nil, err
+	}
+	if st.streams, err = startStreams(ctx, a, st.bus, st.functions, client, endpoint, cfg.Table, cfg.Log); err != nil {
 		return nil, err
 	}
 	creds, err := seed(ctx, svc, cfg.Dir)
@@ -128,17 +161,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		return nil, fmt.Errorf("seed: %w", err)
 	}
 
-	gw := &Gateway{App: a, Handlers: map[string]*httpapi.Handler{}, Authorizer: httpapi.AuthorizerFor(svc), Now: time.Now}
-	for _, f := range a.Functions {
-		if f.Kind != app.KindHTTP {
-			continue
-		}
-		h, ok := httpapi.ForFunction(svc, f.Name)
-		if !ok {
-			return nil, fmt.Errorf("function %s is declared but has no handler", f.Name)
-		}
-		gw.Handlers[f.Name] = h
-	}
+	gw := &Gateway{App: a, Invoke: st.functions.invoke, Now: time.Now}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
@@ -180,11 +203,17 @@ func (s *Stack) Close() error {
 		defer cancel()
 		errs = append(errs, s.server.Shutdown(ctx))
 	}
-	if s.scheduling != nil {
-		s.scheduling.close() // before the streams: it listens to their bus
-	}
 	if s.streams != nil {
 		s.streams.close()
+	}
+	if s.scheduling != nil {
+		s.scheduling.close()
+	}
+	if s.functions != nil {
+		errs = append(errs, s.functions.close())
+	}
+	if s.bus != nil {
+		errs = append(errs, s.bus.Close())
 	}
 	if s.weak != nil {
 		s.weak.close()
@@ -251,4 +280,23 @@ func writeJSON(name string, v any) error {
 func readJSON(name string, v any) bool {
 	b, err := os.ReadFile(name)
 	return err == nil && json.Unmarshal(b, v) == nil
+}
+
+// moduleRoot returns the directory of the go.mod above the working
+// directory (make run and the tests run inside the module).
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory: run make run from the clone")
+		}
+		dir = parent
+	}
 }

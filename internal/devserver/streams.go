@@ -10,22 +10,19 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
-	"github.com/partnerportal/portal/internal/eventbus"
+	"github.com/partnerportal/portal/internal/app"
 	"github.com/partnerportal/portal/internal/localeventbridge"
 	"github.com/partnerportal/portal/internal/localstream"
-	"github.com/partnerportal/portal/internal/services"
 )
 
 // streams is the local stack's stand-in for the table's event source
-// mapping and the event bus: a poller hands the table's stream to the
-// usage-stream handler, which publishes to a local EventBridge endpoint.
-// The batches delivered are kept (the latest maxKeptBatches), so that /_local/stream/redeliver can
-// deliver them all again, as Lambda may after a failure.
+// mapping: a poller hands the table's stream to the declared stream
+// function (usage-stream), which publishes to the local event bus.
+// The batches delivered are kept (the latest maxKeptBatches), so that
+// /_local/stream/redeliver can deliver them all again, as Lambda may after
+// a failure.
 type streams struct {
 	bus     *localeventbridge.Server
 	poller  *localstream.Poller
@@ -35,29 +32,26 @@ type streams struct {
 	batches []events.DynamoDBEvent
 }
 
-// startStreams starts the local event bus, points svc's publisher at it
-// and starts delivering the table's stream to svc's usage-stream handler.
-func startStreams(ctx context.Context, svc *services.Services, ddb *dynamodb.Client, endpoint, table string, log io.Writer) (*streams, error) {
-	bus, err := localeventbridge.Start("")
-	if err != nil {
-		return nil, fmt.Errorf("local event bus: %w", err)
+// startStreams starts delivering the table's stream to the function the
+// declaration gives it.
+func startStreams(ctx context.Context, a app.App, bus *localeventbridge.Server, fs *functions, ddb *dynamodb.Client, endpoint, table string, log io.Writer) (*streams, error) {
+	var fn string
+	for _, f := range a.Functions {
+		if f.Stream != nil {
+			fn = f.Name
+		}
 	}
-	bus.Subscribe(func(e localeventbridge.Event) {
-		fmt.Fprintf(log, "event %s / %s: %s\n", e.Source, e.DetailType, e.Detail)
-	})
-	svc.UseEvents(eventbus.New(eventbridge.New(eventbridge.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(bus.URL()),
-		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
-	}), ""))
-	st := &streams{bus: bus, handler: svc.UsageStream().Handle}
+	st := &streams{bus: bus, handler: func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+		var res events.DynamoDBEventResponse
+		err := fs.invoke(ctx, fn, ev, &res)
+		return res, err
+	}}
 	client, err := localstream.NewStreamsClient(ctx, endpoint)
 	if err != nil {
-		bus.Close()
 		return nil, err
 	}
 	st.poller, err = localstream.Start(ctx, client, ddb, table, st.deliver, localstream.Options{StartAt: localstream.TrimHorizon, Log: log})
 	if err != nil {
-		bus.Close()
 		return nil, fmt.Errorf("stream of %s: %w", table, err)
 	}
 	return st, nil
@@ -79,7 +73,6 @@ func (s *streams) deliver(ctx context.Context, ev events.DynamoDBEvent) (events.
 
 func (s *streams) close() {
 	s.poller.Close()
-	s.bus.Close()
 }
 
 // ServeHTTP serves the local-only endpoints under /_local/:
