@@ -396,6 +396,13 @@ type StreamSource struct {
 	MaxRetries int
 }
 
+// FilterPattern returns the event source mapping's filter (JSON): records
+// whose new image's "entity" is one of Entities.
+func (s StreamSource) FilterPattern() []byte {
+	b, _ := json.Marshal(map[string]any{"dynamodb": map[string]any{"NewImage": map[string]any{"entity": map[string][]string{"S": s.Entities}}}})
+	return b
+}
+
 // Route is an HTTP API route served by a function. Path uses API Gateway
 // syntax ({name} parameters); Public routes skip the authorizer.
 type Route struct {

@@ -683,11 +683,7 @@ func (a App) functionResource(f Function) *yaml.Node {
 	}
 	var events []field
 	if s := f.Stream; s != nil {
-		var entities []string
-		for _, e := range s.Entities {
-			entities = append(entities, strconv.Quote(e))
-		}
-		pattern := `{"dynamodb":{"NewImage":{"entity":{"S":[` + strings.Join(entities, ",") + `]}}}}`
+		pattern := string(s.FilterPattern())
 		events = append(events, kv("TableStream", object(
 			kv("Type", str("DynamoDB")),
 			kv("Properties", object(

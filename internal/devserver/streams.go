@@ -27,6 +27,7 @@ type streams struct {
 	bus     *localeventbridge.Server
 	poller  *localstream.Poller
 	handler localstream.Handler
+	filter  *localeventbridge.Pattern // the mapping's filter criteria
 
 	mu      sync.Mutex
 	batches []events.DynamoDBEvent
@@ -35,22 +36,28 @@ type streams struct {
 // startStreams starts delivering the table's stream to the function the
 // declaration gives it.
 func startStreams(ctx context.Context, a app.App, bus *localeventbridge.Server, fs *functions, ddb *dynamodb.Client, endpoint, table string, log io.Writer) (*streams, error) {
-	var fn string
+	var fn app.Function
 	for _, f := range a.Functions {
 		if f.Stream != nil {
-			fn = f.Name
+			fn = f
 		}
 	}
-	st := &streams{bus: bus, handler: func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	filter, err := localeventbridge.CompilePattern(fn.Stream.FilterPattern())
+	if err != nil {
+		return nil, fmt.Errorf("filter of %s: %w", fn.Name, err)
+	}
+	st := &streams{bus: bus, filter: filter, handler: func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 		var res events.DynamoDBEventResponse
-		err := fs.invoke(ctx, fn, ev, &res)
+		err := fs.invoke(ctx, fn.Name, ev, &res)
 		return res, err
 	}}
 	client, err := localstream.NewStreamsClient(ctx, endpoint)
 	if err != nil {
 		return nil, err
 	}
-	st.poller, err = localstream.Start(ctx, client, ddb, table, st.deliver, localstream.Options{StartAt: localstream.TrimHorizon, Log: log})
+	st.poller, err = localstream.Start(ctx, client, ddb, table, st.deliver, localstream.Options{
+		StartAt: localstream.TrimHorizon, BatchSize: fn.Stream.BatchSize, MaxRetries: fn.Stream.MaxRetries, Log: log,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("stream of %s: %w", table, err)
 	}
@@ -60,8 +67,20 @@ func startStreams(ctx context.Context, a app.App, bus *localeventbridge.Server, 
 // maxKeptBatches bounds the batches kept for redelivery (the latest).
 const maxKeptBatches = 1000
 
-// deliver hands a batch to the handler, keeping it for redelivery.
+// deliver hands the records of a batch that pass the mapping's filter to
+// the function (none: nothing is invoked, as in AWS), keeping the batch
+// for redelivery.
 func (s *streams) deliver(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	kept := ev.Records[:0:0]
+	for _, r := range ev.Records {
+		if b, err := json.Marshal(r); err == nil && s.filter.Matches(b) {
+			kept = append(kept, r)
+		}
+	}
+	if len(kept) == 0 {
+		return events.DynamoDBEventResponse{}, nil
+	}
+	ev.Records = kept
 	s.mu.Lock()
 	s.batches = append(s.batches, ev)
 	if len(s.batches) > maxKeptBatches {
