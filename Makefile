@@ -4,9 +4,9 @@ GO ?= go
 
 .PHONY: run test build bench template vet fmt clean
 
-## run: the whole API on http://127.0.0.1:3000 with DynamoDB Local (data in .devstack/)
+## run: the whole app on http://127.0.0.1:3000 with DynamoDB Local (data in .devstack/); ARGS=--fast-clock for schedules that fire within seconds
 run:
-	$(GO) run ./cmd/devserver
+	$(GO) run ./cmd/devserver $(ARGS)
 
 ## test: every test, against one DynamoDB Local started for the whole run
 test:

@@ -21,6 +21,7 @@ func main() {
 	flag.StringVar(&cfg.Dir, "dir", ".devstack", "state directory (DynamoDB data, seed, credentials)")
 	flag.StringVar(&cfg.Addr, "addr", "127.0.0.1:3000", "listen address of the HTTP API")
 	flag.StringVar(&cfg.Table, "table", "partner-portal", "DynamoDB table name")
+	flag.BoolVar(&cfg.FastClock, "fast-clock", false, "schedules fire within seconds: the local Scheduler's clock runs a week a minute")
 	flag.Parse()
 	cfg.Endpoint = os.Getenv("DYNAMODB_ENDPOINT")
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -326,6 +327,12 @@ func TestRestartKeepsDataAndKeys(t *testing.T) {
 	first := startStack(t, dir, table)
 	id := api{t, first.URL, first.Credentials.PartnerAdminKey}.do("POST", "/v1/customers", map[string]any{"name": "Kept", "contactEmail": "it@kept.example"}).want(t, 201).body["id"].(string)
 	creds := first.Credentials
+	_, err := devserver.Start(context.Background(), devserver.Config{
+		Dir: dir, Addr: "127.0.0.1:0", Endpoint: ddbtest.Endpoint(t), Table: table, Log: io.Discard, Binaries: sharedBinaries(t),
+	})
+	if !errors.Is(err, devserver.ErrRunning) || !strings.Contains(err.Error(), first.URL) {
+		t.Fatalf("a second stack on the same state: %v, want ErrRunning naming %s", err, first.URL)
+	}
 	first.Close()
 
 	second := startStack(t, dir, table)

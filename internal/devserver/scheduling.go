@@ -39,24 +39,36 @@ type scheduling struct {
 	client *awsscheduler.Client
 	fire   func(ctx context.Context, in, out any) error // invokes the schedule target
 	file   string
+	every  time.Duration // how often the Scheduler looks for due schedules
 	cancel context.CancelFunc
 	log    io.Writer
 }
 
+// FastClockSpeed is how much faster than real time the local Scheduler's
+// clock runs with Config.FastClock: a week a minute, so a daily schedule
+// fires within seconds and a weekly one within a minute.
+const FastClockSpeed = 7 * 24 * 60
+
 // startScheduling starts the local Scheduler with the app's schedule
-// group and the schedules saved in file ("" for none).
-func startScheduling(file string, log io.Writer) (*scheduling, error) {
-	srv, err := localscheduler.Start(localscheduler.Config{})
+// group and the schedules saved in file ("" for none); with fast, its
+// clock runs FastClockSpeed times faster than real time.
+func startScheduling(file string, fast bool, log io.Writer) (*scheduling, error) {
+	cfg := localscheduler.Config{}
+	s := &scheduling{file: file, log: log, cancel: func() {}, every: 5 * time.Second}
+	if fast {
+		start := time.Now()
+		cfg.Now = func() time.Time { return start.Add(time.Since(start) * FastClockSpeed) }
+		s.every = 100 * time.Millisecond
+	}
+	srv, err := localscheduler.Start(cfg)
 	if err != nil {
 		return nil, err
 	}
-	s := &scheduling{
-		server: srv, file: file, log: log, cancel: func() {},
-		client: awsscheduler.New(awsscheduler.Options{
-			Region: "us-east-1", BaseEndpoint: aws.String(srv.URL()),
-			Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
-		}),
-	}
+	s.server = srv
+	s.client = awsscheduler.New(awsscheduler.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(srv.URL()),
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+	})
 	ctx := context.Background()
 	if _, err := s.client.CreateScheduleGroup(ctx, &awsscheduler.CreateScheduleGroupInput{Name: aws.String(localScheduleGroup)}); err != nil {
 		srv.Close()
@@ -90,13 +102,14 @@ func (s *scheduling) deliverTo(a app.App, bus *localeventbridge.Server, fs *func
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	go s.server.Run(runCtx, 5*time.Second)
+	go s.server.Run(runCtx, s.every)
 	return nil
 }
 
 // ServeHTTP serves POST /_local/schedules/{scheduleId}/fire: the
 // schedule's next fire, now (as if its time had come), so that a
 // walk-through need not wait for Monday 09:00. It answers what dispatch did.
+// (With Config.FastClock schedules also fire by themselves within a minute.)
 func (s *scheduling) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id, ok := strings.CutSuffix(strings.TrimPrefix(r.URL.Path, "/_local/schedules/"), "/fire")
 	if r.Method != http.MethodPost || !ok || id == "" || strings.Contains(id, "/") {

@@ -35,7 +35,11 @@ type Config struct {
 	// built for this machine (tests build them once); empty: Start builds
 	// them into Dir/bin.
 	Binaries string
-	Log      io.Writer
+	// FastClock runs the local Scheduler's clock FastClockSpeed times
+	// faster than real time, so schedules fire within seconds (demos and
+	// tests); otherwise they fire at their start minute.
+	FastClock bool
+	Log       io.Writer
 }
 
 // ReportsBucket is the bucket of scan reports on the local S3 endpoint.
@@ -58,6 +62,7 @@ type Stack struct {
 	reports     *locals3.Server // the local S3 endpoint of scan reports
 	server      *http.Server
 	ddb         *ddblocal.Instance
+	lock        *os.File // held while the stack runs (lockDir)
 	bus         *localeventbridge.Server
 	functions   *functions
 	streams     *streams
@@ -78,6 +83,9 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	}()
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("state directory: %w", err)
+	}
+	if st.lock, err = lockDir(cfg.Dir); err != nil {
+		return nil, err
 	}
 	endpoint := cfg.Endpoint
 	if endpoint == "" {
@@ -136,7 +144,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if cfg.InMemory {
 		schedulesFile = ""
 	}
-	if st.scheduling, err = startScheduling(schedulesFile, cfg.Log); err != nil {
+	if st.scheduling, err = startScheduling(schedulesFile, cfg.FastClock, cfg.Log); err != nil {
 		return nil, err
 	}
 	home := filepath.Join(cfg.Dir, "home")
@@ -223,6 +231,9 @@ func (s *Stack) Close() error {
 	}
 	if s.reports != nil {
 		errs = append(errs, s.reports.Close())
+	}
+	if s.lock != nil {
+		errs = append(errs, s.lock.Close())
 	}
 	return errors.Join(errs...)
 }
