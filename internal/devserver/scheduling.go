@@ -24,7 +24,6 @@ import (
 // Local names of what the deployed app gets from its template.
 const (
 	localScheduleGroup = "partner-portal-scans"
-	localDispatchARN   = "arn:aws:lambda:us-east-1:000000000000:function:scan-dispatch"
 	localSchedulerRole = "arn:aws:iam::000000000000:role/partner-portal-scheduler"
 	localDispatchDLQ   = "arn:aws:sqs:us-east-1:000000000000:partner-portal-dispatch-failures"
 )

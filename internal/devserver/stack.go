@@ -93,6 +93,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		if !cfg.InMemory {
 			opt.DataDir = filepath.Join(cfg.Dir, "dynamodb")
 		}
+		fmt.Fprintf(cfg.Log, "starting DynamoDB Local…\n")
 		if st.ddb, err = ddblocal.Start(ctx, opt); err != nil {
 			return nil, err
 		}
@@ -134,6 +135,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if st.reports, err = locals3.Start(locals3.Config{Bucket: ReportsBucket, Dir: s3dir}); err != nil {
 		return nil, err
 	}
+	fmt.Fprintf(cfg.Log, "starting the local EventBridge, Scheduler, S3 and Lambda endpoints…\n")
 	if st.bus, err = localeventbridge.Start(""); err != nil {
 		return nil, fmt.Errorf("local event bus: %w", err)
 	}
@@ -164,6 +166,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if st.streams, err = startStreams(ctx, a, st.bus, st.functions, client, endpoint, cfg.Table, cfg.Log); err != nil {
 		return nil, err
 	}
+	fmt.Fprintf(cfg.Log, "seeding the super admin and the demo partner…\n")
 	creds, err := seed(ctx, svc, cfg.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("seed: %w", err)
