@@ -142,6 +142,20 @@ func (fs *functions) invoke(ctx context.Context, name string, in, out any) error
 	return json.Unmarshal(res, out)
 }
 
+// FunctionStats returns what each function's pool of processes has done so
+// far (cold starts, invocations, restarts), by function name: for
+// measuring the stack (cmd/bench).
+func (s *Stack) FunctionStats() map[string]lambdaruntime.Stats {
+	out := map[string]lambdaruntime.Stats{}
+	if s.functions == nil {
+		return out
+	}
+	for name, p := range s.functions.pools {
+		out[name] = p.Stats()
+	}
+	return out
+}
+
 // wait blocks until the asynchronous invocations started so far are done.
 func (fs *functions) wait() { fs.lambda.Wait() }
 
