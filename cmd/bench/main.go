@@ -39,6 +39,19 @@
 // vs the subscriber Query pages and one scan write and Lambda Invoke per
 // subscriber.
 //
+// Before any of that (so that DynamoDB Local's memory and the bench's are
+// close to a fresh `make run`'s), it measures the local stack of `make run`
+// (localstack.go: internal/devserver on a fresh table of the same
+// DynamoDB, every function a process of its host binary under
+// internal/lambdaruntime): GET /v1/customers/{customerId} over HTTP to the
+// warm stack vs the same event handed to the customers handler in-process
+// (with sides that split the difference: the authorizer in-process, each
+// function through a Pool, a minimal function's hop, loopback HTTP); the
+// cold start of every function vs a minimal aws-lambda-go binary built the
+// same way; devserver.Start until ready, building the functions with a warm
+// Go cache vs prebuilt; and the resident memory of the stack's processes
+// after a short mixed load vs an idle minimal aws-lambda-go process.
+//
 // It also records the DynamoDB round trips and consumed capacity of every
 // route and of each kind of stream record (dynamo.WithMeter), and the
 // zipped size of every function's binary against a minimal aws-lambda-go
@@ -93,6 +106,13 @@ type options struct {
 	vulndbN        int // subscribed customers of the measured fan-out
 	vulndbPage     int // schedules per fan-out page
 	automationRuns int // measured runs per side
+
+	// the local stack of `make run` (localstack.go)
+	skipStack   bool // skip the local-stack section
+	stackGetN   int  // measured GETs of the warm-latency comparison (each side)
+	stackLoad   int  // requests of the mixed load before the memory is read
+	coldStarts  int  // fresh pools per function (and as many of the floor); 0 skips the cold starts
+	startupRuns int  // devserver.Start runs per side; 0 skips them
 }
 
 func main() {
@@ -117,6 +137,11 @@ func main() {
 	flag.IntVar(&o.vulndbN, "vulndb-customers", 1000, "subscribed customers of the measured vulnerability-database fan-out; 0 skips it")
 	flag.IntVar(&o.vulndbPage, "vulndb-page", portal.DefaultDispatchPage, "schedules per fan-out page (scan-dispatch invocation)")
 	flag.IntVar(&o.automationRuns, "automation-runs", 5, "measured runs of each scan-automation comparison (each side; after 1 warm-up run each)")
+	flag.BoolVar(&o.skipStack, "skip-stack", false, "skip the local stack of `make run` (warm latency, cold starts, start-up time, memory)")
+	flag.IntVar(&o.stackGetN, "stack-get", 1000, "measured GETs of a customer through the local stack's HTTP API (each side)")
+	flag.IntVar(&o.stackLoad, "stack-load", 400, "requests of the mixed load on the local stack before its memory is read")
+	flag.IntVar(&o.coldStarts, "cold-starts", 5, "fresh processes per function for its cold start (interleaved with as many of the floor); 0 skips them")
+	flag.IntVar(&o.startupRuns, "startup-runs", 3, "runs of the local stack's start, building the functions and with them prebuilt (each); 0 skips them")
 	flag.Float64Var(&o.warmup, "warmup", 0.1, "warm-up iterations, as a fraction of the measured ones")
 	flag.BoolVar(&o.skipSizes, "skip-sizes", false, "skip the binary size table (no dist/ needed)")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the side-by-side HTTP comparisons to this file, and one of the usage-stream comparison to this file + \".stream\"")
@@ -151,6 +176,7 @@ type result struct {
 	Sizes       *sizeTable
 
 	Automation *automationBench // schedule creation and the vulnerability-database fan-out (nil: skipped)
+	Local      *localStack      // the local stack of `make run` (nil: skipped)
 }
 
 // run runs the bench and returns what it measured.
@@ -173,6 +199,16 @@ func run(ctx context.Context, o options) (*result, error) {
 			return nil, err
 		}
 		res.Sizes = sizes
+	}
+	var err error
+
+	// The local stack next, before the seeding: its memory is then close to
+	// a fresh `make run`'s (DynamoDB Local's heap has not grown with the
+	// bench's data, nor has this process's).
+	if !o.skipStack {
+		if res.Local, err = localStackBench(ctx, endpoint, o); err != nil {
+			return nil, err
+		}
 	}
 
 	client, err := ddblocal.NewClient(ctx, endpoint)
@@ -239,6 +275,7 @@ func run(ctx context.Context, o options) (*result, error) {
 	if res.Automation, err = b.scanAutomation(ctx); err != nil {
 		return nil, err
 	}
+	res.Local.recordEnd(endpoint)
 	res.Duration = time.Since(res.Started)
 
 	printSummary(os.Stdout, res)

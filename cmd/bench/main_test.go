@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/partnerportal/portal/internal/app"
 	"github.com/partnerportal/portal/internal/ddbtest"
 	"github.com/partnerportal/portal/internal/scan"
 	"github.com/partnerportal/portal/internal/services"
@@ -33,6 +34,7 @@ func TestBenchRunsEndToEndOnASmallTable(t *testing.T) {
 		getN: 5, listN: 3, authN: 5, marginsN: 2,
 		streamN: 40, streamBatch: 10, streamTenants: 6, scanN: 3,
 		schedulesN: 20, vulndbN: 30, vulndbPage: 10, automationRuns: 2,
+		stackGetN: 5, stackLoad: 32, coldStarts: 1, startupRuns: 1,
 		warmup: 0.2, skipSizes: true,
 	}
 	res, err := run(context.Background(), o)
@@ -225,6 +227,75 @@ func TestBenchRunsEndToEndOnASmallTable(t *testing.T) {
 		}
 	})
 
+	t.Run("LocalStack", func(t *testing.T) {
+		ls := res.Local
+		if ls == nil || ls.Latency == nil || ls.Load == nil || ls.Memory == nil || ls.Cold == nil || ls.Startup == nil {
+			t.Fatalf("local stack = %+v, want latency, load, memory, cold starts and start-up", ls)
+		}
+		declared := app.Declaration().Functions
+		l := ls.Latency
+		if l.N != 5 || l.Ratio() <= 0 || l.BodyBytes == 0 || l.EventBytes == 0 {
+			t.Errorf("latency: %d requests, ratio %.2f, %d-byte body, %d-byte event", l.N, l.Ratio(), l.BodyBytes, l.EventBytes)
+		}
+		for side, s := range map[string]stats{"http": l.HTTP, "handler": l.Handler, "auth+handler": l.AuthHandler, "loopback": l.Loopback,
+			"hop": l.Hop, "customers pool": l.CustomersPool, "authorizer pool": l.AuthPool} {
+			if s.P50 <= 0 || s.P90 < s.P50 {
+				t.Errorf("latency, %s: %+v", side, s)
+			}
+		}
+		// Every request over HTTP invoked the authorizer and the customers
+		// function once, on warm processes.
+		if want := l.N + l.Warmup; l.AuthInvocations != want || l.CustomerInvocations != want || l.NewProcesses != 0 {
+			t.Errorf("latency: %d authorizer and %d customers invocations for %d requests, %d new processes", l.AuthInvocations, l.CustomerInvocations, want, l.NewProcesses)
+		}
+		total := 0
+		for _, k := range ls.Load.Kinds {
+			if k.Count == 0 {
+				t.Errorf("load: no %s %s", k.Method, k.Path)
+			}
+			total += k.Count
+		}
+		if total != ls.Load.Requests || total < 32 {
+			t.Errorf("load: %d requests counted of %d", total, ls.Load.Requests)
+		}
+		m := ls.Memory
+		procs, rss := m.FunctionRSS()
+		if m.Bench <= 0 || m.DynamoDB <= 0 || m.Floor <= 0 || procs == 0 || rss <= 0 || m.Total() <= m.Bench+m.DynamoDB {
+			t.Errorf("memory: %+v", m)
+		}
+		running := map[string]int{}
+		for _, g := range m.Functions {
+			running[g.Name] = g.Procs
+		}
+		for _, fn := range []string{"authorizer", "customers", "usage-stream", "scan-dispatch", "fallback"} {
+			if running[fn] == 0 || ls.Stats[fn].Invocations == 0 {
+				t.Errorf("memory: no process of %s running (%d invocations)", fn, ls.Stats[fn].Invocations)
+			}
+		}
+		c := ls.Cold
+		if len(c.Functions) != len(declared) || len(c.Floor) != len(declared) {
+			t.Fatalf("cold starts of %d functions and %d of the floor, want %d each", len(c.Functions), len(c.Floor), len(declared))
+		}
+		for i, f := range c.Functions {
+			if f.Name != declared[i].Name || len(f.Samples) != 1 || f.Samples[0] <= 0 || c.Ratio(f) <= 0 {
+				t.Errorf("cold start of %s: %v (ratio %.2f)", f.Name, f.Samples, c.Ratio(f))
+			}
+			if ls.BinBytes[f.Name] <= ls.FloorBytes {
+				t.Errorf("%s: host binary of %d bytes, the floor's %d", f.Name, ls.BinBytes[f.Name], ls.FloorBytes)
+			}
+		}
+		s := ls.Startup
+		if len(s.Build) != 1 || len(s.Prebuilt) != 1 {
+			t.Fatalf("start-up: %d runs building, %d prebuilt; want 1 each", len(s.Build), len(s.Prebuilt))
+		}
+		for _, r := range append(s.Build, s.Prebuilt...) {
+			// The readiness check cold-starts the authorizer and customers.
+			if r.Total <= 0 || r.Cold["authorizer"] <= 0 || r.Cold["customers"] <= 0 {
+				t.Errorf("start-up run: %+v", r)
+			}
+		}
+	})
+
 	b, err := os.ReadFile(doc)
 	if err != nil {
 		t.Fatal(err)
@@ -238,9 +309,17 @@ func TestBenchRunsEndToEndOnASmallTable(t *testing.T) {
 		"## Scan engine", "| `light` | engine |", "| `full` | floor |",
 		"## Scan automation", "### Create a schedule for 20 customers in one call", "### Vulnerability-database fan-out over 30 customers",
 		"POST /v1/events/vulndb-updated", "| **p50 ratio** |",
+		"## Local stack", "### Warm request latency through the local API", "**over HTTP to the local stack**",
+		"### Cold start per function", "| _floor: aws-lambda-go, no-op_ |", "### From `make run` to ready",
+		"### Memory of the whole stack", "| **the whole stack** |",
 	} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("the report lacks %q", want)
+		}
+	}
+	for _, f := range app.Declaration().Functions {
+		if !strings.Contains(string(b), "| "+f.Name+" | ") {
+			t.Errorf("the report has no row of %s", f.Name)
 		}
 	}
 }

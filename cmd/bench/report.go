@@ -57,6 +57,7 @@ func printSummary(w io.Writer, r *result) {
 			rt, fmtCU(rcu), fmtCU(wcu), fmtCU(s.FloorWCU/float64(s.Handled())), s.Alerts)
 	}
 	printAutomation(w, r.Automation)
+	printLocalStack(w, r.Local)
 	if r.Sizes != nil {
 		fmt.Fprintf(w, "\n%-12s %10s %10s %8s\n", "function", "binary", "zip", "vs floor")
 		for _, s := range append([]binSize{r.Sizes.Floor}, r.Sizes.Functions...) {
@@ -129,6 +130,7 @@ func markdown(r *result) string {
 		p("; scan engine %s light and %s full scans (+%s warm-up each) per side", thousands(sb.Runs[0].N), thousands(sb.Runs[0].N), thousands(sb.Runs[0].Warmup))
 	}
 	p("%s", automationIterations(r.Automation))
+	p("%s", localStackIterations(r.Local))
 	p(" |\n")
 	if sb := r.Scan; sb != nil {
 		p("| scan engine | `scan.Engine.Run` with the light and the full profile on a deliberately weak local site (an HTTP and an HTTPS server in a child process) vs the network exchanges those scans cannot avoid; wall time and allocations per scan; see [Scan engine](#scan-engine) |\n")
@@ -138,6 +140,7 @@ func markdown(r *result) string {
 			thousands(st.Records), st.BatchSize)
 	}
 	p("%s", automationMethod(r.Automation))
+	p("%s", localStackMethod(r.Local))
 	p("| run time | %s in total |\n\n", r.Duration.Round(time.Second))
 	p("The SDK may log `failed to discard remaining HTTP response body ... use of closed network connection` during\n")
 	p("the list comparison: DynamoDB Local sends large answers chunked and the SDK occasionally cannot drain the\n")
@@ -184,6 +187,7 @@ func markdown(r *result) string {
 	p("%s", streamSection(r))
 	p("%s", scanSection(r))
 	p("%s", automationSection(r))
+	p("%s", localStackSection(r))
 
 	if r.Sizes != nil {
 		p("## Binary size per function\n\n")
