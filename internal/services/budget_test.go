@@ -10,12 +10,13 @@ import (
 	"github.com/partnerportal/portal/internal/app"
 	"github.com/partnerportal/portal/internal/dynamo"
 	"github.com/partnerportal/portal/internal/httpapi"
+	"github.com/partnerportal/portal/internal/sampleevents"
 )
 
 // Request budgets after authorization: a read is one round trip, a list page
 // one Query, and no route ever scans the table.
 func TestRouteBudgets(t *testing.T) {
-	s := newServices(t)
+	s := sampleevents.Services(t)
 	budgets := []struct {
 		event string
 		ops   []string // the DynamoDB operations the route may make, in order
@@ -32,7 +33,7 @@ func TestRouteBudgets(t *testing.T) {
 	for _, b := range budgets {
 		t.Run(b.event, func(t *testing.T) {
 			var ev events.APIGatewayV2HTTPRequest
-			readEvent(t, b.event, &ev)
+			sampleevents.Read(t, b.event, &ev)
 			m, _, _ := app.Declaration().Resolve(ev.RequestContext.HTTP.Method, ev.RawPath)
 			h, _ := httpapi.ForFunction(s, m.Function.Name)
 			ctx, meter := dynamo.WithMeter(context.Background())
@@ -54,7 +55,7 @@ func TestRouteBudgets(t *testing.T) {
 	}
 	t.Run("TheAuthorizerReadsOneItemWhenTheKeyWasUsedRecently", func(t *testing.T) {
 		var ev events.APIGatewayV2CustomAuthorizerV2Request
-		readEvent(t, "authorizer.json", &ev)
+		sampleevents.Read(t, "authorizer.json", &ev)
 		if _, err := httpapi.AuthorizerFor(s).Handle(context.Background(), ev); err != nil { // records lastUsedAt
 			t.Fatal(err)
 		}

@@ -2,105 +2,41 @@ package services_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/partnerportal/portal/internal/app"
-	"github.com/partnerportal/portal/internal/ddbtest"
-	"github.com/partnerportal/portal/internal/dynamo"
 	"github.com/partnerportal/portal/internal/httpapi"
 	"github.com/partnerportal/portal/internal/portal"
+	"github.com/partnerportal/portal/internal/sampleevents"
 	"github.com/partnerportal/portal/internal/services"
 	"github.com/partnerportal/portal/internal/tenancy"
 )
 
-// The IDs and key the sample events in events/ refer to.
+// The IDs and key the sample events in events/ refer to (internal/sampleevents).
 const (
-	partnerID    = "prt_01JD0000000000000000000001"
-	adminID      = "usr_01JD0000000000000000000002"
-	superAdminID = "usr_01JD0000000000000000000009"
-	customerID   = "cus_01JD0000000000000000000003"
-	keyID        = "key_01JD0000000000000000000004"
-	keySecret    = "pp_01jd0000000000000000000004_bG9jYWwtZXhhbXBsZS1rZXktZm9yLWV2ZW50cy0wMDE"
-	licensedID   = "cus_01JD0000000000000000000006" // a customer with license licenseID
-	licenseID    = "lic_01JD0000000000000000000005"
+	partnerID  = sampleevents.PartnerID
+	adminID    = sampleevents.AdminID
+	customerID = sampleevents.CustomerID
+	keyID      = sampleevents.KeyID
+	licensedID = sampleevents.LicensedID
+	licenseID  = sampleevents.LicenseID
 )
 
-var eventsNow = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
-
-// seqIDs makes predictable IDs for tests.
-type seqIDs struct{ n int }
-
-func (s *seqIDs) New(prefix string) string {
-	s.n++
-	return prefix + "01JE" + strings.Repeat("0", 22-len(itoa(s.n))) + itoa(s.n)
-}
-
-func itoa(n int) string { return strconv.Itoa(n) }
-
-// newServices returns services on a fresh table holding what the sample events expect.
-func newServices(t *testing.T) *services.Services {
-	t.Helper()
-	client, table := ddbtest.NewTable(t)
-	store := dynamo.New(client, table)
-	s := services.New(store, []byte(strings.Repeat("s", 32)), func() time.Time { return eventsNow }, &seqIDs{})
-	ctx := context.Background()
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(store.CreatePartner(ctx, portal.Partner{ID: partnerID, Name: "Demo MSSP", ContactEmail: "admin@demo-mssp.example", Status: "active", CreatedAt: eventsNow, UpdatedAt: eventsNow, Version: 1}))
-	must(store.CreateUser(ctx, portal.User{ID: superAdminID, Email: "operator@partner-portal.example", Role: tenancy.RoleSuperAdmin, Status: "active", CreatedAt: eventsNow, UpdatedAt: eventsNow, Version: 1}))
-	must(store.CreateUser(ctx, portal.User{ID: adminID, Email: "admin@demo-mssp.example", Role: tenancy.RolePartnerAdmin, PartnerID: partnerID, Status: "active", CreatedAt: eventsNow, UpdatedAt: eventsNow, Version: 1}))
-	sum := sha256.Sum256([]byte(keySecret))
-	must(store.CreateAPIKey(ctx, portal.APIKey{ID: keyID, Hash: hex.EncodeToString(sum[:]), Hint: keySecret[:11], UserID: adminID, Role: tenancy.RolePartnerAdmin, PartnerID: partnerID, CreatedAt: eventsNow}))
-	must(store.CreateCustomer(ctx, portal.Customer{ID: customerID, PartnerID: partnerID, Name: "Acme GmbH", ContactEmail: "it@acme.example", Timezone: "Europe/Berlin", Country: "DE", Tags: []string{}, Status: portal.StatusActive, Plan: portal.PlanNone, AccessLevel: portal.AccessDisabled, CreatedAt: eventsNow, UpdatedAt: eventsNow, Version: 1}))
-	must(store.PutPricing(ctx, portal.Pricing{Version: 1, Currency: "EUR", UpdatedAt: eventsNow, UpdatedBy: superAdminID,
-		UnitCosts: map[portal.LicenseModel]map[portal.BillingPeriod]int64{
-			portal.ModelPerAsset:  {portal.PeriodMonthly: 200, portal.PeriodAnnual: 2000},
-			portal.ModelPerScan:   {portal.PeriodMonthly: 500, portal.PeriodAnnual: 5000},
-			portal.ModelUnlimited: {portal.PeriodMonthly: 50000, portal.PeriodAnnual: 500000},
-		},
-		PrepaidTiers: []portal.PrepaidTier{{MinUnits: 100, DiscountBps: 1000}},
-	}))
-	licensed := portal.Customer{ID: licensedID, PartnerID: partnerID, Name: "Beta Bank", ContactEmail: "sec@beta.example", Timezone: "UTC", Tags: []string{}, Status: portal.StatusActive, Plan: portal.PlanPerAsset, LicenseCounts: map[portal.LicenseModel]int{portal.ModelPerAsset: 1}, AccessLevel: portal.AccessDisabled, CreatedAt: eventsNow, UpdatedAt: eventsNow, Version: 1}
-	must(store.SaveLicenses(ctx, &licensed, true, []portal.License{{
-		ID: licenseID, TenantID: licensedID, PartnerID: partnerID, Model: portal.ModelPerAsset, Quantity: 50, BillingPeriod: portal.PeriodMonthly,
-		StartsAt: eventsNow, EndUserPrice: portal.Money{Amount: 25000, Currency: "EUR"}, UnitCost: portal.Money{Amount: 200, Currency: "EUR"},
-		PricingVersion: 1, OveragePolicy: portal.OverageSoft, CreatedAt: eventsNow, UpdatedAt: eventsNow, Version: 1,
-	}}, nil))
-	return s
-}
-
-func readEvent(t *testing.T, name string, v any) {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "events", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-}
+var eventsNow = sampleevents.Now
 
 // handle replays an HTTP event through the handler of the function that the
 // declaration routes it to, as API Gateway would.
 func handle(t *testing.T, s *services.Services, name string) (events.APIGatewayV2HTTPResponse, map[string]any) {
 	t.Helper()
 	var ev events.APIGatewayV2HTTPRequest
-	readEvent(t, name, &ev)
+	sampleevents.Read(t, name, &ev)
 	fn := "fallback"
 	if ev.RouteKey != app.DefaultRoute {
 		m, ok, _ := app.Declaration().Resolve(ev.RequestContext.HTTP.Method, ev.RawPath)
@@ -127,7 +63,7 @@ func handle(t *testing.T, s *services.Services, name string) (events.APIGatewayV
 }
 
 func TestSampleEventsReplayThroughTheRealHandlers(t *testing.T) {
-	s := newServices(t)
+	s := sampleevents.Services(t)
 
 	// Each sample event, in an order that makes sense for one tenant's story.
 	steps := []struct {
@@ -299,10 +235,10 @@ func TestSampleEventsReplayThroughTheRealHandlers(t *testing.T) {
 	}
 	for i, st := range steps {
 		replayed[st.event] = true
-		t.Run(itoa(i)+"_"+st.event, func(t *testing.T) {
+		t.Run(strconv.Itoa(i)+"_"+st.event, func(t *testing.T) {
 			if st.status == 0 { // a stream event, for the usage-stream function
 				var ev events.DynamoDBEvent
-				readEvent(t, st.event, &ev)
+				sampleevents.Read(t, st.event, &ev)
 				res, err := s.UsageStream().Handle(context.Background(), ev)
 				if err != nil || len(res.BatchItemFailures) != 0 {
 					t.Fatalf("stream batch: %v, failures %v", err, res.BatchItemFailures)
@@ -335,9 +271,9 @@ func wantStatus(status string) func(*testing.T, events.APIGatewayV2HTTPResponse,
 }
 
 func TestSampleAuthorizerEvent(t *testing.T) {
-	s := newServices(t)
+	s := sampleevents.Services(t)
 	var ev events.APIGatewayV2CustomAuthorizerV2Request
-	readEvent(t, "authorizer.json", &ev)
+	sampleevents.Read(t, "authorizer.json", &ev)
 
 	t.Run("AValidKeyYieldsTheIdentityContext", func(t *testing.T) {
 		res, err := httpapi.AuthorizerFor(s).Handle(context.Background(), ev)

@@ -24,6 +24,7 @@ import (
 	"github.com/partnerportal/portal/internal/lambdainvoke"
 	"github.com/partnerportal/portal/internal/localscheduler"
 	"github.com/partnerportal/portal/internal/portal"
+	"github.com/partnerportal/portal/internal/sampleevents"
 	"github.com/partnerportal/portal/internal/scan"
 	"github.com/partnerportal/portal/internal/scheduler"
 	"github.com/partnerportal/portal/internal/services"
@@ -618,7 +619,7 @@ func TestANewAssetIsScannedOnlyWhereAScheduleAsksForIt(t *testing.T) {
 // "Vulnerability Database Updated" as EventBridge hands them to a rule's
 // target. Each admits one scan, and its second delivery none.
 func TestSampleScanDispatchEvents(t *testing.T) {
-	s := newServices(t)
+	s := sampleevents.Services(t)
 	useLocalScheduler(t, s, func() time.Time { return eventsNow })
 	invoked := useLambdaEndpoint(t, s)
 	ctx := context.Background()
@@ -650,7 +651,7 @@ func TestSampleScanDispatchEvents(t *testing.T) {
 	} {
 		t.Run(tc.event, func(t *testing.T) {
 			var payload json.RawMessage
-			readEvent(t, tc.event, &payload)
+			sampleevents.Read(t, tc.event, &payload)
 			for delivery, want := range []int{1, 0} {
 				out, err := s.ScanDispatch().Handle(ctx, payload)
 				if err != nil || len(out.Admitted) != want {
