@@ -21,7 +21,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	awsscheduler "github.com/aws/aws-sdk-go-v2/service/scheduler"
@@ -296,7 +295,7 @@ func (b *bench) startAutomation(ctx context.Context) (*automationKit, error) {
 		k.sched.Close()
 	}
 	creds := credentials.NewStaticCredentialsProvider("local", "local", "")
-	k.client = awsscheduler.New(awsscheduler.Options{Region: "us-east-1", BaseEndpoint: aws.String(k.sched.URL()), Credentials: creds})
+	k.client = k.sched.Client()
 	if _, err := k.client.CreateScheduleGroup(ctx, &awsscheduler.CreateScheduleGroupInput{Name: aws.String(benchScheduleGrp)}); err != nil {
 		k.closeAll()
 		return nil, fmt.Errorf("schedule group: %w", err)
@@ -309,7 +308,7 @@ func (b *bench) startAutomation(ctx context.Context) (*automationKit, error) {
 		Group: benchScheduleGrp, TargetARN: "arn:aws:lambda:us-east-1:000000000000:function:scan-dispatch",
 		RoleARN: "arn:aws:iam::000000000000:role/scheduler", DeadLetterARN: "arn:aws:sqs:us-east-1:000000000000:dispatch-failures",
 	}})
-	svc.UseEvents(eventbus.New(eventbridge.New(eventbridge.Options{Region: "us-east-1", BaseEndpoint: aws.String(k.bus.URL()), Credentials: creds}), ""))
+	svc.UseEvents(eventbus.New(k.bus.Client(), ""))
 	svc.Scans.Launcher = &lambdainvoke.Launcher{Client: k.lambda, Function: "scan-run"}
 	svc.Dispatch.PageSize = b.o.vulndbPage
 	k.restore = func() {

@@ -15,10 +15,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
 	"github.com/partnerportal/portal/internal/dynamo"
 	"github.com/partnerportal/portal/internal/eventbus"
@@ -53,10 +51,7 @@ func (b *bench) startStream(ctx context.Context, endpoint string) error {
 	if err != nil {
 		return fmt.Errorf("local event bus: %w", err)
 	}
-	b.svc.UseEvents(eventbus.New(eventbridge.New(eventbridge.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(bus.URL()),
-		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
-	}), ""))
+	b.svc.UseEvents(eventbus.New(bus.Client(), ""))
 	streams, err := localstream.NewStreamsClient(ctx, endpoint)
 	if err != nil {
 		bus.Close()

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	awsscheduler "github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/aws-sdk-go-v2/service/scheduler/types"
 
@@ -64,10 +63,7 @@ func startScheduling(file string, fast bool, log io.Writer) (*scheduling, error)
 		return nil, err
 	}
 	s.server = srv
-	s.client = awsscheduler.New(awsscheduler.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(srv.URL()),
-		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
-	})
+	s.client = srv.Client()
 	ctx := context.Background()
 	if _, err := s.client.CreateScheduleGroup(ctx, &awsscheduler.CreateScheduleGroupInput{Name: aws.String(localScheduleGroup)}); err != nil {
 		srv.Close()

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	awsscheduler "github.com/aws/aws-sdk-go-v2/service/scheduler"
 
@@ -121,10 +120,7 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sched.Close() })
-	schedClient := awsscheduler.New(awsscheduler.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(sched.URL()), RetryMaxAttempts: 1,
-		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
-	})
+	schedClient := sched.Client(func(o *awsscheduler.Options) { o.RetryMaxAttempts = 1 })
 	const group = "partner-portal-scans"
 	if _, err := schedClient.CreateScheduleGroup(context.Background(), &awsscheduler.CreateScheduleGroupInput{Name: aws.String(group)}); err != nil {
 		t.Fatal(err)
@@ -138,10 +134,7 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { bus.Close() })
-	w.s.UseEvents(eventbus.New(eventbridge.New(eventbridge.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(bus.URL()), RetryMaxAttempts: 1,
-		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
-	}), ""))
+	w.s.UseEvents(eventbus.New(bus.Client(func(o *eventbridge.Options) { o.RetryMaxAttempts = 1 }), ""))
 
 	ctx := context.Background()
 	now := w.clock.Now()

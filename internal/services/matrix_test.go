@@ -11,26 +11,18 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	awsscheduler "github.com/aws/aws-sdk-go-v2/service/scheduler"
 
 	"github.com/partnerportal/portal/internal/app"
 	"github.com/partnerportal/portal/internal/asset"
 	"github.com/partnerportal/portal/internal/ddbtest"
 	"github.com/partnerportal/portal/internal/dynamo"
-	"github.com/partnerportal/portal/internal/eventbus"
 	"github.com/partnerportal/portal/internal/httpapi"
 	"github.com/partnerportal/portal/internal/isolation"
-	"github.com/partnerportal/portal/internal/localeventbridge"
 	"github.com/partnerportal/portal/internal/locals3"
-	"github.com/partnerportal/portal/internal/localscheduler"
 	"github.com/partnerportal/portal/internal/portal"
 	"github.com/partnerportal/portal/internal/recurrence"
 	"github.com/partnerportal/portal/internal/scan"
-	"github.com/partnerportal/portal/internal/scheduler"
 	"github.com/partnerportal/portal/internal/services"
 	"github.com/partnerportal/portal/internal/tenancy"
 	"github.com/partnerportal/portal/internal/usagestream"
@@ -408,31 +400,8 @@ func newMxEnv(t *testing.T, checked bool) *mxEnv {
 	// fires: the matrix never ticks it), and update announcements go to a
 	// local EventBridge, so that allowed callers' schedule changes and
 	// announcements succeed instead of answering 503.
-	sched, err := localscheduler.Start(localscheduler.Config{Now: func() time.Time { return mxNow }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sched.Close() })
-	schedClient := awsscheduler.New(awsscheduler.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(sched.URL()), RetryMaxAttempts: 1,
-		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
-	})
-	if _, err := schedClient.CreateScheduleGroup(context.Background(), &awsscheduler.CreateScheduleGroupInput{Name: aws.String(schedGroup)}); err != nil {
-		t.Fatal(err)
-	}
-	e.svc.UseScheduler(&scheduler.Triggers{Client: schedClient, Config: scheduler.Config{
-		Group: schedGroup, TargetARN: "arn:aws:lambda:us-east-1:000000000000:function:scan-dispatch",
-		RoleARN: "arn:aws:iam::000000000000:role/scheduler", DeadLetterARN: "arn:aws:sqs:us-east-1:000000000000:dispatch-failures",
-	}})
-	bus, err := localeventbridge.Start("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { bus.Close() })
-	e.svc.UseEvents(eventbus.New(eventbridge.New(eventbridge.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(bus.URL()), RetryMaxAttempts: 1,
-		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
-	}), ""))
+	useLocalScheduler(t, e.svc, func() time.Time { return mxNow })
+	useLocalBus(t, e.svc)
 	for _, f := range app.Declaration().Functions {
 		if f.Kind != app.KindHTTP {
 			continue

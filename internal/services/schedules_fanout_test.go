@@ -9,12 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-
 	"github.com/partnerportal/portal/internal/asset"
-	"github.com/partnerportal/portal/internal/eventbus"
 	"github.com/partnerportal/portal/internal/localeventbridge"
 	"github.com/partnerportal/portal/internal/portal"
 	"github.com/partnerportal/portal/internal/recurrence"
@@ -33,14 +28,7 @@ func TestVulnDBUpdateFansOutToAThousandCustomers(t *testing.T) {
 	const subscribers, bystanders, suspended = 1000, 30, 10
 	w := newSchedWorld(t)
 	w.s.Dispatch.PageSize = 100
-	bus, err := localeventbridge.Start("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bus.Close()
-	w.s.UseEvents(eventbus.New(eventbridge.New(eventbridge.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(bus.URL()), Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
-	}), ""))
+	bus := useLocalBus(t, w.s)
 	var pages sync.WaitGroup
 	var mu sync.Mutex
 	var outcomes []portal.Dispatched

@@ -21,7 +21,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/scheduler/types"
 
 	"github.com/partnerportal/portal/internal/asset"
+	"github.com/partnerportal/portal/internal/eventbus"
 	"github.com/partnerportal/portal/internal/lambdainvoke"
+	"github.com/partnerportal/portal/internal/localeventbridge"
 	"github.com/partnerportal/portal/internal/localscheduler"
 	"github.com/partnerportal/portal/internal/portal"
 	"github.com/partnerportal/portal/internal/sampleevents"
@@ -96,10 +98,7 @@ func useLocalScheduler(t *testing.T, s *services.Services, now func() time.Time)
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	client := awsscheduler.New(awsscheduler.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(srv.URL()), RetryMaxAttempts: 1,
-		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
-	})
+	client := srv.Client(func(o *awsscheduler.Options) { o.RetryMaxAttempts = 1 })
 	if _, err := client.CreateScheduleGroup(context.Background(), &awsscheduler.CreateScheduleGroupInput{Name: aws.String(schedGroup)}); err != nil {
 		t.Fatal(err)
 	}
@@ -108,6 +107,18 @@ func useLocalScheduler(t *testing.T, s *services.Services, now func() time.Time)
 		RoleARN: "arn:aws:iam::000000000000:role/scheduler", DeadLetterARN: "arn:aws:sqs:us-east-1:000000000000:dispatch-failures",
 	}})
 	return srv, client
+}
+
+// useLocalBus publishes s's events to a new local EventBridge.
+func useLocalBus(t *testing.T, s *services.Services) *localeventbridge.Server {
+	t.Helper()
+	bus, err := localeventbridge.Start("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bus.Close() })
+	s.UseEvents(eventbus.New(bus.Client(), ""))
+	return bus
 }
 
 // useLambdaEndpoint launches s's scans by invoking scan-run on a
