@@ -156,9 +156,6 @@ func (s *Stack) FunctionStats() map[string]lambdaruntime.Stats {
 	return out
 }
 
-// wait blocks until the asynchronous invocations started so far are done.
-func (fs *functions) wait() { fs.lambda.Wait() }
-
 func (fs *functions) close() error {
 	errs := []error{fs.lambda.Close()}
 	for _, p := range fs.pools {

@@ -265,9 +265,6 @@ func NewPool(f Function) *Pool {
 	}
 }
 
-// Function returns the pool's function, with defaults filled in.
-func (p *Pool) Function() Function { return p.f }
-
 // Stats returns a copy of the pool's counters.
 func (p *Pool) Stats() Stats {
 	p.mu.Lock()

@@ -34,8 +34,7 @@ const DocumentFile = "docs/openapi.yaml"
 // Document is a loaded, resolved OpenAPI document.
 type Document struct {
 	// T is the document as kin-openapi holds it, every $ref resolved.
-	T    *openapi3.T
-	path string
+	T *openapi3.T
 }
 
 // DocumentPath returns the path of docs/openapi.yaml, found by walking up
@@ -76,11 +75,8 @@ func Load(path string) (*Document, error) {
 	if !strings.HasPrefix(t.OpenAPI, "3.1.") {
 		return nil, fmt.Errorf("openapi: %s is OpenAPI %q, want 3.1.x", path, t.OpenAPI)
 	}
-	return &Document{T: t, path: path}, nil
+	return &Document{T: t}, nil
 }
-
-// Path returns the file the document was loaded from.
-func (d *Document) Path() string { return d.path }
 
 // Validate checks the document against the OpenAPI 3.1 specification's
 // rules (structure, references, schemas, parameters, security, unique

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log"
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -155,33 +154,18 @@ func (s *Services) UseReportBucket(client *s3.Client, bucket string) {
 	s.ScanRun.Reports = s.Reports
 }
 
-// inProcess runs scans in this process: before Launch returns (tests),
-// or in the background (the local stack). Like the asynchronous
+// inProcess runs scans in this process before Launch returns (tests;
+// the local stack invokes the scan-run binary). Like the asynchronous
 // invocation of scan-run it stands in for, a run gets the scan's
 // reference and nothing of the request: not the caller's identity (the
 // run reads what a system process does, such as the partner's name for
 // the report), not its cancellation.
 type inProcess struct {
-	run        func(context.Context, portal.ScanRef) error
-	background bool
+	run func(context.Context, portal.ScanRef) error
 }
 
 func (l inProcess) Launch(_ context.Context, sc portal.Scan) error {
-	if !l.background {
-		return l.run(context.Background(), sc.Ref())
-	}
-	go func() {
-		if err := l.run(context.Background(), sc.Ref()); err != nil {
-			log.Printf("scan %s: %v", sc.ID, err)
-		}
-	}()
-	return nil
-}
-
-// RunScansInBackground makes launched scans run in a goroutine of this
-// process (the local stack's stand-in for the scan-run function).
-func (s *Services) RunScansInBackground() {
-	s.Scans.Launcher = inProcess{run: s.ScanRun.Run, background: true}
+	return l.run(context.Background(), sc.Ref())
 }
 
 // SetAssetPolicy sets which addresses assets and ownership checks may use
