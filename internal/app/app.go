@@ -17,6 +17,13 @@ func Declaration() App {
 		Name:        "partner-portal",
 		Description: "Partner Portal: MSSP reseller backend for the vulnerability-scanning service",
 		Table:       table(),
+		// Ninety days of function logs: enough to investigate a billing
+		// question about last month.
+		LogRetentionDays: 90,
+		// Per API, across all callers: well above what the functions
+		// sustain per second in docs/PERFORMANCE.md times a partner's
+		// automation, well below the account's default of 10,000.
+		Throttle: Throttle{RatePerSecond: 200, Burst: 400},
 		Authorizer: Authorizer{
 			Function:       "authorizer",
 			IdentityHeader: "Authorization",
@@ -27,28 +34,31 @@ func Declaration() App {
 		},
 		Functions: []Function{
 			{
-				Name:        "authorizer",
-				Description: "Resolves an API key to the caller's identity (HTTP API Lambda authorizer, simple responses).",
-				MemoryMB:    256,
-				TimeoutSec:  5,
-				Kind:        KindAuthorizer,
+				Name:         "authorizer",
+				Description:  "Resolves an API key to the caller's identity (HTTP API Lambda authorizer, simple responses).",
+				MemoryMB:     256,
+				TimeoutSec:   5,
+				Kind:         KindAuthorizer,
+				TableActions: []string{ActionGetItem, ActionUpdateItem},
 			},
 			{
-				Name:        "partners",
-				Description: "Creates partners (super_admin).",
-				MemoryMB:    256,
-				TimeoutSec:  10,
-				Kind:        KindHTTP,
+				Name:         "partners",
+				Description:  "Creates partners (super_admin).",
+				MemoryMB:     256,
+				TimeoutSec:   10,
+				Kind:         KindHTTP,
+				TableActions: TableReadWrite,
 				Routes: []Route{
 					{Method: "POST", Path: "/v1/partners"},
 				},
 			},
 			{
-				Name:        "users",
-				Description: "Users and their API keys.",
-				MemoryMB:    256,
-				TimeoutSec:  10,
-				Kind:        KindHTTP,
+				Name:         "users",
+				Description:  "Users and their API keys.",
+				MemoryMB:     256,
+				TimeoutSec:   10,
+				Kind:         KindHTTP,
+				TableActions: TableReadWrite,
 				Routes: []Route{
 					{Method: "POST", Path: "/v1/users"},
 					{Method: "GET", Path: "/v1/users"},
@@ -58,11 +68,12 @@ func Declaration() App {
 				},
 			},
 			{
-				Name:        "customers",
-				Description: "Customers (tenants): create, list, edit, suspend, resume, archive (pausing and resuming their schedules).",
-				MemoryMB:    256,
-				TimeoutSec:  10,
-				Kind:        KindHTTP,
+				Name:         "customers",
+				Description:  "Customers (tenants): create, list, edit, suspend, resume, archive (pausing and resuming their schedules).",
+				MemoryMB:     256,
+				TimeoutSec:   10,
+				Kind:         KindHTTP,
+				TableActions: TableReadWrite,
 				// Suspending, resuming and archiving pause and resume the
 				// customer's schedules in Scheduler.
 				ManagesSchedules: true,
@@ -78,11 +89,12 @@ func Declaration() App {
 				},
 			},
 			{
-				Name:        "licenses",
-				Description: "Customers' licenses: assign, change, revoke; cost and margin per license.",
-				MemoryMB:    256,
-				TimeoutSec:  10,
-				Kind:        KindHTTP,
+				Name:         "licenses",
+				Description:  "Customers' licenses: assign, change, revoke; cost and margin per license.",
+				MemoryMB:     256,
+				TimeoutSec:   10,
+				Kind:         KindHTTP,
+				TableActions: TableReadWrite,
 				Routes: []Route{
 					{Method: "GET", Path: "/v1/customers/{customerId}/licenses"},
 					{Method: "POST", Path: "/v1/customers/{customerId}/licenses"},
@@ -91,11 +103,12 @@ func Declaration() App {
 				},
 			},
 			{
-				Name:        "billing",
-				Description: "Pricing settings (super_admin), pre-paid pools and the margin report.",
-				MemoryMB:    512,
-				TimeoutSec:  20,
-				Kind:        KindHTTP,
+				Name:         "billing",
+				Description:  "Pricing settings (super_admin), pre-paid pools and the margin report.",
+				MemoryMB:     512,
+				TimeoutSec:   20,
+				Kind:         KindHTTP,
+				TableActions: TableReadWrite,
 				Routes: []Route{
 					{Method: "GET", Path: "/v1/settings/pricing"},
 					{Method: "PUT", Path: "/v1/settings/pricing"},
@@ -105,21 +118,23 @@ func Declaration() App {
 				},
 			},
 			{
-				Name:        "audit",
-				Description: "The audit log: who changed what, when, before and after.",
-				MemoryMB:    256,
-				TimeoutSec:  10,
-				Kind:        KindHTTP,
+				Name:         "audit",
+				Description:  "The audit log: who changed what, when, before and after.",
+				MemoryMB:     256,
+				TimeoutSec:   10,
+				Kind:         KindHTTP,
+				TableActions: TableRead,
 				Routes: []Route{
 					{Method: "GET", Path: "/v1/audit"},
 				},
 			},
 			{
-				Name:        "assets",
-				Description: "Customers' assets: add in bulk with normalisation, list, delete, verify ownership.",
-				MemoryMB:    512,
-				TimeoutSec:  30,
-				Kind:        KindHTTP,
+				Name:         "assets",
+				Description:  "Customers' assets: add in bulk with normalisation, list, delete, verify ownership.",
+				MemoryMB:     512,
+				TimeoutSec:   30,
+				Kind:         KindHTTP,
+				TableActions: TableReadWrite,
 				Routes: []Route{
 					{Method: "GET", Path: "/v1/customers/{customerId}/assets"},
 					{Method: "POST", Path: "/v1/customers/{customerId}/assets"},
@@ -129,11 +144,12 @@ func Declaration() App {
 				},
 			},
 			{
-				Name:        "usage",
-				Description: "Usage per license and period, and usage alerts.",
-				MemoryMB:    256,
-				TimeoutSec:  10,
-				Kind:        KindHTTP,
+				Name:         "usage",
+				Description:  "Usage per license and period, and usage alerts.",
+				MemoryMB:     256,
+				TimeoutSec:   10,
+				Kind:         KindHTTP,
+				TableActions: TableReadWrite,
 				Routes: []Route{
 					{Method: "GET", Path: "/v1/customers/{customerId}/usage"},
 					{Method: "GET", Path: "/v1/alerts"},
@@ -141,13 +157,14 @@ func Declaration() App {
 				},
 			},
 			{
-				Name:        "scans",
-				Description: "Scans (admitted against the license, then run asynchronously), their findings and reports.",
-				MemoryMB:    256,
-				TimeoutSec:  15,
-				Kind:        KindHTTP,
-				Invokes:     []string{"scan-run"},
-				UsesReports: true,
+				Name:         "scans",
+				Description:  "Scans (admitted against the license, then run asynchronously), their findings and reports.",
+				MemoryMB:     256,
+				TimeoutSec:   15,
+				Kind:         KindHTTP,
+				TableActions: TableReadWrite,
+				Invokes:      []string{"scan-run"},
+				UsesReports:  true,
 				Routes: []Route{
 					{Method: "GET", Path: "/v1/customers/{customerId}/scans"},
 					{Method: "POST", Path: "/v1/customers/{customerId}/scans"},
@@ -165,6 +182,7 @@ func Declaration() App {
 				MemoryMB:         512,
 				TimeoutSec:       29,
 				Kind:             KindHTTP,
+				TableActions:     TableReadWrite,
 				PublishesEvents:  true,
 				ManagesSchedules: true,
 				Routes: []Route{
@@ -182,6 +200,7 @@ func Declaration() App {
 				MemoryMB:         256,
 				TimeoutSec:       120,
 				Kind:             KindAsync,
+				TableActions:     TableReadWrite,
 				ScheduleTarget:   true,
 				ManagesSchedules: true,
 				PublishesEvents:  true,
@@ -193,12 +212,13 @@ func Declaration() App {
 				},
 			},
 			{
-				Name:        "scan-run",
-				Description: "Runs an admitted scan with the scan engine and stores its findings and report.",
-				MemoryMB:    512,
-				TimeoutSec:  300,
-				Kind:        KindAsync,
-				UsesReports: true,
+				Name:         "scan-run",
+				Description:  "Runs an admitted scan with the scan engine and stores its findings and report.",
+				MemoryMB:     512,
+				TimeoutSec:   300,
+				Kind:         KindAsync,
+				TableActions: TableReadWrite,
+				UsesReports:  true,
 			},
 			{
 				Name:            "usage-stream",
@@ -206,8 +226,9 @@ func Declaration() App {
 				MemoryMB:        256,
 				TimeoutSec:      60,
 				Kind:            KindTableStream,
+				TableActions:    TableReadWrite,
 				PublishesEvents: true,
-				Stream:          &StreamSource{BatchSize: 100, Entities: []string{"counter", "alert", "asset"}, MaxRetries: 10},
+				Stream:          &StreamSource{BatchSize: 100, Entities: []string{"counter", "alert", "asset"}, MaxRetries: 5, MaxRecordAgeSec: 6 * 3600},
 			},
 			{
 				Name:        "fallback",
@@ -265,6 +286,18 @@ type App struct {
 	Table       Table
 	Authorizer  Authorizer
 	Functions   []Function
+	// LogRetentionDays is how long every function's log group keeps its
+	// logs (a value CloudWatch Logs accepts, such as 30, 90 or 365).
+	LogRetentionDays int
+	// Throttle limits the requests the HTTP API accepts.
+	Throttle Throttle
+}
+
+// Throttle is the HTTP API's steady request rate and burst; requests
+// beyond them are answered 429 by the gateway.
+type Throttle struct {
+	RatePerSecond int
+	Burst         int
 }
 
 // Table describes the single DynamoDB table. Every key attribute is a string.
@@ -318,9 +351,14 @@ type Function struct {
 	TimeoutSec  int
 	Kind        Kind
 	Routes      []Route
+	// TableActions are the DynamoDB actions the function's role allows on
+	// the table (Query also on its indexes); none for a function that does
+	// not touch it. The local stack refuses the others, as IAM would.
+	TableActions []string
 	// Stream: for KindTableStream, which records the function receives.
 	Stream *StreamSource
-	// PublishesEvents: the function puts events on the default event bus.
+	// PublishesEvents: the function puts events on the app's event bus
+	// (named in its environment as EVENT_BUS_NAME).
 	PublishesEvents bool
 	// Invokes names the KindAsync functions this one invokes; each is
 	// passed in the environment as <NAME>_FUNCTION (InvokeEnv).
@@ -328,7 +366,7 @@ type Function struct {
 	// UsesReports: the function reads and writes scan reports in the
 	// reports bucket (named in its environment as REPORTS_BUCKET).
 	UsesReports bool
-	// Rules are EventBridge rules on the default bus that invoke the
+	// Rules are EventBridge rules on the app's event bus that invoke the
 	// function with the events they match.
 	Rules []EventRule
 	// ScheduleTarget: EventBridge Scheduler schedules invoke the function
@@ -394,6 +432,11 @@ type StreamSource struct {
 	// MaxRetries bounds the redeliveries of a failing record before it is
 	// skipped (and reported to the function's on-failure destination).
 	MaxRetries int
+	// MaxRecordAgeSec: a record older than this is skipped and reported
+	// the same way, so a stuck batch cannot hold the shard for the whole
+	// 24 hours the stream keeps records (and the report leaves time to
+	// replay it).
+	MaxRecordAgeSec int
 }
 
 // FilterPattern returns the event source mapping's filter (JSON): records

@@ -5,8 +5,18 @@ import (
 	"testing"
 
 	"github.com/partnerportal/portal/internal/app"
+	"github.com/partnerportal/portal/internal/eventbus"
 	"github.com/partnerportal/portal/internal/portal"
+	"github.com/partnerportal/portal/internal/tenantcreds"
 )
+
+// The environment the declaration gives functions is the one the packages
+// that read it expect.
+func TestEnvironmentNamesMatchTheirReaders(t *testing.T) {
+	if app.EnvEventBus != eventbus.EnvEventBus || app.EnvTenantRoleARN != tenantcreds.EnvRoleARN {
+		t.Fatalf("app names %s and %s, readers %s and %s", app.EnvEventBus, app.EnvTenantRoleARN, eventbus.EnvEventBus, tenantcreds.EnvRoleARN)
+	}
+}
 
 // The rules of the declaration match the events internal/portal publishes
 // only while both spell sources and detail types alike.
@@ -42,10 +52,13 @@ func TestEnvironmentFollowsTheDeclaration(t *testing.T) {
 	}
 	for fn, want := range map[string][]string{
 		"authorizer":    nil,
-		"scans":         {"REPORTS_BUCKET", "SCAN_RUN_FUNCTION"},
-		"schedules":     {"SCHEDULE_GROUP", "SCHEDULE_TARGET_ARN", "SCHEDULE_ROLE_ARN", "SCHEDULE_DLQ_ARN"},
-		"customers":     {"SCHEDULE_GROUP", "SCHEDULE_TARGET_ARN", "SCHEDULE_ROLE_ARN", "SCHEDULE_DLQ_ARN"},
-		"scan-dispatch": {"SCAN_RUN_FUNCTION", "SCHEDULE_GROUP", "SCHEDULE_TARGET_ARN", "SCHEDULE_ROLE_ARN", "SCHEDULE_DLQ_ARN"},
+		"fallback":      nil,
+		"audit":         {"TENANT_ROLE_ARN"},
+		"scans":         {"REPORTS_BUCKET", "SCAN_RUN_FUNCTION", "TENANT_ROLE_ARN"},
+		"schedules":     {"EVENT_BUS_NAME", "SCHEDULE_GROUP", "SCHEDULE_TARGET_ARN", "SCHEDULE_ROLE_ARN", "SCHEDULE_DLQ_ARN", "TENANT_ROLE_ARN"},
+		"customers":     {"SCHEDULE_GROUP", "SCHEDULE_TARGET_ARN", "SCHEDULE_ROLE_ARN", "SCHEDULE_DLQ_ARN", "TENANT_ROLE_ARN"},
+		"scan-dispatch": {"EVENT_BUS_NAME", "SCAN_RUN_FUNCTION", "SCHEDULE_GROUP", "SCHEDULE_TARGET_ARN", "SCHEDULE_ROLE_ARN", "SCHEDULE_DLQ_ARN"},
+		"usage-stream":  {"EVENT_BUS_NAME"},
 	} {
 		if got := names(fn); !slices.Equal(got, want) {
 			t.Errorf("%s: environment %v, want %v", fn, got, want)

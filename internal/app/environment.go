@@ -18,6 +18,8 @@ const (
 	ValueScheduleTargetARN Value = "schedule-target-arn" // the ARN of the function triggers invoke
 	ValueSchedulerRoleARN  Value = "scheduler-role-arn"  // the role Scheduler assumes
 	ValueDispatchDLQARN    Value = "dispatch-dlq-arn"    // the dead-letter queue of fires and dispatch
+	ValueEventBus          Value = "event-bus"           // the name of the app's event bus
+	ValueTenantRoleARN     Value = "tenant-role-arn"     // the ARN of the tenant data-access role
 )
 
 // EnvVar is one environment variable of a function.
@@ -38,11 +40,15 @@ func (a App) GlobalEnvironment() []EnvVar {
 }
 
 // Environment returns the variables f receives besides the global ones,
-// from what the declaration says it does: reports for UsesReports, the
-// names of the functions it Invokes, the Scheduler resources when it
-// ManagesSchedules.
+// from what the declaration says it does: the event bus for
+// PublishesEvents, reports for UsesReports, the names of the functions it
+// Invokes, the Scheduler resources when it ManagesSchedules, the tenant
+// role when it UsesTenantRole.
 func (a App) Environment(f Function) []EnvVar {
 	var env []EnvVar
+	if f.PublishesEvents {
+		env = append(env, EnvVar{Name: EnvEventBus, Value: ValueEventBus})
+	}
 	if f.UsesReports {
 		env = append(env, EnvVar{Name: EnvReportsBucket, Value: ValueReportsBucket})
 	}
@@ -56,6 +62,9 @@ func (a App) Environment(f Function) []EnvVar {
 			EnvVar{Name: EnvScheduleRoleARN, Value: ValueSchedulerRoleARN},
 			EnvVar{Name: EnvScheduleDLQARN, Value: ValueDispatchDLQARN},
 		)
+	}
+	if f.UsesTenantRole() {
+		env = append(env, EnvVar{Name: EnvTenantRoleARN, Value: ValueTenantRoleARN})
 	}
 	return env
 }

@@ -66,6 +66,8 @@ type samTemplate struct {
 	} `yaml:"Globals"`
 	Resources map[string]struct {
 		Type       string    `yaml:"Type"`
+		DependsOn  string    `yaml:"DependsOn"`
+		Condition  string    `yaml:"Condition"`
 		Properties yaml.Node `yaml:"Properties"`
 	} `yaml:"Resources"`
 	Outputs map[string]struct {
@@ -73,26 +75,11 @@ type samTemplate struct {
 	} `yaml:"Outputs"`
 }
 
-// policy is one entry of a function's Policies: a SAM policy template
-// (Templates, keyed by its name) or an inline policy document.
-type policy struct {
-	Version   string                        `yaml:"Version"`
-	Statement []statement                   `yaml:"Statement"`
-	Templates map[string]policyTemplateArgs `yaml:",inline"`
-}
-
-type policyTemplateArgs struct {
-	TableName    map[string]string `yaml:"TableName"`
-	EventBusName string            `yaml:"EventBusName"`
-	FunctionName map[string]string `yaml:"FunctionName"`
-	BucketName   map[string]string `yaml:"BucketName"`
-}
-
 // statement is an IAM policy statement; Resource and condition values are
 // compared as fmt.Sprint of the decoded YAML.
 type statement struct {
 	Effect    string                    `yaml:"Effect"`
-	Principal map[string]string         `yaml:"Principal"`
+	Principal map[string]any            `yaml:"Principal"`
 	Action    []string                  `yaml:"Action"`
 	Resource  any                       `yaml:"Resource"`
 	Condition map[string]map[string]any `yaml:"Condition"`
@@ -105,7 +92,9 @@ type functionProps struct {
 	Timeout       int               `yaml:"Timeout"`
 	Runtime       string            `yaml:"Runtime"`
 	Architectures []string          `yaml:"Architectures"`
-	Policies      []policy          `yaml:"Policies"`
+	Policies      any               `yaml:"Policies"`
+	Role          any               `yaml:"Role"`
+	LoggingConfig any               `yaml:"LoggingConfig"`
 	Environment   struct {
 		Variables map[string]map[string]any `yaml:"Variables"`
 	} `yaml:"Environment"`
@@ -305,36 +294,51 @@ func TestSAMTemplate(t *testing.T) {
 				t.Fatalf("environment %s = Ref %q, want Ref %q", name, got, want)
 			}
 		}
+	})
+
+	t.Run("EveryFunctionRunsAsItsOwnRoleWithOnlyTheDeclaredPolicy", func(t *testing.T) {
 		for _, f := range decl.Functions {
 			var p functionProps
 			properties(t, tmpl, app.FunctionLogicalID(f.Name), "AWS::Serverless::Function", &p)
-			want := 1
-			if f.PublishesEvents {
-				want = 2
-				if p.Policies[1].Templates["EventBridgePutEventsPolicy"].EventBusName != "default" {
-					t.Fatalf("function %s Policies = %+v, want EventBridgePutEventsPolicy on the default bus", f.Name, p.Policies)
+			role := app.RoleLogicalID(f.Name)
+			if got, want := fmt.Sprint(p.Role), "map[Fn::GetAtt:["+role+" Arn]]"; got != want || p.Policies != nil {
+				t.Fatalf("function %s Role = %s, Policies %v; want %s and no SAM policies", f.Name, got, p.Policies, want)
+			}
+			if got, want := tmpl.Resources[app.FunctionLogicalID(f.Name)].DependsOn, app.RolePolicyLogicalID(role); got != want {
+				t.Fatalf("function %s DependsOn %q, want its role's policy %q", f.Name, got, want)
+			}
+			if got, want := fmt.Sprint(p.LoggingConfig), "map[LogFormat:JSON LogGroup:map[Ref:"+app.LogGroupLogicalID(f.Name)+"]]"; got != want {
+				t.Fatalf("function %s LoggingConfig = %s, want %s", f.Name, got, want)
+			}
+			var logs struct {
+				RetentionInDays int `yaml:"RetentionInDays"`
+			}
+			properties(t, tmpl, app.LogGroupLogicalID(f.Name), "AWS::Logs::LogGroup", &logs)
+			if logs.RetentionInDays != decl.LogRetentionDays {
+				t.Fatalf("function %s keeps logs %d days, want %d", f.Name, logs.RetentionInDays, decl.LogRetentionDays)
+			}
+		}
+		for _, r := range decl.Roles() {
+			var role struct {
+				AssumeRolePolicyDocument struct {
+					Statement []statement `yaml:"Statement"`
+				} `yaml:"AssumeRolePolicyDocument"`
+				Policies          any `yaml:"Policies"`
+				ManagedPolicyArns any `yaml:"ManagedPolicyArns"`
+			}
+			properties(t, tmpl, r.LogicalID, "AWS::IAM::Role", &role)
+			trust := role.AssumeRolePolicyDocument.Statement
+			if len(trust) != 1 || trust[0].Effect != "Allow" || fmt.Sprint(trust[0].Action) != fmt.Sprint(r.TrustActions) || role.Policies != nil || role.ManagedPolicyArns != nil {
+				t.Fatalf("role %s: trust %+v, inline %v, managed %v; want one trust statement allowing %v and no other policy", r.LogicalID, trust, role.Policies, role.ManagedPolicyArns, r.TrustActions)
+			}
+			got := rolePolicy(t, tmpl, r.LogicalID)
+			if len(got) != len(r.Statements) {
+				t.Fatalf("role %s has %d statements, want %d", r.LogicalID, len(got), len(r.Statements))
+			}
+			for i, st := range r.Statements {
+				if got[i].Effect != "Allow" || fmt.Sprint(got[i].Action) != fmt.Sprint(st.Actions) || (got[i].Condition != nil) != (st.Conditions != nil) {
+					t.Fatalf("role %s statement %d = %+v, want Allow %v", r.LogicalID, i, got[i], st.Actions)
 				}
-			}
-			if f.UsesReports {
-				if p.Policies[want].Templates["S3CrudPolicy"].BucketName["Ref"] != app.ReportsBucketLogicalID || p.Environment.Variables["REPORTS_BUCKET"]["Ref"] != app.ReportsBucketLogicalID {
-					t.Fatalf("function %s uses reports: policies %+v, environment %+v; want S3CrudPolicy on and REPORTS_BUCKET of Ref %s", f.Name, p.Policies, p.Environment.Variables, app.ReportsBucketLogicalID)
-				}
-				want++
-			} else if _, ok := p.Environment.Variables["REPORTS_BUCKET"]; ok {
-				t.Fatalf("function %s does not use reports but is given REPORTS_BUCKET", f.Name)
-			}
-			for _, target := range f.Invokes {
-				id := app.FunctionLogicalID(target)
-				if p.Policies[want].Templates["LambdaInvokePolicy"].FunctionName["Ref"] != id || p.Environment.Variables[app.InvokeEnv(target)]["Ref"] != id {
-					t.Fatalf("function %s invokes %s: policies %+v, environment %+v", f.Name, target, p.Policies, p.Environment.Variables)
-				}
-				want++
-			}
-			if f.ManagesSchedules || f.ScheduleTarget {
-				want++ // the inline statements, checked in SchedulesAreManagedWithinTheGroup
-			}
-			if len(p.Policies) != want || p.Policies[0].Templates["DynamoDBCrudPolicy"].TableName["Ref"] != decl.Table.LogicalID {
-				t.Fatalf("function %s Policies = %+v, want DynamoDBCrudPolicy on Ref %s", f.Name, p.Policies, decl.Table.LogicalID)
 			}
 		}
 	})
@@ -556,7 +560,7 @@ func TestSAMTemplate(t *testing.T) {
 
 	const (
 		targetARN     = "map[Fn::Sub:arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${AWS::StackName}-scan-dispatch]"
-		dlqARN        = "map[Fn::GetAtt:[DispatchFailures Arn]]"
+		dlqARN        = "map[Fn::GetAtt:[ScanDispatchFailures Arn]]"
 		roleARN       = "map[Fn::GetAtt:[SchedulerRole Arn]]"
 		schedulesARN  = "map[Fn::Sub:arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${ScheduleGroup}/*]"
 		scheduleGroup = "map[Ref:ScheduleGroup]"
@@ -578,7 +582,7 @@ func TestSAMTemplate(t *testing.T) {
 			MessageRetentionPeriod int  `yaml:"MessageRetentionPeriod"`
 			SqsManagedSseEnabled   bool `yaml:"SqsManagedSseEnabled"`
 		}
-		properties(t, tmpl, app.DispatchFailuresLogicalID, "AWS::SQS::Queue", &queue)
+		properties(t, tmpl, app.FailureQueueLogicalID("scan-dispatch"), "AWS::SQS::Queue", &queue)
 		if queue.MessageRetentionPeriod != 14*24*3600 || !queue.SqsManagedSseEnabled {
 			t.Fatalf("dispatch failures queue = %+v, want 14 days' retention, encrypted", queue)
 		}
@@ -587,12 +591,6 @@ func TestSAMTemplate(t *testing.T) {
 			AssumeRolePolicyDocument struct {
 				Statement []statement `yaml:"Statement"`
 			} `yaml:"AssumeRolePolicyDocument"`
-			Policies []struct {
-				PolicyDocument struct {
-					Statement []statement `yaml:"Statement"`
-				} `yaml:"PolicyDocument"`
-			} `yaml:"Policies"`
-			ManagedPolicyArns []any `yaml:"ManagedPolicyArns"`
 		}
 		properties(t, tmpl, app.SchedulerRoleLogicalID, "AWS::IAM::Role", &role)
 		trust := role.AssumeRolePolicyDocument.Statement
@@ -600,10 +598,7 @@ func TestSAMTemplate(t *testing.T) {
 			fmt.Sprint(trust[0].Action) != "[sts:AssumeRole]" || fmt.Sprint(trust[0].Condition) != "map[StringEquals:map[aws:SourceAccount:map[Ref:AWS::AccountId]]]" {
 			t.Fatalf("Scheduler role trust = %+v, want scheduler.amazonaws.com of this account only", trust)
 		}
-		if len(role.Policies) != 1 || role.ManagedPolicyArns != nil {
-			t.Fatalf("Scheduler role has %d inline policies and managed policies %v, want one inline policy", len(role.Policies), role.ManagedPolicyArns)
-		}
-		got := role.Policies[0].PolicyDocument.Statement
+		got := rolePolicy(t, tmpl, app.SchedulerRoleLogicalID)
 		want := []statement{
 			{Effect: "Allow", Action: []string{"lambda:InvokeFunction"}, Resource: targetARN},
 			{Effect: "Allow", Action: []string{"sqs:SendMessage"}, Resource: dlqARN},
@@ -625,11 +620,9 @@ func TestSAMTemplate(t *testing.T) {
 						t.Fatalf("function %s does not manage schedules but is given %s", f.Name, v)
 					}
 				}
-				if !f.ScheduleTarget {
-					for _, pol := range p.Policies {
-						if pol.Statement != nil {
-							t.Fatalf("function %s neither manages schedules nor is their target, but has inline statements %+v", f.Name, pol.Statement)
-						}
+				for _, st := range rolePolicy(t, tmpl, app.RoleLogicalID(f.Name)) {
+					if strings.Contains(fmt.Sprint(st.Action), "scheduler:") || strings.Contains(fmt.Sprint(st.Action), "iam:PassRole") {
+						t.Fatalf("function %s does not manage schedules but may %v", f.Name, st.Action)
 					}
 				}
 				continue
@@ -650,12 +643,14 @@ func TestSAMTemplate(t *testing.T) {
 				{Effect: "Allow", Action: []string{"iam:PassRole"}, Resource: roleARN,
 					Condition: map[string]map[string]any{"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}},
 			}
-			if f.ScheduleTarget {
-				want = append(want, statement{Effect: "Allow", Action: []string{"sqs:SendMessage"}, Resource: dlqARN})
+			var got []statement
+			for _, st := range rolePolicy(t, tmpl, app.RoleLogicalID(f.Name)) {
+				if a := fmt.Sprint(st.Action); strings.Contains(a, "scheduler:") || strings.Contains(a, "iam:PassRole") {
+					got = append(got, st)
+				}
 			}
-			last := p.Policies[len(p.Policies)-1]
-			if g, w := statements(last.Statement), statements(want); g != w || last.Version != "2012-10-17" {
-				t.Fatalf("function %s inline statements (version %q)\n %s\nwant\n %s", f.Name, last.Version, g, w)
+			if g, w := statements(got), statements(want); g != w {
+				t.Fatalf("function %s may\n %s\nwant\n %s", f.Name, g, w)
 			}
 		}
 		if got, want := fmt.Sprint(managers), "[customers schedules scan-dispatch]"; got != want {
@@ -667,19 +662,22 @@ func TestSAMTemplate(t *testing.T) {
 		for _, f := range decl.Functions {
 			var p functionProps
 			properties(t, tmpl, app.FunctionLogicalID(f.Name), "AWS::Serverless::Function", &p)
+			if f.Kind != app.KindAsync {
+				if p.EventInvokeConfig != nil {
+					t.Fatalf("function %s is not async but has EventInvokeConfig %+v", f.Name, p.EventInvokeConfig)
+				}
+			} else if c := p.EventInvokeConfig; c == nil || c.MaximumRetryAttempts != 2 || c.DestinationConfig.OnFailure.Type != "SQS" ||
+				fmt.Sprint(c.DestinationConfig.OnFailure.Destination) != "map[Fn::GetAtt:["+app.FailureQueueLogicalID(f.Name)+" Arn]]" {
+				t.Fatalf("async function %s EventInvokeConfig = %+v, want 2 retries, then its failure queue", f.Name, c)
+			}
 			if !f.ScheduleTarget {
-				if p.FunctionName != nil || p.EventInvokeConfig != nil {
-					t.Fatalf("function %s is not the schedule target but has FunctionName %v, EventInvokeConfig %+v", f.Name, p.FunctionName, p.EventInvokeConfig)
+				if p.FunctionName != nil {
+					t.Fatalf("function %s is not the schedule target but has FunctionName %v", f.Name, p.FunctionName)
 				}
 				continue
 			}
 			if got, want := p.FunctionName["Fn::Sub"], "${AWS::StackName}-"+f.Name; got != want {
 				t.Fatalf("target FunctionName = Fn::Sub %q, want %q", got, want)
-			}
-			c := p.EventInvokeConfig
-			if c == nil || c.MaximumRetryAttempts != 2 || c.DestinationConfig.OnFailure.Type != "SQS" ||
-				fmt.Sprint(c.DestinationConfig.OnFailure.Destination) != dlqARN {
-				t.Fatalf("target EventInvokeConfig = %+v, want 2 retries, then the dispatch failures queue", c)
 			}
 		}
 		// The target's ARN must not be taken from the function itself
@@ -721,41 +719,36 @@ func TestSAMTemplate(t *testing.T) {
 				Statement []statement `yaml:"Statement"`
 			} `yaml:"PolicyDocument"`
 		}
-		properties(t, tmpl, app.DispatchFailuresPolicyLogicalID, "AWS::SQS::QueuePolicy", &policy)
+		properties(t, tmpl, app.FailureQueuePolicyLogicalID("scan-dispatch"), "AWS::SQS::QueuePolicy", &policy)
 		want := statements([]statement{{
-			Effect: "Allow", Principal: map[string]string{"Service": "events.amazonaws.com"}, Action: []string{"sqs:SendMessage"}, Resource: dlqARN,
+			Effect: "Allow", Principal: map[string]any{"Service": "events.amazonaws.com"}, Action: []string{"sqs:SendMessage"}, Resource: dlqARN,
 			Condition: map[string]map[string]any{"ArnEquals": {"aws:SourceArn": []any{
 				map[string]any{"Fn::GetAtt": []any{"ScanDispatchFunctionAssetDiscovered", "Arn"}},
 				map[string]any{"Fn::GetAtt": []any{"ScanDispatchFunctionVulnDBUpdated", "Arn"}},
 				map[string]any{"Fn::GetAtt": []any{"ScanDispatchFunctionVulnDBPage", "Arn"}},
 			}}},
 		}})
-		if got := statements(policy.PolicyDocument.Statement); fmt.Sprint(policy.Queues) != "[map[Ref:DispatchFailures]]" || got != want {
+		if got := statements(policy.PolicyDocument.Statement); fmt.Sprint(policy.Queues) != "[map[Ref:ScanDispatchFailures]]" || got != want {
 			t.Fatalf("dispatch failures queue policy on %v:\n %s\nwant\n %s", policy.Queues, got, want)
 		}
 	})
 
-	t.Run("WithoutAScheduleTargetThereIsNoSchedulerAndRulesUseSAMDefaults", func(t *testing.T) {
+	t.Run("WithoutAScheduleTargetThereIsNoScheduler", func(t *testing.T) {
 		a := app.Declaration()
 		for i := range a.Functions {
 			a.Functions[i].ScheduleTarget = false
 			a.Functions[i].ManagesSchedules = false
 		}
 		tmpl := parseTemplate(t, a)
-		for _, id := range []string{app.ScheduleGroupLogicalID, app.SchedulerRoleLogicalID, app.DispatchFailuresLogicalID, app.DispatchFailuresPolicyLogicalID} {
+		for _, id := range []string{app.ScheduleGroupLogicalID, app.SchedulerRoleLogicalID} {
 			if _, ok := tmpl.Resources[id]; ok {
 				t.Fatalf("resource %s is declared although no function is the schedule target", id)
 			}
 		}
 		var p functionProps
 		properties(t, tmpl, "ScanDispatchFunction", "AWS::Serverless::Function", &p)
-		if p.FunctionName != nil || p.EventInvokeConfig != nil {
-			t.Fatalf("scan-dispatch, no longer the target, has FunctionName %v, EventInvokeConfig %+v", p.FunctionName, p.EventInvokeConfig)
-		}
-		for name, ev := range p.Events {
-			if ev.Type != "EventBridgeRule" || ev.Properties.RetryPolicy != nil || ev.Properties.DeadLetterConfig != nil {
-				t.Fatalf("event %s = %+v, want an EventBridgeRule with SAM's default retries and no dead-letter queue", name, ev)
-			}
+		if p.FunctionName != nil {
+			t.Fatalf("scan-dispatch, no longer the target, has FunctionName %v", p.FunctionName)
 		}
 	})
 
@@ -767,6 +760,24 @@ func TestSAMTemplate(t *testing.T) {
 			t.Fatalf("TableName = Ref %q, want Ref %q", got, want)
 		}
 	})
+}
+
+// rolePolicy returns the statements of the policy of the role with the
+// given logical ID.
+func rolePolicy(t *testing.T, tmpl samTemplate, role string) []statement {
+	t.Helper()
+	var p struct {
+		Roles          []map[string]string `yaml:"Roles"`
+		PolicyDocument struct {
+			Version   string      `yaml:"Version"`
+			Statement []statement `yaml:"Statement"`
+		} `yaml:"PolicyDocument"`
+	}
+	properties(t, tmpl, app.RolePolicyLogicalID(role), "AWS::IAM::Policy", &p)
+	if len(p.Roles) != 1 || p.Roles[0]["Ref"] != role || p.PolicyDocument.Version != "2012-10-17" {
+		t.Fatalf("policy of role %s is attached to %v (version %q), want that role only", role, p.Roles, p.PolicyDocument.Version)
+	}
+	return p.PolicyDocument.Statement
 }
 
 // statements renders policy statements for comparison, one a line.
@@ -842,7 +853,7 @@ func TestValidate(t *testing.T) {
 			withRoutes(a, "scan-run", app.Route{Method: "GET", Path: "/v1/x"})
 			withRule(a, "scan-run", rule("GetV1X"))
 		}, `rule "GetV1X": duplicate or invalid event name`},
-		{"RuleNamedLikeSAMsRole", func(a *app.App) { withRule(a, "scan-run", rule("Role")) }, "logical ID ScanRunFunctionRole is already used by the role of function scan-run"},
+		{"RuleNamedLikeSAMsRole", func(a *app.App) { withRule(a, "scan-run", rule("Role")) }, "logical ID ScanRunFunctionRole is already used by a resource of function scan-run"},
 		{"RuleNamedLikeARulesPermission", func(a *app.App) { withRule(a, "scan-dispatch", rule("AssetDiscoveredPermission")) }, "logical ID ScanDispatchFunctionAssetDiscoveredPermission is already used"},
 		{"RuleNameTooLongForItsTarget", func(a *app.App) { withRule(a, "scan-run", rule(strings.Repeat("A", 40))) }, "too long for its EventBridge target ID"},
 		{"RuleWithoutSource", func(a *app.App) { withRule(a, "scan-run", app.EventRule{Name: "Test", DetailTypes: []string{"Test"}}) }, `rule "Test" needs a source and at least one detail type`},
@@ -850,9 +861,10 @@ func TestValidate(t *testing.T) {
 		{"RuleWithEmptyDetailType", func(a *app.App) {
 			withRule(a, "scan-run", app.EventRule{Name: "Test", Source: "x", DetailTypes: []string{""}})
 		}, `rule "Test" needs a source and at least one detail type`},
-		{"FunctionClashingWithTheDispatchQueue", func(a *app.App) {
-			a.Functions = append(a.Functions, app.Function{Name: "dispatch", MemoryMB: 128, TimeoutSec: 1, Kind: app.KindTableStream, Stream: &app.StreamSource{BatchSize: 1}})
-		}, "logical ID DispatchFailures is already used by the dispatch dead-letter queue"},
+		{"RuleNamedLikeTheFunctionsLogs", func(a *app.App) { withRule(a, "scan-run", rule("Logs")) }, "logical ID ScanRunFunctionLogs is already used by a resource of function scan-run"},
+		{"StreamRecordAgeOutOfRange", func(a *app.App) {
+			a.Functions = append(a.Functions, app.Function{Name: "stream2", MemoryMB: 128, TimeoutSec: 1, Kind: app.KindTableStream, Stream: &app.StreamSource{BatchSize: 1, MaxRecordAgeSec: 30}})
+		}, "maximum record age 30 s (60..604800) out of range"},
 		{"UndeclaredAuthorizer", func(a *app.App) { a.Authorizer.Function = "nobody" }, `authorizer function "nobody" is not declared`},
 		{"AuthorizerOfWrongKind", func(a *app.App) { a.Authorizer.Function = "customers" }, `has kind "http"`},
 		{"AuthorizerWithRoutes", func(a *app.App) {

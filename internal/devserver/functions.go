@@ -113,6 +113,12 @@ func (ep endpoints) environ(a app.App, f app.Function, lam *locallambda.Server) 
 			value = localSchedulerRole
 		case app.ValueDispatchDLQARN:
 			value = localDispatchDLQ
+		case app.ValueEventBus:
+			value = a.Name
+		case app.ValueTenantRoleARN:
+			// Empty: no STS here, so requests keep the function's own
+			// credentials (tenantcreds is off).
+			value = ""
 		default:
 			panic("devserver: no local value for " + string(v.Value))
 		}
