@@ -42,9 +42,14 @@
 // to one hour: a TTL above 1h is refused by STS at the first Retrieve. The
 // role's MaxSessionDuration also caps the TTL.
 //
-// # The role (defined in the infrastructure issue)
+// # The role
 //
-// Trust policy: the function execution role may assume the role only when
+// The role is declared once, as app.TenantRoleLogicalID in internal/app
+// (App.Roles), and rendered into template.yaml and the CDK stack (infra/).
+// In short:
+//
+// Trust policy: the execution roles of the API functions that read the
+// table (app.Function.UsesTenantRole) may assume the role only when
 // it tags the session with exactly one tag, tenant, whose value is a
 // customer ID. sts:TagSession is required for any session tag.
 //
@@ -52,7 +57,7 @@
 //	  "Version": "2012-10-17",
 //	  "Statement": [{
 //	    "Effect": "Allow",
-//	    "Principal": {"AWS": "arn:aws:iam::<account>:role/<function execution role>"},
+//	    "Principal": {"AWS": ["arn:aws:iam::<account>:role/<function execution role>", …]},
 //	    "Action": ["sts:AssumeRole", "sts:TagSession"],
 //	    "Condition": {
 //	      "StringLike": {"aws:RequestTag/tenant": "cus_*"},
@@ -70,12 +75,10 @@
 //	{
 //	  "Version": "2012-10-17",
 //	  "Statement": [{
-//	    "Sid": "TenantPartitionOnly",
 //	    "Effect": "Allow",
 //	    "Action": [
 //	      "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query",
-//	      "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-//	      "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"
+//	      "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"
 //	    ],
 //	    "Resource": "arn:aws:dynamodb:<region>:<account>:table/<table>",
 //	    "Condition": {
