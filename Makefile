@@ -2,7 +2,12 @@
 # (npm fetches DynamoDB Local into the user cache on first use).
 GO ?= go
 
-.PHONY: run test build bench template vet fmt clean
+# Deployment (docs/DEPLOY.md): STAGE is dev or prod, STACK the CloudFormation stack.
+STAGE ?= dev
+STACK ?= partner-portal-$(STAGE)
+CDK = infra/node_modules/.bin/cdk
+
+.PHONY: run test build bench template synth deploy destroy sam-build vet fmt clean
 
 ## run: the whole app on http://127.0.0.1:3000 with DynamoDB Local (data in .devstack/); ARGS=--fast-clock for schedules that fire within seconds
 run:
@@ -25,8 +30,33 @@ bench: build
 template:
 	$(GO) run ./cmd/gentemplate
 
+## synth: the CDK stack of STAGE into cdk.out/, offline (no AWS credentials needed)
+synth: build
+	$(GO) run ./infra -out cdk.out -stage $(STAGE) -stack $(STACK) -dist dist
+
+# The CDK CLI, pinned in infra/package-lock.json.
+$(CDK): infra/package.json infra/package-lock.json
+	npm ci --prefix infra --no-audit --no-fund
+	touch $@
+
+## deploy: synth, then deploy cdk.out with the pinned CDK CLI (AWS credentials; first time CURSOR_SECRET=…; ALARM_EMAIL=… optional)
+deploy: synth $(CDK)
+	$(CDK) bootstrap --app cdk.out
+	@$(CDK) deploy --app cdk.out $(STACK) \
+		$${CURSOR_SECRET:+--parameters CursorSecret="$$CURSOR_SECRET"} \
+		$${ALARM_EMAIL:+--parameters AlarmEmail="$$ALARM_EMAIL"} \
+		--outputs-file cdk.out/outputs.json
+
+## destroy: delete the STAGE stack (a prod table and the reports bucket are kept)
+destroy: synth $(CDK)
+	$(CDK) destroy --app cdk.out $(STACK)
+
+## sam-build: template.yaml built by the SAM CLI (install it first), the bootstraps of make build copied as they are
+sam-build: build
+	sam build --template-file template.yaml
+
 fmt:
 	gofmt -w .
 
 clean:
-	rm -rf dist .devstack
+	rm -rf dist .devstack cdk.out

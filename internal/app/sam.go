@@ -643,6 +643,8 @@ func (a App) functionResource(f Function) *yaml.Node {
 		// The role's policy exists before the function (and the event
 		// source mapping, which checks the role's stream permissions).
 		kv("DependsOn", str(RolePolicyLogicalID(RoleLogicalID(f.Name)))),
+		// sam build takes the bootstrap make build wrote as it is.
+		kv("Metadata", object(kv("SkipBuild", boolean(true)))),
 		kv("Properties", object(props...)),
 	)
 }
