@@ -42,14 +42,14 @@ $(CDK): infra/package.json infra/package-lock.json
 ## deploy: synth, then deploy cdk.out with the pinned CDK CLI (AWS credentials; first time CURSOR_SECRET=…; ALARM_EMAIL=… optional)
 deploy: synth $(CDK)
 	$(CDK) bootstrap --app cdk.out
-	@$(CDK) deploy --app cdk.out $(STACK) \
+	@$(CDK) deploy --app cdk.out \
 		$${CURSOR_SECRET:+--parameters CursorSecret="$$CURSOR_SECRET"} \
 		$${ALARM_EMAIL:+--parameters AlarmEmail="$$ALARM_EMAIL"} \
 		--outputs-file cdk.out/outputs.json
 
 ## destroy: delete the STAGE stack (a prod table and the reports bucket are kept)
 destroy: synth $(CDK)
-	$(CDK) destroy --app cdk.out $(STACK)
+	$(CDK) destroy --app cdk.out
 
 ## sam-build: template.yaml built by the SAM CLI (install it first), the bootstraps of make build copied as they are
 sam-build: build
