@@ -13,6 +13,7 @@ import (
 	"github.com/partnerportal/portal/internal/app"
 	"github.com/partnerportal/portal/internal/lambdabuild"
 	"github.com/partnerportal/portal/internal/lambdaruntime"
+	"github.com/partnerportal/portal/internal/localiam"
 	"github.com/partnerportal/portal/internal/locallambda"
 	"github.com/partnerportal/portal/internal/services"
 )
@@ -32,7 +33,7 @@ type functions struct {
 type endpoints struct {
 	Table        string
 	CursorSecret string
-	DynamoDB     string // DYNAMODB_ENDPOINT
+	DynamoDB     string // DYNAMODB_ENDPOINT: the gate (internal/localiam) in front of DynamoDB
 	EventBridge  string // AWS_ENDPOINT_URL_EVENTBRIDGE
 	Scheduler    string // AWS_ENDPOINT_URL_SCHEDULER
 	S3           string // AWS_ENDPOINT_URL_S3
@@ -78,10 +79,12 @@ func startFunctions(a app.App, binDir string, ep endpoints, log io.Writer) (*fun
 
 // environ is the environment of f: the variables the template gives it
 // (app.Environment), resolved locally, and the SDK's standard
-// configuration pointing at the local endpoints.
+// configuration pointing at the local endpoints, with f's own access key
+// (localiam.AccessKeyID).
 func (ep endpoints) environ(a app.App, f app.Function, lam *locallambda.Server) []string {
 	env := []string{
-		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_EC2_METADATA_DISABLED=true",
+		// Its own access key, by which the DynamoDB gate holds it to its role.
+		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=" + localiam.AccessKeyID(f.Name), "AWS_SECRET_ACCESS_KEY=local", "AWS_EC2_METADATA_DISABLED=true",
 		"HOME=" + ep.Home,
 		services.EnvEndpoint + "=" + ep.DynamoDB,
 		"AWS_ENDPOINT_URL_EVENTBRIDGE=" + ep.EventBridge,

@@ -19,6 +19,7 @@ import (
 	"github.com/partnerportal/portal/internal/ddblocal"
 	"github.com/partnerportal/portal/internal/dynamo"
 	"github.com/partnerportal/portal/internal/localeventbridge"
+	"github.com/partnerportal/portal/internal/localiam"
 	"github.com/partnerportal/portal/internal/locals3"
 	"github.com/partnerportal/portal/internal/portal"
 	"github.com/partnerportal/portal/internal/services"
@@ -64,6 +65,7 @@ type Stack struct {
 	ddb         *ddblocal.Instance
 	lock        *os.File // held while the stack runs (lockDir)
 	bus         *localeventbridge.Server
+	gate        *localiam.Server // the functions' way to DynamoDB
 	functions   *functions
 	streams     *streams
 	scheduling  *scheduling
@@ -153,8 +155,14 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if err := os.MkdirAll(home, 0o700); err != nil {
 		return nil, err
 	}
+	// The functions reach DynamoDB through a gate holding each to its
+	// role, as IAM does; the stack itself (seeding, reading the stream)
+	// goes straight to it.
+	if st.gate, err = localiam.Start("", endpoint, a.Functions, a.Roles(), cfg.Log); err != nil {
+		return nil, fmt.Errorf("DynamoDB gate: %w", err)
+	}
 	st.functions, err = startFunctions(a, bins, endpoints{
-		Table: cfg.Table, CursorSecret: string(secret), DynamoDB: endpoint, EventBridge: st.bus.URL(),
+		Table: cfg.Table, CursorSecret: string(secret), DynamoDB: st.gate.URL(), EventBridge: st.bus.URL(),
 		Scheduler: st.scheduling.server.URL(), S3: st.reports.URL(), Home: home,
 	}, cfg.Log)
 	if err != nil {
@@ -205,8 +213,8 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	return st, nil
 }
 
-// Close stops the HTTP server, the local S3 endpoint and the DynamoDB
-// Local it started.
+// Close stops the HTTP server, the functions, the local endpoints (S3,
+// EventBridge, the DynamoDB gate) and the DynamoDB Local it started.
 func (s *Stack) Close() error {
 	var errs []error
 	if s.server != nil {
@@ -222,6 +230,9 @@ func (s *Stack) Close() error {
 	}
 	if s.functions != nil {
 		errs = append(errs, s.functions.close())
+	}
+	if s.gate != nil {
+		errs = append(errs, s.gate.Close())
 	}
 	if s.bus != nil {
 		errs = append(errs, s.bus.Close())
