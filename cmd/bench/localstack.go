@@ -1040,6 +1040,10 @@ func localEnv(a app.App, f app.Function, ddb, table, secret, home string) []stri
 			value = "arn:aws:iam::000000000000:role/partner-portal-scheduler"
 		case app.ValueDispatchDLQARN:
 			value = "arn:aws:sqs:us-east-1:000000000000:partner-portal-dispatch-failures"
+		case app.ValueEventBus:
+			value = a.Name
+		case app.ValueTenantRoleARN:
+			value = "" // as in the local stack: tenant credentials off
 		default:
 			panic("bench: no local value for " + string(v.Value) + " (see internal/devserver/functions.go)")
 		}
