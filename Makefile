@@ -5,7 +5,10 @@ GO ?= go
 # Deployment (docs/DEPLOY.md): STAGE is dev or prod, STACK the CloudFormation stack.
 STAGE ?= dev
 STACK ?= partner-portal-$(STAGE)
-CDK = infra/node_modules/.bin/cdk
+# The CDK CLI is installed into .cdk/ (a dot directory, so that go ./... does
+# not walk the Go files npm packages carry).
+CDK_DIR = .cdk
+CDK = $(CDK_DIR)/node_modules/.bin/cdk
 
 .PHONY: run test build bench template synth deploy destroy sam-build vet fmt clean
 
@@ -36,7 +39,9 @@ synth: build
 
 # The CDK CLI, pinned in infra/package-lock.json.
 $(CDK): infra/package.json infra/package-lock.json
-	npm ci --prefix infra --no-audit --no-fund
+	mkdir -p $(CDK_DIR)
+	cp infra/package.json infra/package-lock.json $(CDK_DIR)/
+	npm ci --prefix $(CDK_DIR) --no-audit --no-fund
 	touch $@
 
 ## deploy: synth, then deploy cdk.out with the pinned CDK CLI (AWS credentials; first time CURSOR_SECRET=…; ALARM_EMAIL=… optional)
@@ -59,4 +64,4 @@ fmt:
 	gofmt -w .
 
 clean:
-	rm -rf dist .devstack cdk.out
+	rm -rf dist .devstack cdk.out .cdk

@@ -15,16 +15,6 @@ import (
 	"github.com/partnerportal/portal/internal/app"
 )
 
-// What happens to work a function failed at, as sam.go renders it: an
-// asynchronous invocation is retried twice, an event EventBridge cannot
-// deliver is retried three times within an hour; then each goes to the
-// function's failure queue.
-const (
-	asyncRetries    = 2
-	ruleRetries     = 3
-	ruleMaxEventAge = 3600 // seconds
-)
-
 // function declares f's log group and f itself, running its bootstrap
 // binary from the dist directory as its declared role. The function gets
 // its role as an immutable imported role, to which CDK cannot add: nothing
@@ -42,7 +32,7 @@ func (b *builder) function(f app.Function) awslambda.Function {
 	props := &awslambda.FunctionProps{
 		Runtime:       awslambda.NewRuntime(jsii.String(app.Runtime), awslambda.RuntimeFamily_OTHER, nil),
 		Architecture:  awslambda.Architecture_Custom(jsii.String(app.Architecture), jsii.String("linux/"+app.Architecture)),
-		Handler:       jsii.String("bootstrap"),
+		Handler:       jsii.String(app.Handler),
 		Code:          awslambda.Code_FromAsset(jsii.String(filepath.Join(b.props.DistDir, f.Name)), nil),
 		Description:   jsii.String(f.Description),
 		MemorySize:    jsii.Number(f.MemoryMB),
@@ -74,7 +64,7 @@ func (b *builder) wire(f app.Function) {
 		awslambda.NewCfnEventInvokeConfig(b.stack, jsii.String(id+"EventInvokeConfig"), &awslambda.CfnEventInvokeConfigProps{
 			FunctionName:         fn.FunctionName(),
 			Qualifier:            jsii.String("$LATEST"),
-			MaximumRetryAttempts: jsii.Number(asyncRetries),
+			MaximumRetryAttempts: jsii.Number(app.AsyncRetries),
 			DestinationConfig: &awslambda.CfnEventInvokeConfig_DestinationConfigProperty{
 				OnFailure: &awslambda.CfnEventInvokeConfig_OnFailureProperty{Destination: b.queues[f.Name].QueueArn()},
 			},
@@ -87,7 +77,7 @@ func (b *builder) wire(f app.Function) {
 		awslambda.NewCfnEventSourceMapping(b.stack, jsii.String(id+"TableStream"), &awslambda.CfnEventSourceMappingProps{
 			FunctionName:               fn.FunctionName(),
 			EventSourceArn:             b.table.TableStreamArn(),
-			StartingPosition:           jsii.String("TRIM_HORIZON"),
+			StartingPosition:           jsii.String(app.StreamStartingPosition),
 			BatchSize:                  jsii.Number(s.BatchSize),
 			MaximumRetryAttempts:       jsii.Number(s.MaxRetries),
 			MaximumRecordAgeInSeconds:  jsii.Number(s.MaxRecordAgeSec),
@@ -126,8 +116,8 @@ func (b *builder) rules(f app.Function) {
 				Id:  jsii.String(id + "LambdaTarget"),
 				Arn: fn.FunctionArn(),
 				RetryPolicy: &awsevents.CfnRule_RetryPolicyProperty{
-					MaximumRetryAttempts:     jsii.Number(ruleRetries),
-					MaximumEventAgeInSeconds: jsii.Number(ruleMaxEventAge),
+					MaximumRetryAttempts:     jsii.Number(app.RuleRetries),
+					MaximumEventAgeInSeconds: jsii.Number(app.RuleMaxEventAgeSec),
 				},
 				DeadLetterConfig: &awsevents.CfnRule_DeadLetterConfigProperty{Arn: queue.QueueArn()},
 			}},

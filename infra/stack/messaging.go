@@ -10,9 +10,6 @@ import (
 	"github.com/partnerportal/portal/internal/app"
 )
 
-// failureRetentionDays is how long a failure queue keeps what failed for good.
-const failureRetentionDays = 14
-
 // messaging declares the app's event bus (named after the stack), the
 // Scheduler group of schedule triggers and every function's failure queue.
 func (b *builder) messaging() {
@@ -31,7 +28,7 @@ func (b *builder) messaging() {
 		if f.HasFailureQueue() {
 			id := app.FailureQueueLogicalID(f.Name)
 			q := awssqs.NewQueue(b.stack, jsii.String(id), &awssqs.QueueProps{
-				RetentionPeriod: awscdk.Duration_Days(jsii.Number(failureRetentionDays)),
+				RetentionPeriod: awscdk.Duration_Days(jsii.Number(app.FailureRetentionDays)),
 				Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
 			})
 			logicalID(q, id)

@@ -54,6 +54,22 @@ const (
 	ReportsBucketPolicyLogicalID = "ReportsBucketPolicy"
 )
 
+// What happens to work a function failed at: an asynchronous invocation is
+// retried AsyncRetries times, an event EventBridge cannot deliver
+// RuleRetries times within RuleMaxEventAgeSec; then each goes to the
+// function's failure queue, which keeps it FailureRetentionDays. A stream
+// function starts reading at StreamStartingPosition.
+const (
+	AsyncRetries           = 2
+	RuleRetries            = 3
+	RuleMaxEventAgeSec     = 3600
+	FailureRetentionDays   = 14
+	StreamStartingPosition = "TRIM_HORIZON"
+	// Handler is every function's handler: the bootstrap binary of a
+	// provided runtime.
+	Handler = "bootstrap"
+)
+
 // ReportsInfrequentAccessAfterDays: reports older than this move to the
 // cheaper S3 Standard-IA storage class (partners rarely reopen them).
 const ReportsInfrequentAccessAfterDays = 30

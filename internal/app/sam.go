@@ -110,7 +110,7 @@ func (a App) SAMTemplate() ([]byte, error) {
 		kv("Globals", object(kv("Function", object(
 			kv("Runtime", str(Runtime)),
 			kv("Architectures", strs(Architecture)),
-			kv("Handler", str("bootstrap")),
+			kv("Handler", str(Handler)),
 			kv("Environment", object(kv("Variables", object(a.globalEnv()...)))),
 		)))),
 		kv("Resources", object(resources...)),
@@ -249,7 +249,7 @@ func failureQueue() *yaml.Node {
 	return object(
 		kv("Type", str("AWS::SQS::Queue")),
 		kv("Properties", object(
-			kv("MessageRetentionPeriod", num(14*24*3600)),
+			kv("MessageRetentionPeriod", num(FailureRetentionDays*24*3600)),
 			kv("SqsManagedSseEnabled", boolean(true)),
 		)),
 	)
@@ -568,7 +568,7 @@ func (a App) functionResource(f Function) *yaml.Node {
 		// An asynchronous invocation (by a function, a rule or Scheduler)
 		// that still fails after two retries is kept in the failure queue.
 		props = append(props, kv("EventInvokeConfig", object(
-			kv("MaximumRetryAttempts", num(2)),
+			kv("MaximumRetryAttempts", num(AsyncRetries)),
 			kv("DestinationConfig", object(kv("OnFailure", object(
 				kv("Type", str("SQS")),
 				kv("Destination", getAtt(FailureQueueLogicalID(f.Name), "Arn")),
@@ -582,7 +582,7 @@ func (a App) functionResource(f Function) *yaml.Node {
 			kv("Type", str("DynamoDB")),
 			kv("Properties", object(
 				kv("Stream", getAtt(a.Table.LogicalID, "StreamArn")),
-				kv("StartingPosition", str("TRIM_HORIZON")),
+				kv("StartingPosition", str(StreamStartingPosition)),
 				kv("BatchSize", num(s.BatchSize)),
 				kv("MaximumRetryAttempts", num(s.MaxRetries)),
 				kv("MaximumRecordAgeInSeconds", num(s.MaxRecordAgeSec)),
@@ -628,8 +628,8 @@ func (a App) functionResource(f Function) *yaml.Node {
 					kv("detail-type", strs(r.DetailTypes...)),
 				)),
 				kv("RetryPolicy", object(
-					kv("MaximumRetryAttempts", num(3)),
-					kv("MaximumEventAgeInSeconds", num(3600)),
+					kv("MaximumRetryAttempts", num(RuleRetries)),
+					kv("MaximumEventAgeInSeconds", num(RuleMaxEventAgeSec)),
 				)),
 				kv("DeadLetterConfig", object(kv("Arn", getAtt(FailureQueueLogicalID(f.Name), "Arn")))),
 			)),
