@@ -116,15 +116,9 @@ func (s *Store) ListAlerts(ctx context.Context, scope tenancy.Scope, q portal.Al
 	if err != nil {
 		return nil, nil, fmt.Errorf("query alerts: %w", err)
 	}
-	out := make([]portal.Alert, 0, len(res.Items))
-	for _, av := range res.Items {
-		var it alertItem
-		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return nil, nil, fmt.Errorf("decode alert: %w", err)
-		}
-		if inScope(scope, it.PartnerID, it.TenantID) {
-			out = append(out, it.alert())
-		}
+	out, err := decodeInScope(scope, res.Items, "alert", alertItem.alert)
+	if err != nil {
+		return nil, nil, err
 	}
 	var next portal.Position
 	if res.LastEvaluatedKey != nil {

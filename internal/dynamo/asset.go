@@ -123,15 +123,9 @@ func (s *Store) ListAssets(ctx context.Context, scope tenancy.Scope, customerID 
 	if err != nil {
 		return nil, nil, fmt.Errorf("query assets: %w", err)
 	}
-	out := make([]portal.Asset, 0, len(res.Items))
-	for _, av := range res.Items {
-		var it assetItem
-		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return nil, nil, fmt.Errorf("decode asset: %w", err)
-		}
-		if inScope(scope, it.PartnerID, it.TenantID) {
-			out = append(out, it.asset())
-		}
+	out, err := decodeInScope(scope, res.Items, "asset", assetItem.asset)
+	if err != nil {
+		return nil, nil, err
 	}
 	var next portal.Position
 	if res.LastEvaluatedKey != nil {

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -92,7 +91,7 @@ func (s *Store) ListFindings(ctx context.Context, scope tenancy.Scope, customerI
 	if err != nil {
 		return nil, nil, fmt.Errorf("query findings: %w", err)
 	}
-	out, err := decodeFindings(scope, res.Items)
+	out, err := decodeInScope(scope, res.Items, "finding", findingItem.finding)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -107,26 +106,12 @@ func (s *Store) ListFindings(ctx context.Context, scope tenancy.Scope, customerI
 func (s *Store) AllFindings(ctx context.Context, scope tenancy.Scope, customerID string) ([]portal.Finding, error) {
 	var out []portal.Finding
 	err := s.queryPrefix(ctx, scope, tenantPK(scope.PartnerID, customerID), findingPrefix, func(av map[string]types.AttributeValue) error {
-		fs, err := decodeFindings(scope, []map[string]types.AttributeValue{av})
+		fs, err := decodeInScope(scope, []map[string]types.AttributeValue{av}, "finding", findingItem.finding)
 		out = append(out, fs...)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("query findings: %w", err)
-	}
-	return out, nil
-}
-
-func decodeFindings(scope tenancy.Scope, items []map[string]types.AttributeValue) ([]portal.Finding, error) {
-	out := make([]portal.Finding, 0, len(items))
-	for _, av := range items {
-		var it findingItem
-		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return nil, fmt.Errorf("decode finding: %w", err)
-		}
-		if inScope(scope, it.PartnerID, it.TenantID) {
-			out = append(out, it.finding())
-		}
 	}
 	return out, nil
 }

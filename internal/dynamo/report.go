@@ -106,15 +106,9 @@ func (s *Store) ListReportMeta(ctx context.Context, scope tenancy.Scope, custome
 	if err != nil {
 		return nil, nil, fmt.Errorf("query reports: %w", err)
 	}
-	out := make([]portal.ReportMeta, 0, len(res.Items))
-	for _, av := range res.Items {
-		var it reportItem
-		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return nil, nil, fmt.Errorf("decode report: %w", err)
-		}
-		if inScope(scope, it.PartnerID, it.TenantID) {
-			out = append(out, it.meta())
-		}
+	out, err := decodeInScope(scope, res.Items, "report", reportItem.meta)
+	if err != nil {
+		return nil, nil, err
 	}
 	var next portal.Position
 	if res.LastEvaluatedKey != nil {

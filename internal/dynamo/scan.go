@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -157,15 +156,9 @@ func (s *Store) ListScans(ctx context.Context, scope tenancy.Scope, customerID s
 	if err != nil {
 		return nil, nil, fmt.Errorf("query scans: %w", err)
 	}
-	out := make([]portal.Scan, 0, len(res.Items))
-	for _, av := range res.Items {
-		var it scanItem
-		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-			return nil, nil, fmt.Errorf("decode scan: %w", err)
-		}
-		if inScope(scope, it.PartnerID, it.TenantID) {
-			out = append(out, it.scan())
-		}
+	out, err := decodeInScope(scope, res.Items, "scan", scanItem.scan)
+	if err != nil {
+		return nil, nil, err
 	}
 	var next portal.Position
 	if res.LastEvaluatedKey != nil {

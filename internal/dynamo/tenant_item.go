@@ -2,6 +2,10 @@ package dynamo
 
 import (
 	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/partnerportal/portal/internal/portal"
 	"github.com/partnerportal/portal/internal/tenancy"
@@ -20,6 +24,23 @@ func (it licenseItem) owner() (string, string)  { return it.PartnerID, it.Tenant
 func (it reportItem) owner() (string, string)   { return it.PartnerID, it.TenantID }
 func (it scanItem) owner() (string, string)     { return it.PartnerID, it.TenantID }
 func (it scheduleItem) owner() (string, string) { return it.PartnerID, it.TenantID }
+func (it alertItem) owner() (string, string)    { return it.PartnerID, it.TenantID }
+
+// decodeInScope decodes items and returns, in order, conv of those that
+// are the scope's; noun names the kind in a decode error.
+func decodeInScope[I tenantItem, T any](scope tenancy.Scope, items []map[string]types.AttributeValue, noun string, conv func(I) T) ([]T, error) {
+	out := make([]T, 0, len(items))
+	for _, av := range items {
+		var it I
+		if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", noun, err)
+		}
+		if partnerID, tenantID := it.owner(); inScope(scope, partnerID, tenantID) {
+			out = append(out, conv(it))
+		}
+	}
+	return out, nil
+}
 
 // getTenantItem reads the item sk of a customer's partition in scope
 // (with the tenant's credentials when a customer user asks, see inTenant).
