@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/partnerportal/portal/internal/localhttp"
 )
 
 // Defaults of a new Handler.
@@ -287,19 +289,5 @@ func (h *Handler) Close(timeout time.Duration) bool {
 	h.mu.Lock()
 	h.cancel()
 	h.mu.Unlock()
-	done := make(chan struct{})
-	go func() { h.Wait(); close(done) }()
-	t := time.NewTimer(max(timeout, 0))
-	defer t.Stop()
-	select {
-	case <-done:
-		return true
-	case <-t.C:
-		select {
-		case <-done:
-			return true
-		default:
-			return false
-		}
-	}
+	return localhttp.WaitAtMost(h.Wait, timeout)
 }

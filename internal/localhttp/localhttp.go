@@ -66,3 +66,23 @@ func (s *Server) Close(timeout time.Duration, drain func(time.Duration) bool, pe
 	}
 	return nil
 }
+
+// WaitAtMost runs wait and reports whether it returned within timeout; wait
+// goes on in the background when it did not.
+func WaitAtMost(wait func(), timeout time.Duration) bool {
+	done := make(chan struct{})
+	go func() { wait(); close(done) }()
+	t := time.NewTimer(max(timeout, 0))
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		select {
+		case <-done:
+			return true
+		default:
+			return false
+		}
+	}
+}

@@ -65,6 +65,7 @@ import (
 	"time"
 
 	"github.com/partnerportal/portal/internal/lambdaruntime"
+	"github.com/partnerportal/portal/internal/localhttp"
 )
 
 // Limits and defaults, as Lambda has them.
@@ -310,21 +311,7 @@ func (h *Handler) Wait() {
 // harmless.
 func (h *Handler) Close(timeout time.Duration) bool {
 	h.cancel()
-	done := make(chan struct{})
-	go func() { h.Wait(); close(done) }()
-	t := time.NewTimer(max(timeout, 0))
-	defer t.Stop()
-	select {
-	case <-done:
-		return true
-	case <-t.C:
-		select {
-		case <-done:
-			return true
-		default:
-			return false
-		}
-	}
+	return localhttp.WaitAtMost(h.Wait, timeout)
 }
 
 // apiError is an error answer of the Invoke API.

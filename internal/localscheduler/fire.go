@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/partnerportal/portal/internal/localhttp"
 )
 
 // Context attributes Scheduler replaces in a target's Input when it fires.
@@ -193,21 +195,7 @@ func (h *Handler) DeadLetters() []DeadLetter {
 // again unless Tick is called.
 func (h *Handler) Close(timeout time.Duration) bool {
 	h.cancel()
-	done := make(chan struct{})
-	go func() { h.Wait(); close(done) }()
-	t := time.NewTimer(max(timeout, 0))
-	defer t.Stop()
-	select {
-	case <-done:
-		return true
-	case <-t.C:
-		select {
-		case <-done:
-			return true
-		default:
-			return false
-		}
-	}
+	return localhttp.WaitAtMost(h.Wait, timeout)
 }
 
 // fire is one fire of a schedule, snapshotted when it was started.
