@@ -997,59 +997,19 @@ func coldPayload(f app.Function) []byte {
 }
 
 // localEnv is the environment internal/devserver gives function f
-// (endpoints.environ in internal/devserver/functions.go): the variables of
-// the declaration resolved to local values, and the SDK's configuration.
-// The local endpoints' URLs are of a closed port here: a function's main
-// makes no network call before lambda.Start (services.FromEnv), and the
+// (devserver.Endpoints.Environ) on the measured stack's table. The other
+// local endpoints' URLs are of a closed port here: a function's main makes
+// no network call before lambda.Start (services.FromEnv), and the
 // cold-start payloads ask for nothing. The variable names are checked
 // against those of the stack's own processes (coldOnce).
 func localEnv(a app.App, f app.Function, ddb, table, secret, home string) []string {
 	const closed = "http://127.0.0.1:9"
-	env := []string{
-		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local", "AWS_EC2_METADATA_DISABLED=true",
-		"HOME=" + home,
-		services.EnvEndpoint + "=" + ddb,
-		"AWS_ENDPOINT_URL_EVENTBRIDGE=" + closed,
-		"AWS_ENDPOINT_URL_SCHEDULER=" + closed,
-		"AWS_ENDPOINT_URL_S3=" + closed,
-		"AWS_ENDPOINT_URL_LAMBDA=" + closed,
-		services.EnvAllowPrivateAssets + "=true",
-	}
-	arn := func(name string) string {
-		return "arn:aws:lambda:" + locallambda.DefaultRegion + ":" + lambdaruntime.Account + ":function:" + name
-	}
 	target, _ := a.ScheduleTargetFunction()
-	for _, v := range append(a.GlobalEnvironment(), a.Environment(f)...) {
-		var value string
-		switch v.Value {
-		case app.ValueTableName:
-			value = table
-		case app.ValueCursorSecret:
-			value = secret
-		case app.ValueStage:
-			value = "dev"
-		case app.ValueReportsBucket:
-			value = devserver.ReportsBucket
-		case app.ValueFunctionName:
-			value = v.Function
-		case app.ValueScheduleGroup:
-			value = "partner-portal-scans"
-		case app.ValueScheduleTargetARN:
-			value = arn(target.Name)
-		case app.ValueSchedulerRoleARN:
-			value = "arn:aws:iam::000000000000:role/partner-portal-scheduler"
-		case app.ValueDispatchDLQARN:
-			value = "arn:aws:sqs:us-east-1:000000000000:partner-portal-dispatch-failures"
-		case app.ValueEventBus:
-			value = a.Name
-		case app.ValueTenantRoleARN:
-			value = "" // as in the local stack: tenant credentials off
-		default:
-			panic("bench: no local value for " + string(v.Value) + " (see internal/devserver/functions.go)")
-		}
-		env = append(env, v.Name+"="+value)
-	}
-	return env
+	return devserver.Endpoints{
+		Table: table, CursorSecret: secret, DynamoDB: ddb, Home: home,
+		EventBridge: closed, Scheduler: closed, S3: closed, Lambda: closed,
+		ScheduleTargetARN: "arn:aws:lambda:" + locallambda.DefaultRegion + ":" + lambdaruntime.Account + ":function:" + target.Name,
+	}.Environ(a, f)
 }
 
 // lockedBuffer collects a pool's log lines.

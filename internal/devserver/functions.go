@@ -29,15 +29,17 @@ type functions struct {
 	lambda *locallambda.Server
 }
 
-// endpoints are what the functions' environment points at.
-type endpoints struct {
-	Table        string
-	CursorSecret string
-	DynamoDB     string // DYNAMODB_ENDPOINT: the gate (internal/localiam) in front of DynamoDB
-	EventBridge  string // AWS_ENDPOINT_URL_EVENTBRIDGE
-	Scheduler    string // AWS_ENDPOINT_URL_SCHEDULER
-	S3           string // AWS_ENDPOINT_URL_S3
-	Home         string // HOME: a scratch directory, so no ~/.aws of the developer is read
+// Endpoints are what the functions' environment points at.
+type Endpoints struct {
+	Table             string
+	CursorSecret      string
+	DynamoDB          string // DYNAMODB_ENDPOINT: the gate (internal/localiam) in front of DynamoDB
+	EventBridge       string // AWS_ENDPOINT_URL_EVENTBRIDGE
+	Scheduler         string // AWS_ENDPOINT_URL_SCHEDULER
+	S3                string // AWS_ENDPOINT_URL_S3
+	Lambda            string // AWS_ENDPOINT_URL_LAMBDA
+	ScheduleTargetARN string // the schedule target's ARN on the Lambda endpoint
+	Home              string // HOME: a scratch directory, so no ~/.aws of the developer is read
 }
 
 // BuildFunctions compiles every declared function, from the module at
@@ -53,11 +55,13 @@ func BuildFunctions(root, dir string) error {
 // startFunctions starts the local Lambda Invoke API and a pool per
 // declared function (processes start on first use) of the binaries in
 // binDir.
-func startFunctions(a app.App, binDir string, ep endpoints, log io.Writer) (*functions, error) {
+func startFunctions(a app.App, binDir string, ep Endpoints, log io.Writer) (*functions, error) {
 	lam, err := locallambda.Start("", locallambda.WithRetryDelay(time.Second))
 	if err != nil {
 		return nil, fmt.Errorf("local Lambda endpoint: %w", err)
 	}
+	target, _ := a.ScheduleTargetFunction()
+	ep.Lambda, ep.ScheduleTargetARN = lam.URL(), lam.ARN(target.Name)
 	fs := &functions{pools: map[string]*lambdaruntime.Pool{}, lambda: lam}
 	for _, f := range a.Functions {
 		bin := filepath.Join(binDir, f.Name)
@@ -66,7 +70,7 @@ func startFunctions(a app.App, binDir string, ep endpoints, log io.Writer) (*fun
 			return nil, fmt.Errorf("function %s: no binary %s (run make run again to build it): %w", f.Name, bin, err)
 		}
 		p := lambdaruntime.NewPool(lambdaruntime.Function{
-			Name: f.Name, Binary: bin, Env: ep.environ(a, f, lam), Log: log,
+			Name: f.Name, Binary: bin, Env: ep.Environ(a, f), Log: log,
 			Timeout: time.Duration(f.TimeoutSec) * time.Second, MemoryMB: f.MemoryMB,
 		})
 		fs.pools[f.Name] = p
@@ -77,11 +81,11 @@ func startFunctions(a app.App, binDir string, ep endpoints, log io.Writer) (*fun
 	return fs, nil
 }
 
-// environ is the environment of f: the variables the template gives it
+// Environ is the environment of f: the variables the template gives it
 // (app.Environment), resolved locally, and the SDK's standard
 // configuration pointing at the local endpoints, with f's own access key
 // (localiam.AccessKeyID).
-func (ep endpoints) environ(a app.App, f app.Function, lam *locallambda.Server) []string {
+func (ep Endpoints) Environ(a app.App, f app.Function) []string {
 	env := []string{
 		// Its own access key, by which the DynamoDB gate holds it to its role.
 		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=" + localiam.AccessKeyID(f.Name), "AWS_SECRET_ACCESS_KEY=local", "AWS_EC2_METADATA_DISABLED=true",
@@ -90,11 +94,10 @@ func (ep endpoints) environ(a app.App, f app.Function, lam *locallambda.Server) 
 		"AWS_ENDPOINT_URL_EVENTBRIDGE=" + ep.EventBridge,
 		"AWS_ENDPOINT_URL_SCHEDULER=" + ep.Scheduler,
 		"AWS_ENDPOINT_URL_S3=" + ep.S3,
-		"AWS_ENDPOINT_URL_LAMBDA=" + lam.URL(),
+		"AWS_ENDPOINT_URL_LAMBDA=" + ep.Lambda,
 		// Locally the assets to scan are servers on this machine.
 		services.EnvAllowPrivateAssets + "=true",
 	}
-	target, _ := a.ScheduleTargetFunction()
 	for _, v := range append(a.GlobalEnvironment(), a.Environment(f)...) {
 		var value string
 		switch v.Value {
@@ -111,7 +114,7 @@ func (ep endpoints) environ(a app.App, f app.Function, lam *locallambda.Server) 
 		case app.ValueScheduleGroup:
 			value = localScheduleGroup
 		case app.ValueScheduleTargetARN:
-			value = lam.ARN(target.Name)
+			value = ep.ScheduleTargetARN
 		case app.ValueSchedulerRoleARN:
 			value = localSchedulerRole
 		case app.ValueDispatchDLQARN:

@@ -161,7 +161,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if st.gate, err = localiam.Start("", endpoint, a.Functions, a.Roles(), cfg.Log); err != nil {
 		return nil, fmt.Errorf("DynamoDB gate: %w", err)
 	}
-	st.functions, err = startFunctions(a, bins, endpoints{
+	st.functions, err = startFunctions(a, bins, Endpoints{
 		Table: cfg.Table, CursorSecret: string(secret), DynamoDB: st.gate.URL(), EventBridge: st.bus.URL(),
 		Scheduler: st.scheduling.server.URL(), S3: st.reports.URL(), Home: home,
 	}, cfg.Log)
