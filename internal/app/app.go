@@ -74,9 +74,6 @@ func Declaration() App {
 				TimeoutSec:   10,
 				Kind:         KindHTTP,
 				TableActions: TableReadWrite,
-				// Suspending, resuming and archiving pause and resume the
-				// customer's schedules in Scheduler.
-				ManagesSchedules: true,
 				Routes: []Route{
 					{Method: "POST", Path: "/v1/customers"},
 					{Method: "GET", Path: "/v1/customers"},
@@ -196,7 +193,7 @@ func Declaration() App {
 			},
 			{
 				Name:             "scan-dispatch",
-				Description:      "Starts the scans schedules' fires and events ask for, at most once per cause, each admitted against its license; fans out vulnerability-database updates page by page.",
+				Description:      "Starts the scans schedules' fires and events ask for, at most once per cause, each admitted against its license; fans out vulnerability-database updates page by page; pauses and resumes the triggers of customers whose status changed.",
 				MemoryMB:         256,
 				TimeoutSec:       120,
 				Kind:             KindAsync,
@@ -207,6 +204,9 @@ func Declaration() App {
 				Invokes:          []string{"scan-run"},
 				Rules: []EventRule{
 					{Name: "AssetDiscovered", Source: SourceAssets, DetailTypes: []string{DetailAssetDiscovered}},
+					// Suspending, resuming and archiving a customer pause and
+					// resume its triggers here, not in the customers function.
+					{Name: "CustomerStatusChanged", Source: SourceCustomers, DetailTypes: []string{DetailCustomerStatusChanged}},
 					{Name: "VulnDBUpdated", Source: SourceVulnDB, DetailTypes: []string{DetailVulnDBUpdated}},
 					{Name: "VulnDBPage", Source: SourceDispatch, DetailTypes: []string{DetailVulnDBPage}},
 				},
@@ -222,13 +222,13 @@ func Declaration() App {
 			},
 			{
 				Name:            "usage-stream",
-				Description:     "Derives the usage ledger and threshold alerts from counter changes, exactly once; publishes alerts and discovered assets.",
+				Description:     "Derives the usage ledger and threshold alerts from counter changes, exactly once; publishes alerts, discovered assets and customers' status changes.",
 				MemoryMB:        256,
 				TimeoutSec:      60,
 				Kind:            KindTableStream,
 				TableActions:    TableReadWrite,
 				PublishesEvents: true,
-				Stream:          &StreamSource{BatchSize: 100, Entities: []string{"counter", "alert", "asset"}, MaxRetries: 5, MaxRecordAgeSec: 6 * 3600},
+				Stream:          &StreamSource{BatchSize: 100, Entities: []string{"counter", "alert", "asset", "customer"}, MaxRetries: 5, MaxRecordAgeSec: 6 * 3600},
 			},
 			{
 				Name:        "fallback",
@@ -399,12 +399,14 @@ func (r EventRule) Pattern() []byte {
 // Event sources and detail types the rules match; internal/portal
 // publishes events with the same strings (a test keeps them equal).
 const (
-	SourceAssets          = "partnerportal.assets"
-	DetailAssetDiscovered = "Asset Discovered"
-	SourceVulnDB          = "partnerportal.vulndb"
-	DetailVulnDBUpdated   = "Vulnerability Database Updated"
-	SourceDispatch        = "partnerportal.dispatch"
-	DetailVulnDBPage      = "Vulnerability Scan Page Requested"
+	SourceAssets                = "partnerportal.assets"
+	DetailAssetDiscovered       = "Asset Discovered"
+	SourceCustomers             = "partnerportal.customers"
+	DetailCustomerStatusChanged = "Customer Status Changed"
+	SourceVulnDB                = "partnerportal.vulndb"
+	DetailVulnDBUpdated         = "Vulnerability Database Updated"
+	SourceDispatch              = "partnerportal.dispatch"
+	DetailVulnDBPage            = "Vulnerability Scan Page Requested"
 )
 
 // ScheduleTargetFunction returns the function Scheduler schedules invoke.

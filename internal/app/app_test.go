@@ -24,6 +24,8 @@ func TestEventNamesMatchThePortals(t *testing.T) {
 	for _, c := range []struct{ name, app, portal string }{
 		{"SourceAssets", app.SourceAssets, portal.SourceAssets},
 		{"DetailAssetDiscovered", app.DetailAssetDiscovered, portal.DetailAssetDiscovered},
+		{"SourceCustomers", app.SourceCustomers, portal.SourceCustomers},
+		{"DetailCustomerStatusChanged", app.DetailCustomerStatusChanged, portal.DetailCustomerStatusChanged},
 		{"SourceVulnDB", app.SourceVulnDB, portal.SourceVulnDB},
 		{"DetailVulnDBUpdated", app.DetailVulnDBUpdated, portal.DetailVulnDBUpdated},
 		{"SourceDispatch", app.SourceDispatch, portal.SourceDispatch},
@@ -56,7 +58,7 @@ func TestEnvironmentFollowsTheDeclaration(t *testing.T) {
 		"audit":         {"TENANT_ROLE_ARN"},
 		"scans":         {"REPORTS_BUCKET", "SCAN_RUN_FUNCTION", "TENANT_ROLE_ARN"},
 		"schedules":     {"EVENT_BUS_NAME", "SCHEDULE_GROUP", "SCHEDULE_TARGET_ARN", "SCHEDULE_ROLE_ARN", "SCHEDULE_DLQ_ARN", "TENANT_ROLE_ARN"},
-		"customers":     {"SCHEDULE_GROUP", "SCHEDULE_TARGET_ARN", "SCHEDULE_ROLE_ARN", "SCHEDULE_DLQ_ARN", "TENANT_ROLE_ARN"},
+		"customers":     {"TENANT_ROLE_ARN"},
 		"scan-dispatch": {"EVENT_BUS_NAME", "SCAN_RUN_FUNCTION", "SCHEDULE_GROUP", "SCHEDULE_TARGET_ARN", "SCHEDULE_ROLE_ARN", "SCHEDULE_DLQ_ARN"},
 		"usage-stream":  {"EVENT_BUS_NAME"},
 	} {

@@ -83,7 +83,7 @@ func TestOnlyFunctionsThatManageSchedulesTouchTheScheduler(t *testing.T) {
 			t.Errorf("%s manages schedules but may not pass them the Scheduler role", f.Name)
 		}
 	}
-	for _, fn := range []string{"usage", "audit", "licenses", "assets", "scans", "scan-run", "usage-stream", "fallback"} {
+	for _, fn := range []string{"customers", "usage", "audit", "licenses", "assets", "scans", "scan-run", "usage-stream", "fallback"} {
 		if role(t, a, app.RoleLogicalID(fn)).Allows("scheduler:CreateSchedule", app.ResourceSchedules) {
 			t.Errorf("%s may create schedules", fn)
 		}

@@ -653,7 +653,7 @@ func TestSAMTemplate(t *testing.T) {
 				t.Fatalf("function %s may\n %s\nwant\n %s", f.Name, g, w)
 			}
 		}
-		if got, want := fmt.Sprint(managers), "[customers schedules scan-dispatch]"; got != want {
+		if got, want := fmt.Sprint(managers), "[schedules scan-dispatch]"; got != want {
 			t.Fatalf("functions managing schedules = %s, want %s", got, want)
 		}
 	})
@@ -692,9 +692,10 @@ func TestSAMTemplate(t *testing.T) {
 		var p functionProps
 		properties(t, tmpl, "ScanDispatchFunction", "AWS::Serverless::Function", &p)
 		for name, want := range map[string][2]string{
-			"AssetDiscovered": {"partnerportal.assets", "Asset Discovered"},
-			"VulnDBUpdated":   {"partnerportal.vulndb", "Vulnerability Database Updated"},
-			"VulnDBPage":      {"partnerportal.dispatch", "Vulnerability Scan Page Requested"},
+			"AssetDiscovered":       {"partnerportal.assets", "Asset Discovered"},
+			"CustomerStatusChanged": {"partnerportal.customers", "Customer Status Changed"},
+			"VulnDBUpdated":         {"partnerportal.vulndb", "Vulnerability Database Updated"},
+			"VulnDBPage":            {"partnerportal.dispatch", "Vulnerability Scan Page Requested"},
 		} {
 			ev, ok := p.Events[name]
 			if !ok || ev.Type != "EventBridgeRule" {
@@ -724,6 +725,7 @@ func TestSAMTemplate(t *testing.T) {
 			Effect: "Allow", Principal: map[string]any{"Service": "events.amazonaws.com"}, Action: []string{"sqs:SendMessage"}, Resource: dlqARN,
 			Condition: map[string]map[string]any{"ArnEquals": {"aws:SourceArn": []any{
 				map[string]any{"Fn::GetAtt": []any{"ScanDispatchFunctionAssetDiscovered", "Arn"}},
+				map[string]any{"Fn::GetAtt": []any{"ScanDispatchFunctionCustomerStatusChanged", "Arn"}},
 				map[string]any{"Fn::GetAtt": []any{"ScanDispatchFunctionVulnDBUpdated", "Arn"}},
 				map[string]any{"Fn::GetAtt": []any{"ScanDispatchFunctionVulnDBPage", "Arn"}},
 			}}},
@@ -840,7 +842,7 @@ func TestValidate(t *testing.T) {
 		want   string
 	}{
 		{"TwoScheduleTargets", func(a *app.App) { fn(a, "scan-run").ScheduleTarget = true }, "at most one may be"},
-		{"ManagedSchedulesWithoutTarget", func(a *app.App) { fn(a, "scan-dispatch").ScheduleTarget = false }, `function "customers" manages schedules, but no function is the schedule target`},
+		{"ManagedSchedulesWithoutTarget", func(a *app.App) { fn(a, "scan-dispatch").ScheduleTarget = false }, `function "schedules" manages schedules, but no function is the schedule target`},
 		{"HTTPScheduleTarget", func(a *app.App) {
 			fn(a, "scan-dispatch").ScheduleTarget = false
 			fn(a, "schedules").ScheduleTarget = true

@@ -127,4 +127,28 @@ func TestSchedulesAndEventTriggersOnTheLocalStack(t *testing.T) {
 			}
 		}
 	})
+	t.Run("SuspendingACustomerDisablesItsTriggerThroughTheStream", func(t *testing.T) {
+		// The customers function changes the status only; the change
+		// reaches scan-dispatch as an event of the usage stream.
+		local := api{t, st.URL, ""}
+		id := schedules[kol]["id"].(string)
+		waitForState := func(want string) {
+			t.Helper()
+			var got string
+			for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+				local.do("POST", "/_local/stream/drain", nil).want(t, 200)
+				if got, _ = local.do("GET", "/_local/schedules/"+id, nil).want(t, 200).body["state"].(string); got == want {
+					return
+				}
+			}
+			t.Fatalf("trigger of schedule %s is %s, want %s within 30 s", id, got, want)
+		}
+		admin.do("POST", "/v1/customers/"+kol+"/suspend", nil).want(t, 200)
+		if sc := admin.do("GET", "/v1/customers/"+kol+"/schedules/"+id, nil).want(t, 200); sc.body["paused"] != true {
+			t.Fatalf("the schedule of a suspended customer reads %s, want paused at once", sc.raw)
+		}
+		waitForState("DISABLED")
+		admin.do("POST", "/v1/customers/"+kol+"/resume", nil).want(t, 200)
+		waitForState("ENABLED")
+	})
 }

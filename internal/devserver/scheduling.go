@@ -101,19 +101,30 @@ func (s *scheduling) deliverTo(a app.App, bus *localeventbridge.Server, fs *func
 	return nil
 }
 
-// ServeHTTP serves POST /_local/schedules/{scheduleId}/fire: the
-// schedule's next fire, now (as if its time had come), so that a
-// walk-through need not wait for Monday 09:00. It answers what dispatch did.
-// (With Config.FastClock schedules also fire by themselves within a minute.)
+// ServeHTTP serves the local helpers of schedule triggers:
+//
+//   - GET /_local/schedules/{scheduleId}: the schedule's trigger as the
+//     Scheduler holds it (state, expression, time zone), to see that
+//     suspending a customer disabled it;
+//   - POST /_local/schedules/{scheduleId}/fire: the schedule's next fire,
+//     now (as if its time had come), so that a walk-through need not wait
+//     for Monday 09:00. It answers what dispatch did. (With
+//     Config.FastClock schedules also fire by themselves within a minute.)
 func (s *scheduling) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	id, ok := strings.CutSuffix(strings.TrimPrefix(r.URL.Path, "/_local/schedules/"), "/fire")
-	if r.Method != http.MethodPost || !ok || id == "" || strings.Contains(id, "/") {
-		writeLocal(w, http.StatusNotFound, map[string]string{"error": "no such local endpoint: POST /_local/schedules/{scheduleId}/fire"})
+	rest := strings.TrimPrefix(r.URL.Path, "/_local/schedules/")
+	id, fire := strings.CutSuffix(rest, "/fire")
+	if id == "" || strings.Contains(id, "/") || (fire && r.Method != http.MethodPost) || (!fire && r.Method != http.MethodGet) {
+		writeLocal(w, http.StatusNotFound, map[string]string{"error": "no such local endpoint: GET /_local/schedules/{scheduleId} or POST /_local/schedules/{scheduleId}/fire"})
 		return
 	}
 	got, err := s.client.GetSchedule(r.Context(), &awsscheduler.GetScheduleInput{Name: aws.String(id), GroupName: aws.String(localScheduleGroup)})
 	if err != nil {
 		writeLocal(w, http.StatusNotFound, map[string]string{"error": "no trigger for schedule " + id})
+		return
+	}
+	if !fire {
+		writeLocal(w, http.StatusOK, map[string]string{"state": string(got.State), "expression": aws.ToString(got.ScheduleExpression),
+			"timezone": aws.ToString(got.ScheduleExpressionTimezone)})
 		return
 	}
 	next, err := localscheduler.NextFire(aws.ToString(got.ScheduleExpression), aws.ToString(got.ScheduleExpressionTimezone), time.Now())

@@ -39,13 +39,15 @@ type customerItem struct {
 	Version       int64          `dynamodbav:"version"`
 }
 
+const entityCustomer = "customer"
+
 func toCustomerItem(c portal.Customer) customerItem {
 	ix := customerIndexKeys(c)
 	return customerItem{
 		PK: tenantPK(c.PartnerID, c.ID), SK: customerSK,
 		GSIPK:  customerListPK(c.PartnerID, c.Status == portal.StatusArchived),
 		GSI1SK: ix["GSI1SK"], GSI2SK: ix["GSI2SK"], GSI3SK: ix["GSI3SK"], GSI4SK: ix["GSI4SK"], GSI5SK: ix["GSI5SK"],
-		Entity: "customer", TenantID: c.ID, PartnerID: c.PartnerID,
+		Entity: entityCustomer, TenantID: c.ID, PartnerID: c.PartnerID,
 		Name: c.Name, NameLower: nameKey(c.Name), ContactEmail: c.ContactEmail, Timezone: c.Timezone,
 		Country: c.Country, Tags: c.Tags, Status: string(c.Status), ResumeStatus: string(c.ResumeStatus),
 		Plan: string(c.Plan), LicenseCounts: licenseCounts(c.LicenseCounts),

@@ -11,9 +11,10 @@ import (
 
 // Entities the usage stream tells apart by an item's "entity" attribute.
 const (
-	StreamCounter = entityCounter
-	StreamAlert   = entityAlert
-	StreamAsset   = entityAsset
+	StreamCounter  = entityCounter
+	StreamAlert    = entityAlert
+	StreamAsset    = entityAsset
+	StreamCustomer = entityCustomer
 )
 
 // EntityOf returns the entity an item image is of ("" when it has none).
@@ -53,4 +54,13 @@ func AssetOf(image map[string]types.AttributeValue) (portal.Asset, error) {
 		return portal.Asset{}, fmt.Errorf("decode asset image: %w", err)
 	}
 	return it.asset(), nil
+}
+
+// CustomerOf decodes a customer item image.
+func CustomerOf(image map[string]types.AttributeValue) (portal.Customer, error) {
+	var it customerItem
+	if err := attributevalue.UnmarshalMap(image, &it); err != nil {
+		return portal.Customer{}, fmt.Errorf("decode customer image: %w", err)
+	}
+	return it.customer(), nil
 }

@@ -29,31 +29,9 @@ type CustomerService struct {
 	Grants GrantStore
 	// Licenses assigns the licenses a create request carries.
 	Licenses *LicenseService
-	// Schedules pauses and resumes the customer's schedules with its
-	// status (nil: the customer has none, as in tests without a scheduler).
-	Schedules CustomerScheduleSync
-	Cursors   Cursors
-	Clock     Clock
-	IDs       IDs
-}
-
-// CustomerScheduleSync keeps a customer's schedule triggers in line with
-// its status (ScheduleService.SyncCustomer).
-type CustomerScheduleSync interface {
-	SyncCustomer(ctx context.Context, c Customer) error
-}
-
-// syncSchedules pauses or resumes the schedules of c after a status change
-// (and after a repeated one, so that repeating a request that failed here
-// completes it).
-func (s *CustomerService) syncSchedules(ctx context.Context, c Customer, err error) (Customer, error) {
-	if err != nil || s.Schedules == nil {
-		return c, err
-	}
-	if err := s.Schedules.SyncCustomer(ctx, c); err != nil {
-		return Customer{}, err
-	}
-	return c, nil
+	Cursors  Cursors
+	Clock    Clock
+	IDs      IDs
 }
 
 // Create validates in and stores a new customer of the caller's partner.
@@ -249,12 +227,15 @@ func (s *CustomerService) Update(ctx context.Context, customerID string, in Cust
 }
 
 // Suspend stops an active or trial customer; ECONFLICT in any other status.
+// Its schedules read as paused at once; their triggers are disabled when
+// the status change reaches scan-dispatch through the table's stream
+// (ScanDispatcher.CustomerStatusChanged), and fire nothing meanwhile.
 func (s *CustomerService) Suspend(ctx context.Context, customerID string) (Customer, error) {
 	id, err := requireRole(ctx, "suspending customers", tenancy.RolePartnerAdmin, tenancy.RolePartnerMember)
 	if err != nil {
 		return Customer{}, err
 	}
-	c, err := s.changeAs(ctx, id, "customer.suspend", customerID, nil, func(c *Customer) error {
+	return s.changeAs(ctx, id, "customer.suspend", customerID, nil, func(c *Customer) error {
 		switch c.Status {
 		case StatusSuspended:
 			return nil
@@ -264,17 +245,17 @@ func (s *CustomerService) Suspend(ctx context.Context, customerID string) (Custo
 		}
 		return Errorf(ECONFLICT, "customer %s is %s and cannot be suspended", c.ID, c.Status)
 	})
-	return s.syncSchedules(ctx, c, err)
 }
 
 // Resume returns a suspended customer to the status it had; ECONFLICT if it
-// is archived. Resuming an active or trial customer changes nothing.
+// is archived. Resuming an active or trial customer changes nothing. Its
+// triggers are enabled again the same way Suspend disables them.
 func (s *CustomerService) Resume(ctx context.Context, customerID string) (Customer, error) {
 	id, err := requireRole(ctx, "resuming customers", tenancy.RolePartnerAdmin, tenancy.RolePartnerMember)
 	if err != nil {
 		return Customer{}, err
 	}
-	c, err := s.changeAs(ctx, id, "customer.resume", customerID, nil, func(c *Customer) error {
+	return s.changeAs(ctx, id, "customer.resume", customerID, nil, func(c *Customer) error {
 		switch c.Status {
 		case StatusActive, StatusTrial:
 			return nil
@@ -287,17 +268,15 @@ func (s *CustomerService) Resume(ctx context.Context, customerID string) (Custom
 		}
 		return Errorf(ECONFLICT, "customer %s is archived and cannot be resumed", c.ID)
 	})
-	return s.syncSchedules(ctx, c, err)
 }
 
 // Archive retires a customer for good (DELETE): it leaves the default list and
 // its data is kept. Archiving an archived customer changes nothing.
 func (s *CustomerService) Archive(ctx context.Context, customerID string) (Customer, error) {
-	c, err := s.change(ctx, "customer.archive", customerID, nil, func(c *Customer) error {
+	return s.change(ctx, "customer.archive", customerID, nil, func(c *Customer) error {
 		c.Status, c.ResumeStatus = StatusArchived, ""
 		return nil
 	})
-	return s.syncSchedules(ctx, c, err)
 }
 
 // change reads a customer, applies fn and writes it back if fn changed it,

@@ -8,10 +8,12 @@ import (
 // Event sources and detail types published to the event bus (EventBridge in
 // AWS). Consumers match on Source and DetailType; Detail is JSON-encoded.
 const (
-	SourceUsage           = "partnerportal.usage"  // usage thresholds
-	SourceAssets          = "partnerportal.assets" // assets becoming scannable
-	DetailUsageThreshold  = "Usage Threshold Reached"
-	DetailAssetDiscovered = "Asset Discovered"
+	SourceUsage                 = "partnerportal.usage"     // usage thresholds
+	SourceAssets                = "partnerportal.assets"    // assets becoming scannable
+	SourceCustomers             = "partnerportal.customers" // customers' status changes
+	DetailUsageThreshold        = "Usage Threshold Reached"
+	DetailAssetDiscovered       = "Asset Discovered"
+	DetailCustomerStatusChanged = "Customer Status Changed"
 )
 
 // Event is one event for the bus. ID is stable for the fact it reports (an

@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"github.com/partnerportal/portal/internal/ddbtest"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/partnerportal/portal/internal/ddbtest"
 	"github.com/partnerportal/portal/internal/portal"
 	"github.com/partnerportal/portal/internal/tenancy"
 )

@@ -5,10 +5,10 @@ package portal_test
 
 import (
 	"context"
-	"github.com/partnerportal/portal/internal/ddbtest"
 	"strings"
 	"testing"
 
+	"github.com/partnerportal/portal/internal/ddbtest"
 	"github.com/partnerportal/portal/internal/portal"
 )
 

@@ -10,6 +10,7 @@ import (
 	"log"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -147,6 +148,69 @@ func (d *ScanDispatcher) Fire(ctx context.Context, f ScheduleFire) (Dispatched, 
 		Targets: sc.targets(), Trigger: TriggerSchedule, ScheduleID: sc.ID, RequestedBy: "schedule:" + sc.ID,
 	}
 	return d.admit(ctx, c, a)
+}
+
+// CustomerStatusChange is what dispatch needs of a "Customer Status
+// Changed" event: whose status changed (the status itself is read afresh,
+// so that late or reordered events cannot undo a newer change).
+type CustomerStatusChange struct {
+	PartnerID string
+	TenantID  string
+}
+
+// CustomerStatusChanged pauses the triggers of a customer that is no longer
+// active and resumes those of one that is again (the customers function
+// changes the status only; this brings Scheduler in line). An error means
+// the delivery should be retried.
+func (d *ScanDispatcher) CustomerStatusChanged(ctx context.Context, e CustomerStatusChange) (Dispatched, error) {
+	var out Dispatched
+	if !ValidID(PrefixCustomer, e.TenantID) || e.PartnerID == "" {
+		out.Skipped = append(out.Skipped, fmt.Sprintf("malformed status change %+v", e))
+		return out, nil
+	}
+	c, err := d.Customers.GetCustomer(ctx, tenancy.Scope{PartnerID: e.PartnerID, TenantID: e.TenantID}, e.TenantID)
+	if ErrorCode(err) == ENOTFOUND {
+		out.Skipped = append(out.Skipped, "customer "+e.TenantID+" does not exist")
+		return out, nil
+	}
+	if err != nil {
+		return out, err
+	}
+	return out, d.syncTriggers(ctx, c)
+}
+
+// syncTriggers brings the triggers of c's schedules in line with its
+// status: paused while it is suspended or archived, running otherwise (for
+// the schedules that are enabled). It is idempotent; EUNAVAILABLE names the
+// schedules whose triggers could not be changed, for a retry.
+func (d *ScanDispatcher) syncTriggers(ctx context.Context, c Customer) error {
+	var failed []string
+	var start Position
+	for {
+		page, next, err := d.Schedules.ListSchedules(ctx, c.scope(), c.ID, MaxPageSize, start)
+		if err != nil {
+			return fmt.Errorf("list schedules of %s: %w", c.ID, err)
+		}
+		var mu sync.Mutex
+		forEach(len(page), scheduleWorkers, func(i int) {
+			if err := putTrigger(ctx, d.Triggers, page[i], c.active()); err != nil {
+				log.Printf("customer %s: trigger of schedule %s: %v", c.ID, page[i].ID, err)
+				mu.Lock()
+				failed = append(failed, page[i].ID)
+				mu.Unlock()
+			}
+		})
+		if next == nil {
+			break
+		}
+		start = next
+	}
+	if len(failed) > 0 {
+		slices.Sort(failed)
+		return Errorf(EUNAVAILABLE, "customer %s is %s, but the scheduler did not take the change for schedules %s",
+			c.ID, c.Status, strings.Join(failed, ", "))
+	}
+	return nil
 }
 
 // AssetDiscovered scans a newly verified asset once with each profile of

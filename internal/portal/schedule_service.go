@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/partnerportal/portal/internal/tenancy"
@@ -379,41 +378,6 @@ func (s *ScheduleService) Delete(ctx context.Context, customerID, scheduleID str
 		c, cerr := s.Customers.GetCustomer(context.WithoutCancel(ctx), sc.scope(), customerID)
 		s.undo("delete", sc.ID, errors.Join(cerr, putTrigger(context.WithoutCancel(ctx), s.Triggers, sc, cerr == nil && c.active())))
 		return err
-	}
-	return nil
-}
-
-// SyncCustomer brings the triggers of a customer's schedules in line with
-// its status: paused while it is suspended or archived, running
-// otherwise (for the schedules that are enabled). It is idempotent;
-// EUNAVAILABLE names how many triggers could not be changed, so that the
-// caller may repeat the status change.
-func (s *ScheduleService) SyncCustomer(ctx context.Context, c Customer) error {
-	var failed []string
-	var start Position
-	for {
-		page, next, err := s.Store.ListSchedules(ctx, c.scope(), c.ID, MaxPageSize, start)
-		if err != nil {
-			return fmt.Errorf("list schedules of %s: %w", c.ID, err)
-		}
-		var mu sync.Mutex
-		forEach(len(page), scheduleWorkers, func(i int) {
-			if err := putTrigger(ctx, s.Triggers, page[i], c.active()); err != nil {
-				log.Printf("customer %s: trigger of schedule %s: %v", c.ID, page[i].ID, err)
-				mu.Lock()
-				failed = append(failed, page[i].ID)
-				mu.Unlock()
-			}
-		})
-		if next == nil {
-			break
-		}
-		start = next
-	}
-	if len(failed) > 0 {
-		slices.Sort(failed)
-		return Errorf(EUNAVAILABLE, "customer %s is %s, but the scheduler did not take the change for schedules %s: repeat the request",
-			c.ID, c.Status, strings.Join(failed, ", "))
 	}
 	return nil
 }

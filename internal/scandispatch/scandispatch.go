@@ -1,7 +1,8 @@
 // Package scandispatch is the scan-dispatch function's handler: it takes
 // what invokes the function — an EventBridge Scheduler fire (a
 // portal.ScheduleFire) or an EventBridge event ("Asset Discovered",
-// "Vulnerability Database Updated" and its fan-out pages) — and hands it
+// "Customer Status Changed", "Vulnerability Database Updated" and its
+// fan-out pages) — and hands it
 // to the portal.ScanDispatcher.
 //
 // An error returned asks the invoker to deliver again (Scheduler's and
@@ -75,6 +76,13 @@ func (h *Handler) dispatch(ctx context.Context, payload json.RawMessage) (portal
 		out, err := h.Dispatcher.AssetDiscovered(ctx, portal.AssetDiscovery{
 			PartnerID: d.PartnerID, TenantID: d.CustomerID, AssetID: d.AssetID, VerifiedAt: d.VerifiedAt.UTC().Truncate(time.Millisecond),
 		})
+		return out, ev.DetailType, err
+	case portal.DetailCustomerStatusChanged:
+		var d usagestream.StatusDetail
+		if err := json.Unmarshal(ev.Detail, &d); err != nil {
+			return skipped(fmt.Sprintf("event %s: bad detail: %v", ev.ID, err)), ev.DetailType, nil
+		}
+		out, err := h.Dispatcher.CustomerStatusChanged(ctx, portal.CustomerStatusChange{PartnerID: d.PartnerID, TenantID: d.CustomerID})
 		return out, ev.DetailType, err
 	case portal.DetailVulnDBUpdated, portal.DetailVulnDBPage:
 		var u portal.VulnDBUpdate

@@ -230,7 +230,7 @@ func TestSampleEventsReplayThroughTheRealHandlers(t *testing.T) {
 	}
 
 	replayed := map[string]bool{"authorizer.json": true} // see TestSampleAuthorizerEvent
-	for _, f := range []string{"scan-dispatch-schedule-fire.json", "scan-dispatch-asset-discovered.json", "scan-dispatch-vulndb-updated.json"} {
+	for _, f := range []string{"scan-dispatch-schedule-fire.json", "scan-dispatch-asset-discovered.json", "scan-dispatch-vulndb-updated.json", "scan-dispatch-customer-status-changed.json"} {
 		replayed[f] = true // see TestSampleScanDispatchEvents
 	}
 	for i, st := range steps {

@@ -403,10 +403,19 @@ func TestScheduleAndItsTriggerStayConsistent(t *testing.T) {
 				aws.ToString(trig.ScheduleExpression), aws.ToInt32(trig.FlexibleTimeWindow.MaximumWindowInMinutes))
 		}
 	})
+	// statusChanged delivers what the usage stream publishes when a
+	// customer's status changes.
+	statusChanged := func(t *testing.T) {
+		t.Helper()
+		if _, err := w.s.Dispatch.CustomerStatusChanged(context.Background(), portal.CustomerStatusChange{PartnerID: c.PartnerID, TenantID: c.ID}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	t.Run("SuspendingPausesResumingRestarts", func(t *testing.T) {
 		if _, err := w.s.Customers.Suspend(ctx, c.ID); err != nil {
 			t.Fatal(err)
 		}
+		statusChanged(t)
 		if trig, _ := w.trigger(t, sc.ID); trig.State != types.ScheduleStateDisabled {
 			t.Fatalf("trigger of a suspended customer is %s, want DISABLED", trig.State)
 		}
@@ -417,6 +426,7 @@ func TestScheduleAndItsTriggerStayConsistent(t *testing.T) {
 		if _, err := w.s.Customers.Resume(ctx, c.ID); err != nil {
 			t.Fatal(err)
 		}
+		statusChanged(t)
 		if trig, _ := w.trigger(t, sc.ID); trig.State != types.ScheduleStateEnabled {
 			t.Fatalf("trigger after resume is %s, want ENABLED", trig.State)
 		}
@@ -449,6 +459,7 @@ func TestScheduleAndItsTriggerStayConsistent(t *testing.T) {
 		if _, err := w.s.Customers.Archive(ctx, c.ID); err != nil {
 			t.Fatal(err)
 		}
+		statusChanged(t)
 		if trig, _ := w.trigger(t, res[0].Schedule.ID); trig.State != types.ScheduleStateDisabled {
 			t.Fatalf("trigger of an archived customer is %s, want DISABLED", trig.State)
 		}
@@ -631,7 +642,7 @@ func TestANewAssetIsScannedOnlyWhereAScheduleAsksForIt(t *testing.T) {
 // target. Each admits one scan, and its second delivery none.
 func TestSampleScanDispatchEvents(t *testing.T) {
 	s := sampleevents.Services(t)
-	useLocalScheduler(t, s, func() time.Time { return eventsNow })
+	_, triggers := useLocalScheduler(t, s, func() time.Time { return eventsNow })
 	invoked := useLambdaEndpoint(t, s)
 	ctx := context.Background()
 	scope := tenancy.Scope{PartnerID: partnerID, TenantID: licensedID}
@@ -680,4 +691,19 @@ func TestSampleScanDispatchEvents(t *testing.T) {
 	if got := len(invoked.list()); got != 3 {
 		t.Fatalf("scan-run invoked %d times, want 3", got)
 	}
+	t.Run("scan-dispatch-customer-status-changed.json", func(t *testing.T) {
+		// The customer is active: its schedule's trigger is put enabled,
+		// however often the change is delivered.
+		var payload json.RawMessage
+		sampleevents.Read(t, "scan-dispatch-customer-status-changed.json", &payload)
+		for delivery := range 2 {
+			if out, err := s.ScanDispatch().Handle(ctx, payload); err != nil || len(out.Admitted)+len(out.Skipped) != 0 {
+				t.Fatalf("delivery %d: %+v, %v; want the triggers synced, nothing admitted or skipped", delivery+1, out, err)
+			}
+			got, err := triggers.GetSchedule(ctx, &awsscheduler.GetScheduleInput{Name: aws.String("sch_01JD0000000000000000000010"), GroupName: aws.String(schedGroup)})
+			if err != nil || got.State != types.ScheduleStateEnabled {
+				t.Fatalf("delivery %d: trigger %+v, %v; want ENABLED", delivery+1, got, err)
+			}
+		}
+	})
 }

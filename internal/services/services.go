@@ -112,7 +112,6 @@ func New(store *dynamo.Store, cursorSecret []byte, clock portal.Clock, ids porta
 	s.Findings = &portal.FindingService{Store: store, Grants: store, Cursors: cursors, Clock: clock, IDs: ids}
 	s.Schedules = &portal.ScheduleService{Store: store, Triggers: noScheduler{}, Customers: store, Assets: store, Grants: store,
 		Cursors: cursors, Clock: clock, IDs: ids}
-	s.Customers.Schedules = s.Schedules
 	s.VulnDB = &portal.VulnDBService{Clock: clock, IDs: ids}
 	s.Dispatch = &portal.ScanDispatcher{Schedules: store, Triggers: noScheduler{}, Customers: store, Scans: s.Scans}
 	s.Reports = &portal.ReportService{Renderer: report.Renderer{}, Scans: store, Partners: store, Customers: store, Assets: store,

@@ -168,8 +168,9 @@ type pending struct {
 	event               portal.Event
 }
 
-// publication returns the event an alert or asset record publishes: a new
-// alert, or an asset that is verified now and was not before.
+// publication returns the event an alert, asset or customer record
+// publishes: a new alert, an asset that is verified now and was not before,
+// a customer whose status changed.
 func publication(r events.DynamoDBEventRecord, entity string, oldImage, newImage map[string]types.AttributeValue) (pending, bool, error) {
 	switch entity {
 	case dynamo.StreamAlert:
@@ -196,6 +197,19 @@ func publication(r events.DynamoDBEventRecord, entity string, oldImage, newImage
 			}
 		}
 		return pending{a.PartnerID, a.TenantID, discoveredEvent(a)}, true, nil
+	case dynamo.StreamCustomer:
+		if oldImage == nil || newImage == nil {
+			return pending{}, false, nil
+		}
+		before, err := dynamo.CustomerOf(oldImage)
+		if err != nil {
+			return pending{}, false, err
+		}
+		c, err := dynamo.CustomerOf(newImage)
+		if err != nil || c.Status == before.Status {
+			return pending{}, false, err
+		}
+		return pending{c.PartnerID, c.ID, statusEvent(c)}, true, nil
 	}
 	return pending{}, false, nil
 }
@@ -245,6 +259,21 @@ type DiscoveredDetail struct {
 	Type               string    `json:"type"`
 	VerificationMethod string    `json:"verificationMethod"`
 	VerifiedAt         time.Time `json:"verifiedAt"`
+}
+
+// StatusDetail is the detail of a "Customer Status Changed" event.
+type StatusDetail struct {
+	PartnerID  string `json:"partnerId"`
+	CustomerID string `json:"customerId"`
+	Status     string `json:"status"`
+	Version    int64  `json:"version"`
+}
+
+func statusEvent(c portal.Customer) portal.Event {
+	return portal.Event{
+		ID: fmt.Sprintf("status-%s-v%d", c.ID, c.Version), Source: portal.SourceCustomers, DetailType: portal.DetailCustomerStatusChanged, Time: c.UpdatedAt,
+		Detail: StatusDetail{PartnerID: c.PartnerID, CustomerID: c.ID, Status: string(c.Status), Version: c.Version},
+	}
 }
 
 func discoveredEvent(a portal.Asset) portal.Event {

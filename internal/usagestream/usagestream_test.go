@@ -745,3 +745,80 @@ func TestAssetDiscoveredIsPublishedOncePerAssetThatBecomesScannable(t *testing.T
 		}
 	})
 }
+
+// publishedStatus is the detail of a published "Customer Status Changed" event.
+type publishedStatus struct {
+	PartnerID  string `json:"partnerId"`
+	CustomerID string `json:"customerId"`
+	Status     string `json:"status"`
+	Version    int64  `json:"version"`
+}
+
+// statusEvents returns the published "Customer Status Changed" events.
+func (w *world) statusEvents(t testing.TB) []publishedStatus {
+	t.Helper()
+	var out []publishedStatus
+	for _, e := range w.bus.Events() {
+		if e.DetailType != portal.DetailCustomerStatusChanged {
+			continue
+		}
+		if e.Source != portal.SourceCustomers {
+			t.Fatalf("status event source = %q, want %q", e.Source, portal.SourceCustomers)
+		}
+		wantFields(t, e.Detail, "partnerId", "customerId", "status", "version")
+		var d publishedStatus
+		if err := json.Unmarshal(e.Detail, &d); err != nil {
+			t.Fatalf("decode status detail %s: %v", e.Detail, err)
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// Suspending, resuming and archiving a customer reach scan-dispatch (which
+// pauses and resumes its triggers) as one event per status change.
+func TestCustomerStatusChangesArePublishedOncePerChange(t *testing.T) {
+	w := newWorld(t, true)
+	created := w.tick()
+	if err := w.store.CreateCustomer(w.ctx, portal.Customer{ID: w.scope.TenantID, PartnerID: w.scope.PartnerID, Name: "Status Ltd",
+		ContactEmail: "it@status.example", Timezone: "UTC", Tags: []string{}, Status: portal.StatusActive, Plan: portal.PlanNone,
+		AccessLevel: portal.AccessFull, CreatedAt: created, UpdatedAt: created, Version: 1}); err != nil {
+		t.Fatal(err)
+	}
+	w.settle(t)
+	change := func(t *testing.T, fn func(c *portal.Customer)) portal.Customer {
+		t.Helper()
+		c, err := w.store.GetCustomer(w.ctx, w.scope, w.scope.TenantID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fn(&c)
+		c.UpdatedAt, c.Version = w.tick(), c.Version+1
+		if err := w.store.UpdateCustomer(w.ctx, w.scope, c); err != nil {
+			t.Fatal(err)
+		}
+		w.settle(t)
+		return c
+	}
+	suspended := change(t, func(c *portal.Customer) { c.Status, c.ResumeStatus = portal.StatusSuspended, c.Status })
+	t.Run("ASuspension", func(t *testing.T) {
+		want := []publishedStatus{{PartnerID: w.scope.PartnerID, CustomerID: w.scope.TenantID, Status: "suspended", Version: suspended.Version}}
+		if got := w.statusEvents(t); !slices.Equal(got, want) {
+			t.Fatalf("status events = %+v, want %+v", got, want)
+		}
+	})
+	t.Run("NotForOtherChangesOrRedeliveries", func(t *testing.T) {
+		change(t, func(c *portal.Customer) { c.Name = "Renamed Ltd" })
+		w.redeliver(t, w.records(dynamo.StreamCustomer))
+		if got := w.statusEvents(t); len(got) != 1 {
+			t.Fatalf("status events = %+v, want still one", got)
+		}
+	})
+	t.Run("AResumption", func(t *testing.T) {
+		resumed := change(t, func(c *portal.Customer) { c.Status, c.ResumeStatus = c.ResumeStatus, "" })
+		got := w.statusEvents(t)
+		if len(got) != 2 || got[1].Status != string(resumed.Status) || got[1].Version != resumed.Version {
+			t.Fatalf("status events = %+v, want a second one, %s at version %d", got, resumed.Status, resumed.Version)
+		}
+	})
+}
