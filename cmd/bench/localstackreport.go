@@ -177,7 +177,7 @@ func stackLatencySection(ls *localStack) string {
 	p("| … of which its work | %s | authorizer + handler in-process − handler in-process |\n", msDiff(authWork))
 	p("| … of which its process hop | %s | the rest |\n", msDiff(authHop))
 	p("| the customers function's process hop | %s | customers function through a `Pool` − handler in-process |\n", msDiff(custHop))
-	p("| HTTP and the gateway | %s | over HTTP − both functions through a `Pool` |\n", msDiff(gateway))
+	p("| HTTP, the gateway and the IAM gate | %s | over HTTP − both functions through a `Pool` (whose DynamoDB calls skip the gate) |\n", msDiff(gateway))
 	p("| _for comparison:_ one hop of the minimal function | %s | |\n", msDiff(l.Hop.P50))
 	p("| _for comparison:_ a loopback HTTP request | %s | |\n\n", msDiff(l.Loopback.P50))
 	p("- **The authorizer's work** is a consistent `GetItem` of the key item (and, once a minute per key, the\n")
@@ -190,13 +190,15 @@ func stackLatencySection(ls *localStack) string {
 	p("  break that down further, but where they differ from the minimal one is that they decode and encode their\n")
 	p("  events and answers, and that their DynamoDB call wakes one more process each way (the function, between the\n")
 	p("  caller and DynamoDB Local), on 2 CPUs that the bench, the function processes and DynamoDB Local share.\n")
-	p("- **HTTP and the gateway** (%s) is the client's request and the gateway's work: resolving the route, building the\n", msDiff(gateway))
-	p("  HTTP API event and the authorizer's request, and writing the answer; a loopback request alone is %s.\n\n", ms(l.Loopback.P50))
+	p("- **HTTP, the gateway and the IAM gate** (%s) is the client's request and the gateway's work (resolving the route,\n", msDiff(gateway))
+	p("  building the HTTP API event and the authorizer's request, writing the answer), and the two functions' DynamoDB\n")
+	p("  calls passing the local IAM gate (`internal/localiam`, one more proxy hop each, which AWS does not have); a\n")
+	p("  loopback request alone is %s.\n\n", ms(l.Loopback.P50))
 	transport := over - authWork
 	if transport < stackOverheadTarget {
-		p("Without the authorizer's work, the local transport (HTTP, the gateway, two hops) adds %s: within 1 ms.\n\n", msDiff(transport))
+		p("Without the authorizer's work, the local transport (HTTP, the gateway, the IAM gate, two hops) adds %s: within 1 ms.\n\n", msDiff(transport))
 	} else {
-		p("Even without the authorizer's work, the local transport (HTTP, the gateway, two hops) adds %s.\n\n", msDiff(transport))
+		p("Even without the authorizer's work, the local transport (HTTP, the gateway, the IAM gate, two hops) adds %s.\n\n", msDiff(transport))
 	}
 	return b.String()
 }
