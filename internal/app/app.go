@@ -65,6 +65,10 @@ func Declaration() App {
 					{Method: "POST", Path: "/v1/users/{userId}/api-keys"},
 					{Method: "PUT", Path: "/v1/users/{userId}/grants"},
 					{Method: "DELETE", Path: "/v1/api-keys/{keyId}"},
+					{Method: "POST", Path: "/v1/users/{userId}/invitation"},
+					// Signing in is how a person gets credentials: no identity yet.
+					{Method: "POST", Path: "/v1/sessions", Public: true},
+					{Method: "DELETE", Path: "/v1/sessions/current"},
 				},
 			},
 			{
@@ -229,6 +233,26 @@ func Declaration() App {
 				TableActions:    TableReadWrite,
 				PublishesEvents: true,
 				Stream:          &StreamSource{BatchSize: 100, Entities: []string{"counter", "alert", "asset", "customer"}, MaxRetries: 5, MaxRecordAgeSec: 6 * 3600},
+			},
+			{
+				// The console serves people in a browser: server-rendered pages
+				// on the same services, authorized by the same authorizer (a
+				// session cookie instead of an API key). Its pages do what the
+				// API's functions do, so its role is theirs together.
+				Name:             "console",
+				Description:      "The partner console: server-rendered web pages for people signed in with a session.",
+				MemoryMB:         512,
+				TimeoutSec:       29,
+				Kind:             KindHTTP,
+				TableActions:     TableReadWrite,
+				Invokes:          []string{"scan-run"},
+				UsesReports:      true,
+				ManagesSchedules: true,
+				Routes: []Route{
+					{Method: "GET", Path: "/console"},
+					{Method: "GET", Path: "/console/{proxy+}"},
+					{Method: "POST", Path: "/console/{proxy+}"},
+				},
 			},
 			{
 				Name:        "fallback",
@@ -449,7 +473,8 @@ func (s StreamSource) FilterPattern() []byte {
 }
 
 // Route is an HTTP API route served by a function. Path uses API Gateway
-// syntax ({name} parameters); Public routes skip the authorizer.
+// syntax: {name} parameters, and a greedy {name+} as the last segment
+// matching the rest of the path. Public routes skip the authorizer.
 type Route struct {
 	Method string
 	Path   string

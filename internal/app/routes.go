@@ -56,6 +56,12 @@ func splitPath(p string) []string {
 // matchPath matches request segments against a route template; the score
 // counts literal segments so that more specific routes win.
 func matchPath(tmpl, segs []string) (map[string]string, int, bool) {
+	if greedy := tmpl[len(tmpl)-1]; strings.HasSuffix(greedy, "+}") && len(segs) >= len(tmpl) {
+		// {name+} takes the last segment and every one after it.
+		rest := strings.Join(segs[len(tmpl)-1:], "/")
+		params, score, ok := matchPath(append(tmpl[:len(tmpl)-1:len(tmpl)-1], "{"+strings.TrimSuffix(greedy[1:], "+}")+"}"), append(segs[:len(tmpl)-1:len(tmpl)-1], rest))
+		return params, score, ok
+	}
 	if len(tmpl) != len(segs) {
 		return nil, 0, false
 	}

@@ -55,6 +55,23 @@ func TestResolve(t *testing.T) {
 		}
 	})
 
+	t.Run("GreedyParameterTakesTheRestOfThePath", func(t *testing.T) {
+		m, ok, _ := decl.Resolve("GET", "/console/customers/cus_01J0/reports")
+		if !ok {
+			t.Fatal("GET /console/customers/cus_01J0/reports did not resolve")
+		}
+		if got, want := m.Route.Key(), "GET /console/{proxy+}"; got != want {
+			t.Fatalf("route = %q, want %q", got, want)
+		}
+		if got, want := m.PathParams["proxy"], "customers/cus_01J0/reports"; got != want {
+			t.Fatalf("proxy = %q, want %q", got, want)
+		}
+		m, ok, _ = decl.Resolve("GET", "/console")
+		if !ok || m.Route.Key() != "GET /console" {
+			t.Fatalf("GET /console resolved to %q (%v), want GET /console: a greedy parameter needs a segment", m.Route.Key(), ok)
+		}
+	})
+
 	t.Run("EmptySegmentIsNoParameter", func(t *testing.T) {
 		if _, ok, allowed := decl.Resolve("POST", "/v1/customers//suspend"); ok || len(allowed) != 0 {
 			t.Fatalf("POST /v1/customers//suspend resolved = %v, allowed %v; want no match", ok, allowed)

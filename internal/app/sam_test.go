@@ -653,7 +653,7 @@ func TestSAMTemplate(t *testing.T) {
 				t.Fatalf("function %s may\n %s\nwant\n %s", f.Name, g, w)
 			}
 		}
-		if got, want := fmt.Sprint(managers), "[schedules scan-dispatch]"; got != want {
+		if got, want := fmt.Sprint(managers), "[schedules scan-dispatch console]"; got != want {
 			t.Fatalf("functions managing schedules = %s, want %s", got, want)
 		}
 	})

@@ -156,5 +156,8 @@ func (r Route) validate() error {
 	if !strings.HasPrefix(r.Path, "/") {
 		return fmt.Errorf("route %q: path must start with /", r.Key())
 	}
+	if i := strings.Index(r.Path, "+}"); i >= 0 && i != len(r.Path)-2 {
+		return fmt.Errorf("route %q: a greedy {name+} parameter must be the last segment", r.Key())
+	}
 	return nil
 }
