@@ -51,13 +51,73 @@ type ScheduleResult struct {
 // weekly schedule without dayOfWeek, asset targets for more than one
 // customer or not verified.
 func (s *ScheduleService) Create(ctx context.Context, in ScheduleInput) ([]ScheduleResult, error) {
-	id, err := scheduleCaller(ctx)
+	pl, err := s.plan(ctx, in)
 	if err != nil {
 		return nil, err
 	}
+	results := make([]ScheduleResult, len(in.CustomerIDs))
+	forEach(len(in.CustomerIDs), scheduleWorkers, func(i int) {
+		cid := in.CustomerIDs[i]
+		results[i].CustomerID = cid
+		c, ok := pl.customers[cid]
+		if !ok {
+			results[i].Err = Errorf(ENOTFOUND, "customer %s not found", cid)
+			return
+		}
+		results[i].Schedule, results[i].Err = s.createFor(ctx, pl.id, c, pl.tmpl, pl.zoneGiven)
+	})
+	return results, nil
+}
+
+// Preview answers what Create would for in, writing nothing and asking
+// the scheduler nothing: in is checked exactly as Create checks it (the
+// same errors), and each named customer, in the order named, gets the
+// schedule Create would make (without an ID; its time zone defaulted to
+// the customer's; Paused when the customer is suspended, so NextRuns is
+// empty) or the reason it would get none (ENOTFOUND, ECONFLICT for
+// archived customers). A scheduler failure, which only Create can meet,
+// is the one outcome it cannot foretell.
+func (s *ScheduleService) Preview(ctx context.Context, in ScheduleInput) ([]ScheduleResult, error) {
+	pl, err := s.plan(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	results := make([]ScheduleResult, len(in.CustomerIDs))
+	for i, cid := range in.CustomerIDs {
+		results[i].CustomerID = cid
+		c, ok := pl.customers[cid]
+		if !ok {
+			results[i].Err = Errorf(ENOTFOUND, "customer %s not found", cid)
+			continue
+		}
+		sc, err := s.draft(pl.id, c, pl.tmpl, pl.zoneGiven)
+		if err == nil {
+			sc.Paused = !c.active()
+		}
+		results[i].Schedule, results[i].Err = sc, err
+	}
+	return results, nil
+}
+
+// schedulePlan is a checked request to create schedules: the caller, the
+// schedule every customer gets, and those of the named customers the
+// caller may schedule scans for.
+type schedulePlan struct {
+	id        tenancy.Identity
+	tmpl      Schedule
+	zoneGiven bool
+	customers map[string]Customer
+}
+
+// plan checks a create request, reading but writing nothing.
+func (s *ScheduleService) plan(ctx context.Context, in ScheduleInput) (schedulePlan, error) {
+	id, err := scheduleCaller(ctx)
+	if err != nil {
+		return schedulePlan{}, err
+	}
 	if id.Role.IsCustomerRole() {
 		if err := tenantUser(id, "", true); err != nil {
-			return nil, err
+			return schedulePlan{}, err
 		}
 	}
 	var p Problems
@@ -84,31 +144,20 @@ func (s *ScheduleService) Create(ctx context.Context, in ScheduleInput) ([]Sched
 		p.Add("targets", `asset IDs belong to one customer: name a single customer, or use "all"`)
 	}
 	if err := p.Err(); err != nil {
-		return nil, err
+		return schedulePlan{}, err
 	}
 	customers, err := s.visibleCustomers(ctx, id, in.CustomerIDs)
 	if err != nil {
-		return nil, err
+		return schedulePlan{}, err
 	}
 	if !tmpl.AllTargets {
 		if c, ok := customers[in.CustomerIDs[0]]; ok {
 			if err := checkScheduleTargets(ctx, s.Assets, c.scope(), c.ID, tmpl.AssetIDs); err != nil {
-				return nil, err
+				return schedulePlan{}, err
 			}
 		}
 	}
-	results := make([]ScheduleResult, len(in.CustomerIDs))
-	forEach(len(in.CustomerIDs), scheduleWorkers, func(i int) {
-		cid := in.CustomerIDs[i]
-		results[i].CustomerID = cid
-		c, ok := customers[cid]
-		if !ok {
-			results[i].Err = Errorf(ENOTFOUND, "customer %s not found", cid)
-			return
-		}
-		results[i].Schedule, results[i].Err = s.createFor(ctx, id, c, tmpl, in.Timezone != nil)
-	})
-	return results, nil
+	return schedulePlan{id: id, tmpl: tmpl, zoneGiven: in.Timezone != nil, customers: customers}, nil
 }
 
 // visibleCustomers returns those of ids the caller may schedule scans for.
@@ -137,20 +186,11 @@ func (s *ScheduleService) visibleCustomers(ctx context.Context, id tenancy.Ident
 // createFor creates the schedule of one customer: its trigger, then the
 // stored schedule; if storing fails the trigger is deleted again.
 func (s *ScheduleService) createFor(ctx context.Context, id tenancy.Identity, c Customer, tmpl Schedule, zoneGiven bool) (Schedule, error) {
-	if c.Status == StatusArchived {
-		return Schedule{}, Errorf(ECONFLICT, "customer %s is archived: it cannot be scheduled", c.ID)
+	sc, err := s.draft(id, c, tmpl, zoneGiven)
+	if err != nil {
+		return Schedule{}, err
 	}
-	now := s.Clock()
-	sc := tmpl
-	sc.AssetIDs = slices.Clone(tmpl.AssetIDs)
-	sc.ID, sc.PartnerID, sc.TenantID = s.IDs.New(PrefixSchedule), c.PartnerID, c.ID
-	sc.CreatedBy, sc.CreatedAt, sc.UpdatedAt, sc.Version = id.UserID, now, now, 1
-	if !zoneGiven {
-		sc.Timezone = c.Timezone
-		if sc.Timezone == "" {
-			sc.Timezone = "UTC"
-		}
-	}
+	sc.ID = s.IDs.New(PrefixSchedule)
 	trig, err := sc.trigger(c.active())
 	if err != nil {
 		return Schedule{}, fmt.Errorf("schedule of %s: %w", c.ID, err)
@@ -164,6 +204,29 @@ func (s *ScheduleService) createFor(ctx context.Context, id tenancy.Identity, c 
 		return Schedule{}, err
 	}
 	sc.Paused = !c.active()
+	return sc, nil
+}
+
+// draft is the schedule of customer c made from tmpl, not yet stored and
+// without an ID; ECONFLICT when c is archived.
+func (s *ScheduleService) draft(id tenancy.Identity, c Customer, tmpl Schedule, zoneGiven bool) (Schedule, error) {
+	if c.Status == StatusArchived {
+		return Schedule{}, Errorf(ECONFLICT, "customer %s is archived: it cannot be scheduled", c.ID)
+	}
+	now := s.Clock()
+	sc := tmpl
+	sc.AssetIDs = slices.Clone(tmpl.AssetIDs)
+	sc.PartnerID, sc.TenantID = c.PartnerID, c.ID
+	sc.CreatedBy, sc.CreatedAt, sc.UpdatedAt, sc.Version = id.UserID, now, now, 1
+	if !zoneGiven {
+		sc.Timezone = c.Timezone
+		if sc.Timezone == "" {
+			sc.Timezone = "UTC"
+		}
+	}
+	if _, err := sc.Rule(); err != nil {
+		return Schedule{}, fmt.Errorf("schedule of %s: %w", c.ID, err)
+	}
 	return sc, nil
 }
 
