@@ -1,6 +1,6 @@
 //go:build unix
 
-package ddblocal
+package npmcache
 
 import (
 	"context"
@@ -10,10 +10,12 @@ import (
 	"time"
 )
 
-// lockFile takes an exclusive flock on name, creating it if needed, and
-// returns the function that releases it. It polls so that ctx can cancel
-// the wait; the lock is released by the kernel if the process dies.
-func lockFile(ctx context.Context, name string) (unlock func(), err error) {
+// Lock takes an exclusive flock on the file name, creating it if needed, and
+// returns the function that releases it. It polls so that ctx can cancel the
+// wait; the kernel releases the lock if the process dies. Besides guarding
+// the cache, it serialises any one-time machine setup that parallel test
+// binaries may attempt at once.
+func Lock(ctx context.Context, name string) (unlock func(), err error) {
 	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, err
