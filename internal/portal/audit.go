@@ -60,6 +60,12 @@ func WithRequestID(ctx context.Context, id string) context.Context {
 	return context.WithValue(ctx, requestKey{}, id)
 }
 
+// RequestIDFrom returns the request ID in ctx ("" if none).
+func RequestIDFrom(ctx context.Context) string {
+	id, _ := ctx.Value(requestKey{}).(string)
+	return id
+}
+
 // AuditEntries returns the audit entries the change made under ctx must
 // record (one per changed thing). Stores write them in the same transaction
 // as the change.

@@ -19,3 +19,19 @@ var iso4217 = map[string]bool{
 	"USD": true, "UYU": true, "UZS": true, "VED": true, "VES": true, "VND": true, "VUV": true, "WST": true, "XAF": true, "XCD": true,
 	"XCG": true, "XOF": true, "XPF": true, "YER": true, "ZAR": true, "ZMW": true, "ZWG": true,
 }
+
+// minorDigits are the currencies whose minor unit is not a hundredth.
+var minorDigits = map[string]int{
+	"BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0, "PYG": 0, "RWF": 0,
+	"UGX": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
+	"BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
+}
+
+// CurrencyDigits returns how many decimal digits the currency's minor
+// unit has (ISO 4217): 2 for most, 0 for JPY, 3 for KWD.
+func CurrencyDigits(code string) int {
+	if d, ok := minorDigits[code]; ok {
+		return d
+	}
+	return 2
+}
