@@ -1,0 +1,1069 @@
+package console
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/partnerportal/portal/internal/portal"
+	"github.com/partnerportal/portal/internal/recurrence"
+	"github.com/partnerportal/portal/internal/scan"
+	"github.com/partnerportal/portal/internal/tenancy"
+	"github.com/partnerportal/portal/internal/verify"
+)
+
+// One customer's page: usage, licenses, access level, assets, scans,
+// findings, reports, schedules; and its sub-pages, one per long list
+// (assets, findings, scans, reports), each paginated with the services'
+// cursors. Partner personnel reach the customers they may see; a
+// customer's own users reach their organisation's page (the dashboard
+// sends them here). Each section is one service call for one page of
+// items: nothing is queried per row.
+func (c *Console) customerRoutes() {
+	p := Base + "/customers/{id}"
+	c.mux.Handle("GET "+p, c.page(c.custOverviewGet))
+	c.mux.Handle("POST "+p+"/licenses", c.page(c.custAddLicense))
+	c.mux.Handle("GET "+p+"/assets", c.page(c.custAssetsGet))
+	c.mux.Handle("POST "+p+"/assets", c.page(c.custAddAssets))
+	c.mux.Handle("POST "+p+"/assets/{assetId}/verify", c.page(c.custVerifyAsset))
+	c.mux.Handle("POST "+p+"/assets/{assetId}/delete", c.page(c.custDeleteAsset))
+	c.mux.Handle("GET "+p+"/findings", c.page(c.custFindingsGet))
+	c.mux.Handle("POST "+p+"/findings/{findingId}", c.page(c.custUpdateFinding))
+	c.mux.Handle("GET "+p+"/scans", c.page(c.custScansGet))
+	c.mux.Handle("GET "+p+"/reports", c.page(c.custReportsGet))
+	c.mux.Handle("GET "+p+"/reports/{reportId}", c.page(c.custOpenReport))
+}
+
+// Page sizes: the overview shows the latest few of each list, the
+// sub-pages a longer page.
+const (
+	custOverviewItems   = 10
+	custOverviewReports = 5
+	custPageItems       = 25
+	// custAssetLabels is how many assets one call reads to name findings' assets.
+	custAssetLabels = portal.MaxPageSize
+)
+
+// custReportCSP is the Content-Security-Policy of a served report: the report
+// is one self-contained HTML page whose CSS is an inline <style> element
+// (see internal/report), with no scripts and nothing loaded from anywhere.
+const custReportCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
+
+// custCan is what the caller may do on the page: only controls that
+// the services would allow are shown.
+type custCan struct {
+	Write    bool // add, verify and delete assets; decide findings
+	Scan     bool // start a scan
+	Schedule bool // create schedules
+	Licenses bool // add licenses; see unit costs and margins
+	Access   bool // change the portal access level
+	Prices   bool // see end-user prices
+	Partner  bool // partner personnel (links to partner-only pages)
+}
+
+func custCanFor(id tenancy.Identity, cu portal.Customer) custCan {
+	can := custCan{Partner: id.Role.IsPartnerRole(), Prices: id.Role.IsPartnerRole()}
+	switch id.Role {
+	case tenancy.RolePartnerAdmin:
+		can.Write, can.Licenses, can.Access = true, true, true
+	case tenancy.RolePartnerMember:
+		can.Write = true
+	case tenancy.RoleCustomerAdmin:
+		can.Write = id.TenantAccess == string(portal.AccessFull)
+	}
+	if cu.Status == portal.StatusArchived {
+		can.Write, can.Licenses = false, false
+	}
+	can.Schedule = can.Write
+	can.Scan = can.Write && (cu.Status == portal.StatusActive || cu.Status == portal.StatusTrial)
+	return can
+}
+
+// custHeader is the page's header: who, in which state, on which plan.
+type custHeader struct {
+	ID, Name    string
+	Status      string
+	StatusClass string // badge class
+	Plan        string
+	Access      string
+	Contact     string
+	LastScan    string
+}
+
+func custHeaderOf(cu portal.Customer) custHeader {
+	h := custHeader{ID: cu.ID, Name: cu.Name, Status: custHuman(string(cu.Status)), StatusClass: string(cu.Status),
+		Plan: custPlan(cu.Plan), Access: custAccess(cu.AccessLevel), Contact: cu.ContactEmail, LastScan: "never"}
+	if cu.Status == portal.StatusTrial {
+		h.StatusClass = "active"
+	}
+	if cu.LastScanAt != nil {
+		h.LastScan = cu.LastScanAt.UTC().Format("2006-01-02 15:04 MST")
+	}
+	return h
+}
+
+func custPlan(p portal.Plan) string {
+	switch p {
+	case portal.PlanNone, "":
+		return "No license"
+	case portal.PlanMixed:
+		return "Mixed"
+	}
+	return custModel(portal.LicenseModel(p))
+}
+
+func custModel(m portal.LicenseModel) string {
+	switch m {
+	case portal.ModelPerAsset:
+		return "Per asset"
+	case portal.ModelPerScan:
+		return "Per scan"
+	case portal.ModelUnlimited:
+		return "Unlimited"
+	}
+	return string(m)
+}
+
+func custAccess(a portal.AccessLevel) string {
+	switch a {
+	case portal.AccessReadOnly:
+		return "Read-only"
+	case portal.AccessFull:
+		return "Full access"
+	}
+	return "Disabled"
+}
+
+// custHuman turns "accepted_risk" into "Accepted risk".
+func custHuman(s string) string {
+	if s == "" {
+		return ""
+	}
+	s = strings.ReplaceAll(s, "_", " ")
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func custStamp(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2006-01-02 15:04 MST")
+}
+
+func custStampP(t *time.Time) string {
+	if t == nil {
+		return "—"
+	}
+	return custStamp(*t)
+}
+
+// custView is the data of every customer page; Mode says which.
+type custView struct {
+	Mode     string // overview, assets, findings, scans, reports
+	CSRF     string // the session's anti-forgery token, for the forms
+	Customer custHeader
+	Can      custCan
+	Self     string // this page's path with its query (forms come back here)
+	Base     string // the customer page's path
+
+	Usage    []custUsage
+	Licenses []custLicense
+	License  Form // the add-license form
+	// LicenseOpen opens the add-license form (it was submitted with errors).
+	LicenseOpen bool
+	Currency    string
+
+	Assets     []custAsset
+	AssetsNext string // the next page's URL, or the sub-page's ("More")
+	AssetForm  Form
+	Added      *custAdded
+
+	Scans      []custScan
+	ScansNext  string
+	ScanStatus string
+	ScanStates []custChoice
+
+	Findings       []custFinding
+	FindingsNext   string
+	Severity       string
+	Status         string
+	Severities     []custChoice
+	FindingStates  []custChoice
+	FindingChoices []custChoice
+	Filtered       bool
+
+	Reports     []custReport
+	ReportsNext string
+	ReportsOff  bool // no report store in this deployment
+
+	Schedules     []custSchedule
+	SchedulesMore bool
+	SchedulesLink string
+
+	First    bool   // the first page of a sub-page's list
+	FirstURL string // the first page of a sub-page's list, with its filters
+
+	ModelOpts, PeriodOpts, OverageOpts []custChoice
+}
+
+type custChoice struct{ Value, Label string }
+
+func custChoices[T ~string](values []T) []custChoice {
+	out := make([]custChoice, len(values))
+	for i, v := range values {
+		out[i] = custChoice{string(v), custHuman(string(v))}
+	}
+	return out
+}
+
+func custPath(id string) string { return Base + "/customers/" + url.PathEscape(id) }
+
+// custNextPage is the URL of the next page of a sub-page's list ("" at the end).
+func custNextPage(path string, q url.Values, cursor string) string {
+	if cursor == "" {
+		return ""
+	}
+	c := url.Values{}
+	for k, v := range q {
+		c[k] = v
+	}
+	c.Set("cursor", cursor)
+	return path + "?" + c.Encode()
+}
+
+// ---- usage and licenses
+
+// custUsage is one license's usage: a bar with the alert marks, or, for an
+// unlimited license, the count alone.
+type custUsage struct {
+	Model   string
+	License string
+	Text    string // "45 of 50 assets used (90%)"
+	Bar     bool
+	Fill    int    // the bar's width in SVG units (usageUnit per percent)
+	State   string // "", "warn" (alert threshold reached), "over" (100% or more)
+	Marks   []custMark
+	Legend  string // the marks in words
+	Overage string
+	Period  string
+}
+
+type custMark struct {
+	X     int    // SVG x (usageUnit per percent)
+	Label string // "90%"
+}
+
+// The usage bar is an inline SVG (the CSP forbids style attributes, so
+// widths are SVG attributes): usageScale percent of the quantity long, so
+// that overage shows past the 100% mark, usageUnit SVG units per percent.
+const (
+	custUsageScale = 120
+	custUsageUnit  = 4
+)
+
+func custUsageBars(u portal.CustomerUsage) []custUsage {
+	var out []custUsage
+	for _, l := range u.Licenses {
+		if l.License.Status(u.At) != portal.LicenseActive {
+			continue
+		}
+		b := custUsage{Model: custModel(l.License.Model), License: l.License.ID,
+			Period: "Period " + l.Period.Start.UTC().Format("2006-01-02") + " to " + l.Period.End.UTC().Format("2006-01-02")}
+		unit := "assets"
+		if l.License.Model == portal.ModelPerScan {
+			unit = "scans"
+		}
+		if !l.HasLimit {
+			b.Text = fmt.Sprintf("%d assets monitored (unlimited license: no limit, no usage alerts)", l.Used)
+			out = append(out, b)
+			continue
+		}
+		pct := l.Percent / 100 // whole percent, rounded down
+		b.Bar = true
+		b.Text = fmt.Sprintf("%d of %d %s used (%d%%)", l.Used, l.Quantity, unit, pct)
+		b.Fill = int(min(pct, custUsageScale)) * custUsageUnit
+		threshold := l.License.Model.AlertThresholdPercent()
+		switch {
+		case pct >= 100:
+			b.State = "over"
+		case pct >= int64(threshold):
+			b.State = "warn"
+		}
+		var words []string
+		for _, t := range portal.Thresholds(l.License.Model) {
+			b.Marks = append(b.Marks, custMark{X: t * custUsageUnit, Label: fmt.Sprintf("%d%%", t)})
+			at := (l.Quantity*int64(t) + 99) / 100
+			if t == 100 {
+				words = append(words, fmt.Sprintf("limit at 100%% (%d %s)", l.Quantity, unit))
+			} else {
+				words = append(words, fmt.Sprintf("alert at %d%% (%d %s)", t, at, unit))
+			}
+		}
+		b.Legend = "Marks: " + strings.Join(words, ", ") + "."
+		switch {
+		case l.Overage > 0 && l.License.OveragePolicy == portal.OverageHard:
+			b.Overage = fmt.Sprintf("Overage: %d %s beyond the quantity (hard limit: no more are accepted).", l.Overage, unit)
+		case l.Overage > 0:
+			b.Overage = fmt.Sprintf("Overage: %d %s beyond the quantity (soft limit: allowed and counted as overage).", l.Overage, unit)
+		case pct >= 100 && l.License.OveragePolicy == portal.OverageHard:
+			b.Overage = fmt.Sprintf("Limit reached: further %s are refused (hard limit).", unit)
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// custLicense is one license in the licenses table.
+type custLicense struct {
+	ID, Model, Quantity, Period, Price, UnitCost, Margin, Overage, Status, StatusClass string
+	Prepaid                                                                            bool
+}
+
+func custLicenses(u portal.CustomerUsage) []custLicense {
+	out := make([]custLicense, len(u.Licenses))
+	for i, lu := range u.Licenses {
+		l := lu.License
+		r := custLicense{ID: l.ID, Model: custModel(l.Model), Quantity: "Unlimited", Prepaid: l.Prepaid,
+			Price: formatMoney(l.EndUserPrice) + " per " + custPeriodUnit(l.BillingPeriod)}
+		if l.Model.Metered() {
+			r.Quantity = fmt.Sprint(l.Quantity)
+		}
+		r.Period = custHuman(string(l.BillingPeriod)) + ", from " + l.StartsAt.UTC().Format("2006-01-02")
+		if l.EndsAt != nil {
+			r.Period += " to " + l.EndsAt.UTC().Format("2006-01-02")
+		}
+		unit := "per license"
+		if l.Model.Metered() {
+			unit = "per unit"
+		}
+		r.UnitCost = formatMoney(l.UnitCost) + " " + unit
+		if l.Prepaid {
+			r.UnitCost += " (pre-paid)"
+		}
+		r.Margin = formatMoney(l.Margin())
+		if bps, ok := portal.MarginBasisPoints(l.Margin().Amount, l.EndUserPrice.Amount); ok {
+			r.Margin += " (" + portal.FormatBasisPoints(bps) + "%)"
+		}
+		r.Overage = "Soft (overage counted)"
+		if l.OveragePolicy == portal.OverageHard {
+			r.Overage = "Hard (refused beyond the quantity)"
+		}
+		if !l.Model.Metered() {
+			r.Overage = "Not applicable"
+		}
+		st := l.Status(u.At)
+		r.Status, r.StatusClass = custHuman(string(st)), "archived"
+		if st == portal.LicenseActive {
+			r.StatusClass = "active"
+		}
+		out[i] = r
+	}
+	return out
+}
+
+func custPeriodUnit(b portal.BillingPeriod) string {
+	if b == portal.PeriodAnnual {
+		return "year"
+	}
+	return "month"
+}
+
+// custLicenseInput reads the add-license form; problems it can tell itself
+// (a quantity that is not a number, a malformed price or date) are
+// returned as field errors, keyed like the service's.
+func custLicenseInput(v url.Values) (portal.LicenseInput, map[string]string) {
+	errs := map[string]string{}
+	var in portal.LicenseInput
+	if s := v.Get("model"); s != "" {
+		m := portal.LicenseModel(s)
+		in.Model = &m
+	}
+	if s := strings.TrimSpace(v.Get("quantity")); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			errs["quantity"] = "must be a whole number, such as 50"
+		} else {
+			in.Quantity = &n
+		}
+	}
+	if s := v.Get("billingPeriod"); s != "" {
+		b := portal.BillingPeriod(s)
+		in.BillingPeriod = &b
+	}
+	if s := v.Get("overagePolicy"); s != "" {
+		o := portal.OveragePolicy(s)
+		in.OveragePolicy = &o
+	}
+	for _, f := range []struct {
+		name string
+		to   **time.Time
+	}{{"startsAt", &in.StartsAt}, {"endsAt", &in.EndsAt}} {
+		if s := strings.TrimSpace(v.Get(f.name)); s != "" {
+			t, err := time.Parse("2006-01-02", s)
+			if err != nil {
+				errs[f.name] = "must be a date such as 2025-01-31"
+				continue
+			}
+			*f.to = &t
+		}
+	}
+	cur := strings.ToUpper(strings.TrimSpace(v.Get("endUserPrice.currency")))
+	price := portal.MoneyInput{}
+	if cur != "" {
+		price.Currency = &cur
+	}
+	if s := strings.TrimSpace(v.Get("endUserPrice.amount")); s != "" {
+		a, err := custMinorUnits(s, portal.CurrencyDigits(cur))
+		if err != nil {
+			errs["endUserPrice.amount"] = err.Error()
+		} else {
+			price.Amount = &a
+		}
+	}
+	in.EndUserPrice = &price
+	if v.Get("prepaid") != "" {
+		t := true
+		in.Prepaid = &t
+	}
+	return in, errs
+}
+
+// custMinorUnits reads an amount such as "99" or "99.50" in minor units of a
+// currency with digits decimals.
+func custMinorUnits(s string, digits int) (int64, error) {
+	bad := fmt.Errorf("must be an amount such as 99.00 (at most %d decimals)", digits)
+	whole, frac, dot := strings.Cut(s, ".")
+	if whole == "" || len(frac) > digits || (dot && frac == "") {
+		return 0, bad
+	}
+	for len(frac) < digits {
+		frac += "0"
+	}
+	for _, r := range whole + frac {
+		if r < '0' || r > '9' {
+			return 0, bad
+		}
+	}
+	if len(whole+frac) > 15 {
+		return 0, fmt.Errorf("is too large")
+	}
+	n, err := strconv.ParseInt(whole+frac, 10, 64)
+	if err != nil {
+		return 0, bad
+	}
+	return n, nil
+}
+
+// ---- assets
+
+type custAsset struct {
+	ID, Value, Type, Criticality, Tags string
+	Verified                           bool
+	Verification                       string // how and when, or "Not verified"
+	LastCheck                          string // the latest check's outcome, if any
+	Token                              string
+	Steps                              []verify.Instruction
+}
+
+func custAssets(as []portal.Asset) []custAsset {
+	out := make([]custAsset, len(as))
+	for i, a := range as {
+		r := custAsset{ID: a.ID, Value: a.Value, Type: custHuman(string(a.Type)), Criticality: custHuman(string(a.Criticality)),
+			Tags: strings.Join(a.Tags, ", "), Verified: a.Verified, Token: a.VerificationToken}
+		if a.Verified {
+			r.Verification = "Verified (" + custMethod(a.VerificationMethod) + ") on " + custStampP(a.VerifiedAt)
+		} else {
+			r.Verification = "Not verified"
+			r.Steps = verify.Instructions(a.Normalized(), a.VerificationToken)
+		}
+		if a.LastCheckAt != nil && !a.Verified {
+			r.LastCheck = "Last check " + custStamp(*a.LastCheckAt) + ": " + a.LastCheckDetail
+		}
+		out[i] = r
+	}
+	return out
+}
+
+func custMethod(m portal.OwnershipMethod) string {
+	switch m {
+	case portal.OwnershipDNSTXT:
+		return "DNS TXT record"
+	case portal.OwnershipHTTPFile:
+		return "file on the web server"
+	case portal.OwnershipInherited:
+		return "under a verified domain"
+	}
+	return string(m)
+}
+
+// custAdded are the per-line outcomes of a bulk add.
+type custAdded struct {
+	Summary string
+	Lines   []custAddLine
+}
+
+type custAddLine struct {
+	Line    int
+	Input   string
+	Outcome string // Added, Duplicate, Invalid, Not added
+	Class   string // badge class
+	Reason  string
+}
+
+// ---- scans, findings, reports, schedules
+
+type custScan struct {
+	ID, Status, StatusClass, Profile, Trigger, Created, Finished, Findings, Reason, ReportID string
+}
+
+func custScans(ss []portal.Scan) []custScan {
+	out := make([]custScan, len(ss))
+	for i, s := range ss {
+		r := custScan{ID: s.ID, Status: custHuman(string(s.Status)), Profile: custHuman(string(s.Profile)),
+			Trigger: custTrigger(s.Trigger), Created: custStamp(s.CreatedAt), Finished: custStampP(s.FinishedAt), Reason: s.Reason}
+		switch s.Status {
+		case portal.ScanCompleted:
+			r.StatusClass, r.ReportID = "active", portal.ReportIDOf(s.ID)
+			r.Findings = custSeverities(func(sev scan.Severity) int { return s.Counts[sev] })
+		case portal.ScanFailed, portal.ScanRefused:
+			r.StatusClass = "suspended"
+		default:
+			r.StatusClass = "archived"
+		}
+		out[i] = r
+	}
+	return out
+}
+
+func custTrigger(t portal.ScanTrigger) string {
+	switch t {
+	case portal.TriggerAPI:
+		return "On request"
+	case portal.TriggerSchedule:
+		return "Schedule"
+	case portal.TriggerNewAsset:
+		return "New asset"
+	case portal.TriggerVulnDB:
+		return "Vulnerability database update"
+	}
+	return custHuman(string(t))
+}
+
+// custSeverities says "2 high, 1 medium" ("No findings" when none).
+func custSeverities(count func(scan.Severity) int) string {
+	var parts []string
+	for _, sev := range portal.SeveritiesDescending {
+		if n := count(sev); n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, sev))
+		}
+	}
+	if len(parts) == 0 {
+		return "No findings"
+	}
+	return strings.Join(parts, ", ")
+}
+
+type custFinding struct {
+	ID, Severity, Title, Asset, Status, Reason, FirstSeen, LastSeen string
+	Form                                                            Form
+}
+
+func custFindings(fs []portal.Finding, assets map[string]string, pend *custPending) []custFinding {
+	out := make([]custFinding, len(fs))
+	for i, f := range fs {
+		r := custFinding{ID: f.ID, Severity: custHuman(string(f.Severity)), Title: f.Title, Asset: f.AssetID,
+			Status: custHuman(string(f.Status)), Reason: f.Reason, FirstSeen: custStamp(f.FirstSeenAt), LastSeen: custStamp(f.LastSeenAt)}
+		if v, ok := assets[f.AssetID]; ok {
+			r.Asset = v
+		}
+		r.Form = Form{Values: url.Values{"status": {string(f.Status)}, "reason": {f.Reason}}}
+		if pend != nil && pend.ID == f.ID {
+			r.Form = pend.Form
+		}
+		out[i] = r
+	}
+	return out
+}
+
+// custPending is a finding's status form shown again with its errors.
+type custPending struct {
+	ID   string
+	Form Form
+}
+
+type custReport struct {
+	ID, ScanID, Finished, Profile, Findings string
+}
+
+func custReports(ms []portal.ReportMeta) []custReport {
+	out := make([]custReport, len(ms))
+	for i, m := range ms {
+		out[i] = custReport{ID: m.ID, ScanID: m.ScanID, Finished: custStamp(m.ScanFinishedAt), Profile: custHuman(string(m.Profile)),
+			Findings: custSeverities(m.Summary.Count)}
+	}
+	return out
+}
+
+type custSchedule struct {
+	ID, Profile, Targets, Frequency, NextRun, State, StateClass, Events string
+}
+
+func custSchedules(ss []portal.Schedule, now time.Time) []custSchedule {
+	out := make([]custSchedule, len(ss))
+	for i, s := range ss {
+		r := custSchedule{ID: s.ID, Profile: custHuman(string(s.Profile)), Targets: "All verified assets", NextRun: "—"}
+		if !s.AllTargets {
+			r.Targets = fmt.Sprintf("%d selected assets", len(s.AssetIDs))
+		}
+		switch s.Frequency {
+		case recurrence.Weekly:
+			r.Frequency = "Weekly on " + s.DayOfWeek + " at " + s.StartTime
+		case recurrence.Monthly:
+			r.Frequency = fmt.Sprintf("Monthly on day %d at %s", s.DayOfMonth, s.StartTime)
+		default:
+			r.Frequency = custHuman(string(s.Frequency)) + " at " + s.StartTime
+		}
+		r.Frequency += " (" + s.Timezone + ")"
+		if next := s.NextRuns(now, 1); len(next) > 0 {
+			r.NextRun = next[0].Local.Format("2006-01-02 15:04 MST")
+		}
+		switch {
+		case s.Paused:
+			r.State, r.StateClass = "Paused (the customer is suspended or archived)", "suspended"
+		case s.Enabled:
+			r.State, r.StateClass = "Enabled", "active"
+		default:
+			r.State, r.StateClass = "Disabled", "archived"
+		}
+		var ev []string
+		if s.OnNewAsset {
+			ev = append(ev, "new asset verified")
+		}
+		if s.OnVulnDBUpdate {
+			ev = append(ev, "vulnerability database update")
+		}
+		r.Events = strings.Join(ev, ", ")
+		out[i] = r
+	}
+	return out
+}
+
+// ---- pages
+
+// custBase reads the customer (ENOTFOUND for one the caller may not
+// see, another partner's among them) and starts the page's data.
+func (c *Console) custBase(r *http.Request, mode string) (custView, error) {
+	cu, err := c.s.Customers.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return custView{}, err
+	}
+	v := custView{Mode: mode, Customer: custHeaderOf(cu), Can: custCanFor(identity(r), cu), Self: r.URL.Path, Base: custPath(cu.ID)}
+	if r.URL.RawQuery != "" && r.Method == http.MethodGet {
+		v.Self += "?" + r.URL.RawQuery
+	}
+	return v, nil
+}
+
+func (c *Console) custRender(w http.ResponseWriter, r *http.Request, status int, v custView) error {
+	title := v.Customer.Name
+	if v.Mode != "overview" {
+		title = custHuman(v.Mode) + " · " + v.Customer.Name
+	}
+	v.CSRF = identity(r).CSRFToken
+	section := "customers"
+	if identity(r).Role.IsCustomerRole() {
+		section = "dashboard"
+	}
+	return c.render(w, r, status, "customer", view{Title: title, Section: section, Data: v})
+}
+
+func (c *Console) custOverviewGet(w http.ResponseWriter, r *http.Request) error {
+	return c.custOverview(w, r, http.StatusOK, nil, nil)
+}
+
+// custOverview renders the customer page; license, when set, is the
+// add-license form shown again with its errors, finding a finding's.
+func (c *Console) custOverview(w http.ResponseWriter, r *http.Request, status int, license *Form, finding *custPending) error {
+	ctx := r.Context()
+	v, err := c.custBase(r, "overview")
+	if err != nil {
+		return err
+	}
+	v.Self = v.Base
+	id := v.Customer.ID
+	usage, err := c.s.Usage.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	v.Usage, v.Licenses = custUsageBars(usage), custLicenses(usage)
+	if v.Can.Licenses {
+		v.License = Form{Values: url.Values{"model": {"per_asset"}, "billingPeriod": {"monthly"}, "overagePolicy": {"soft"}}}
+		for _, l := range usage.Licenses {
+			v.Currency = l.License.EndUserPrice.Currency
+		}
+		if v.Currency == "" {
+			if p, err := c.s.Pricing.Get(ctx); err == nil {
+				v.Currency = p.Currency
+			}
+		}
+		v.License.Values.Set("endUserPrice.currency", v.Currency)
+		v.ModelOpts = []custChoice{{"per_asset", "Per asset (alert at 90%)"}, {"per_scan", "Per scan (alert at 80%)"}, {"unlimited", "Unlimited (flat fee)"}}
+		v.PeriodOpts = custChoices(portal.BillingPeriods)
+		v.OverageOpts = []custChoice{{"soft", "Soft: allow and count overage"}, {"hard", "Hard: refuse beyond the quantity"}}
+		if license != nil {
+			v.License, v.LicenseOpen = *license, true
+		}
+	}
+	assets, err := c.s.Assets.List(ctx, id, strconv.Itoa(custAssetLabels), "")
+	if err != nil {
+		return err
+	}
+	labels := custAssetValues(assets.Items)
+	shown := assets.Items[:min(len(assets.Items), custOverviewItems)]
+	v.Assets = custAssets(shown)
+	if len(shown) < len(assets.Items) || assets.NextCursor != "" {
+		v.AssetsNext = v.Base + "/assets"
+	}
+	scans, err := c.s.Scans.List(ctx, id, "", strconv.Itoa(custOverviewItems), "")
+	if err != nil {
+		return err
+	}
+	v.Scans = custScans(scans.Items)
+	if scans.NextCursor != "" {
+		v.ScansNext = v.Base + "/scans"
+	}
+	findings, err := c.s.Findings.List(ctx, id, portal.FindingParams{Limit: strconv.Itoa(custOverviewItems)})
+	if err != nil {
+		return err
+	}
+	v.Findings, v.FindingChoices = custFindings(findings.Items, labels, finding), custFindingChoices()
+	if findings.NextCursor != "" {
+		v.FindingsNext = v.Base + "/findings"
+	}
+	if c.s.Reports.Store == nil {
+		v.ReportsOff = true
+	} else {
+		reports, err := c.s.Reports.List(ctx, id, strconv.Itoa(custOverviewReports), "")
+		if err != nil {
+			return err
+		}
+		v.Reports = custReports(reports.Items)
+	}
+	schedules, err := c.s.Schedules.List(ctx, id, strconv.Itoa(custOverviewItems), "")
+	if err != nil {
+		return err
+	}
+	v.Schedules, v.SchedulesMore = custSchedules(schedules.Items, c.s.Clock()), schedules.NextCursor != ""
+	v.SchedulesLink = Base + "/scans/schedules?customerId=" + url.QueryEscape(id)
+	return c.custRender(w, r, status, v)
+}
+
+func custAssetValues(as []portal.Asset) map[string]string {
+	m := make(map[string]string, len(as))
+	for _, a := range as {
+		m[a.ID] = a.Value
+	}
+	return m
+}
+
+// custFindingChoices are the statuses a person may set.
+func custFindingChoices() []custChoice {
+	return []custChoice{
+		{string(portal.FindingOpen), "Open"},
+		{string(portal.FindingAcceptedRisk), "Accepted risk"},
+		{string(portal.FindingFalsePositive), "False positive"},
+	}
+}
+
+// custAddLicense assigns a license (partner admins; the service refuses
+// everyone else).
+func (c *Console) custAddLicense(w http.ResponseWriter, r *http.Request) error {
+	in, errs := custLicenseInput(r.PostForm)
+	form := Form{Values: r.PostForm, Errors: errs}
+	if len(errs) == 0 {
+		l, err := c.s.Licenses.Create(r.Context(), r.PathValue("id"), in)
+		if err == nil {
+			return redirect(w, r, custPath(r.PathValue("id"))+"#licenses", fmt.Sprintf("Added a %s license (%s).", strings.ToLower(custModel(l.Model)), l.ID))
+		}
+		f, ok := formError(err)
+		if !ok {
+			return err
+		}
+		form.Errors, form.Message = f.Errors, f.Message
+		if len(f.Errors) > 0 {
+			form.Message = ""
+		}
+		if f.Errors["prepaidPoolId"] != "" && f.Errors["prepaid"] == "" {
+			form.Errors["prepaid"] = f.Errors["prepaidPoolId"]
+		}
+		if f.Errors["endUserPrice"] != "" && f.Errors["endUserPrice.amount"] == "" {
+			form.Errors["endUserPrice.amount"] = f.Errors["endUserPrice"]
+		}
+	}
+	if form.Message == "" {
+		form.Message = "The license was not added: correct the fields marked below."
+	}
+	return c.custOverview(w, r, http.StatusUnprocessableEntity, &form, nil)
+}
+
+// custAssetsGet is the assets sub-page: one page of assets and the bulk-add form.
+func (c *Console) custAssetsGet(w http.ResponseWriter, r *http.Request) error {
+	return c.custAssetsPage(w, r, http.StatusOK, Form{}, nil)
+}
+
+func (c *Console) custAssetsPage(w http.ResponseWriter, r *http.Request, status int, form Form, added *custAdded) error {
+	v, err := c.custBase(r, "assets")
+	if err != nil {
+		return err
+	}
+	cursor := r.URL.Query().Get("cursor")
+	if r.Method != http.MethodGet {
+		cursor, v.Self = "", v.Base+"/assets"
+	}
+	page, err := c.s.Assets.List(r.Context(), v.Customer.ID, strconv.Itoa(custPageItems), cursor)
+	if err != nil {
+		return err
+	}
+	v.Assets, v.AssetForm, v.Added, v.First = custAssets(page.Items), form, added, cursor == ""
+	v.AssetsNext, v.FirstURL = custNextPage(v.Base+"/assets", nil, page.NextCursor), v.Base+"/assets"
+	return c.custRender(w, r, status, v)
+}
+
+// custAddAssets adds the textarea's values, one per line, and shows what
+// became of each line.
+func (c *Console) custAddAssets(w http.ResponseWriter, r *http.Request) error {
+	raw := r.PostFormValue("assets")
+	var inputs []portal.AssetInput
+	var lineNo []int
+	for i, line := range strings.Split(raw, "\n") {
+		if s := strings.TrimSpace(line); s != "" {
+			inputs = append(inputs, portal.AssetInput{Value: &s})
+			lineNo = append(lineNo, i+1)
+		}
+	}
+	res, err := c.s.Assets.Add(r.Context(), r.PathValue("id"), inputs)
+	if err != nil {
+		f, ok := formError(err)
+		if !ok {
+			return err
+		}
+		f.Values = url.Values{"assets": {raw}}
+		if f.Errors["assets"] == "" {
+			for k, reason := range f.Errors {
+				f.Errors["assets"] = k + " " + reason
+			}
+		}
+		if len(inputs) == 0 {
+			f.Errors["assets"] = "Enter at least one asset, one per line."
+		}
+		return c.custAssetsPage(w, r, http.StatusUnprocessableEntity, f, nil)
+	}
+	added := &custAdded{Summary: fmt.Sprintf("%d added, %d already monitored or repeated, %d not added.", res.Created, res.Duplicate, res.Rejected)}
+	var again []string
+	for i, x := range res.Results {
+		l := custAddLine{Line: lineNo[i], Input: x.Input, Reason: x.Reason}
+		switch {
+		case x.Status == portal.AssetCreated:
+			l.Outcome, l.Class = "Added", "active"
+			if x.Asset != nil {
+				l.Reason = "monitored as " + x.Asset.Value
+				if x.Asset.Verified {
+					l.Reason += " (verified: under a verified domain)"
+				}
+			}
+		case x.Status == portal.AssetDuplicate:
+			l.Outcome, l.Class = "Duplicate", "archived"
+		case x.Code == portal.RejectInvalid:
+			l.Outcome, l.Class = "Invalid", "suspended"
+			again = append(again, x.Input)
+		default:
+			l.Outcome, l.Class = "Not added", "suspended"
+			again = append(again, x.Input)
+		}
+		added.Lines = append(added.Lines, l)
+	}
+	form := Form{Values: url.Values{"assets": {strings.Join(again, "\n")}}}
+	status := http.StatusOK
+	if res.Created == 0 && res.Rejected > 0 {
+		status = http.StatusUnprocessableEntity
+		if res.Full != nil {
+			status = http.StatusConflict
+		}
+		form.Errors = map[string]string{"assets": "No asset was added: correct the lines listed below (they are kept in the box)."}
+	}
+	return c.custAssetsPage(w, r, status, form, added)
+}
+
+// custBack returns the console page the form came from (its "next" field),
+// or fallback.
+func custBack(r *http.Request, fallback string) string {
+	if n := r.PostFormValue("next"); under(n) {
+		return n
+	}
+	return fallback
+}
+
+func (c *Console) custVerifyAsset(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	a, err := c.s.Assets.Verify(r.Context(), id, r.PathValue("assetId"))
+	if err != nil {
+		return err
+	}
+	msg := a.Value + " is verified (" + custMethod(a.VerificationMethod) + ")."
+	if !a.Verified {
+		msg = a.Value + " is not verified yet: " + a.LastCheckDetail + "."
+	}
+	return redirect(w, r, custBack(r, custPath(id)+"#assets"), msg)
+}
+
+func (c *Console) custDeleteAsset(w http.ResponseWriter, r *http.Request) error {
+	id, assetID := r.PathValue("id"), r.PathValue("assetId")
+	a, err := c.s.Assets.Get(r.Context(), id, assetID)
+	if err != nil {
+		return err
+	}
+	if err := c.s.Assets.Delete(r.Context(), id, assetID); err != nil {
+		return err
+	}
+	return redirect(w, r, custBack(r, custPath(id)+"#assets"), "Deleted "+a.Value+": it is no longer monitored.")
+}
+
+// custFindingsGet is the findings sub-page, filtered by severity and status.
+func (c *Console) custFindingsGet(w http.ResponseWriter, r *http.Request) error {
+	return c.custFindingsPage(w, r, http.StatusOK, r.URL.Query(), nil)
+}
+
+func (c *Console) custFindingsPage(w http.ResponseWriter, r *http.Request, status int, q url.Values, pend *custPending) error {
+	ctx := r.Context()
+	v, err := c.custBase(r, "findings")
+	if err != nil {
+		return err
+	}
+	v.Severity, v.Status = q.Get("severity"), q.Get("status")
+	filters := url.Values{}
+	for _, k := range []string{"severity", "status"} {
+		if s := q.Get(k); s != "" {
+			filters.Set(k, s)
+		}
+	}
+	v.Self = v.Base + "/findings"
+	if len(filters) > 0 || q.Get("cursor") != "" {
+		self := url.Values{}
+		for k, vs := range filters {
+			self[k] = vs
+		}
+		if s := q.Get("cursor"); s != "" {
+			self.Set("cursor", s)
+		}
+		v.Self += "?" + self.Encode()
+	}
+	page, err := c.s.Findings.List(ctx, v.Customer.ID, portal.FindingParams{Severity: v.Severity, Status: v.Status,
+		Limit: strconv.Itoa(custPageItems), Cursor: q.Get("cursor")})
+	if err != nil {
+		return err
+	}
+	assets, err := c.s.Assets.List(ctx, v.Customer.ID, strconv.Itoa(custAssetLabels), "")
+	if err != nil {
+		return err
+	}
+	v.Findings, v.FindingChoices = custFindings(page.Items, custAssetValues(assets.Items), pend), custFindingChoices()
+	v.FindingsNext = custNextPage(v.Base+"/findings", filters, page.NextCursor)
+	v.Severities = custChoices([]scan.Severity{scan.SeverityCritical, scan.SeverityHigh, scan.SeverityMedium, scan.SeverityLow, scan.SeverityInfo})
+	v.FindingStates = custChoices(portal.FindingStatuses)
+	v.Filtered, v.First, v.FirstURL = len(filters) > 0, q.Get("cursor") == "", v.Base+"/findings"
+	if len(filters) > 0 {
+		v.FirstURL += "?" + filters.Encode()
+	}
+	return c.custRender(w, r, status, v)
+}
+
+// custUpdateFinding records a person's decision on a finding.
+func (c *Console) custUpdateFinding(w http.ResponseWriter, r *http.Request) error {
+	id, fid := r.PathValue("id"), r.PathValue("findingId")
+	st, reason := portal.FindingStatus(r.PostFormValue("status")), r.PostFormValue("reason")
+	in := portal.FindingPatch{Reason: &reason}
+	if st != "" {
+		in.Status = &st
+	}
+	f, err := c.s.Findings.Update(r.Context(), id, fid, in)
+	next := custBack(r, custPath(id)+"#findings")
+	if err == nil {
+		return redirect(w, r, next, fmt.Sprintf("“%s” is now %s.", f.Title, strings.ToLower(custHuman(string(f.Status)))))
+	}
+	form, ok := formError(err)
+	if !ok {
+		return err
+	}
+	form.Values = url.Values{"status": {string(st)}, "reason": {reason}}
+	if len(form.Errors) > 0 {
+		form.Message = "" // each error is next to its field
+	}
+	pend := &custPending{ID: fid, Form: form}
+	if u, err := url.Parse(next); err == nil && u.Path == custPath(id)+"/findings" {
+		return c.custFindingsPage(w, r, http.StatusUnprocessableEntity, u.Query(), pend)
+	}
+	return c.custOverview(w, r, http.StatusUnprocessableEntity, nil, pend)
+}
+
+// custScansGet is the scans sub-page, newest first, filtered by status.
+func (c *Console) custScansGet(w http.ResponseWriter, r *http.Request) error {
+	v, err := c.custBase(r, "scans")
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	v.ScanStatus = q.Get("status")
+	page, err := c.s.Scans.List(r.Context(), v.Customer.ID, v.ScanStatus, strconv.Itoa(custPageItems), q.Get("cursor"))
+	if err != nil {
+		return err
+	}
+	filters := url.Values{}
+	if v.ScanStatus != "" {
+		filters.Set("status", v.ScanStatus)
+	}
+	v.Scans, v.ScansNext, v.ScanStates = custScans(page.Items), custNextPage(v.Base+"/scans", filters, page.NextCursor), custChoices(portal.ScanStatuses)
+	v.First, v.FirstURL = q.Get("cursor") == "", v.Base+"/scans"
+	if len(filters) > 0 {
+		v.FirstURL += "?" + filters.Encode()
+	}
+	return c.custRender(w, r, http.StatusOK, v)
+}
+
+// custReportsGet is the reports sub-page (the customer list's "See
+// Reports" icon), newest first.
+func (c *Console) custReportsGet(w http.ResponseWriter, r *http.Request) error {
+	v, err := c.custBase(r, "reports")
+	if err != nil {
+		return err
+	}
+	cursor := r.URL.Query().Get("cursor")
+	if c.s.Reports.Store == nil {
+		v.ReportsOff = true
+		return c.custRender(w, r, http.StatusOK, v)
+	}
+	page, err := c.s.Reports.List(r.Context(), v.Customer.ID, strconv.Itoa(custPageItems), cursor)
+	if err != nil {
+		return err
+	}
+	v.Reports, v.ReportsNext = custReports(page.Items), custNextPage(v.Base+"/reports", nil, page.NextCursor)
+	v.First, v.FirstURL = cursor == "", v.Base+"/reports"
+	return c.custRender(w, r, http.StatusOK, v)
+}
+
+// custOpenReport serves a report's HTML document as the whole page, with a
+// policy that lets its inline style apply and nothing else.
+func (c *Console) custOpenReport(w http.ResponseWriter, r *http.Request) error {
+	doc, err := c.s.Reports.Get(r.Context(), r.PathValue("id"), r.PathValue("reportId"), string(portal.ReportHTML))
+	if err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Security-Policy", custReportCSP)
+	h.Set("Content-Type", doc.Format.ContentType())
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(doc.Body) // a failed write is the browser gone: nothing to answer
+	return nil
+}
