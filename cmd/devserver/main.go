@@ -37,6 +37,9 @@ func main() {
 	fmt.Printf(`
 Partner Portal is running.
 
+  console:            %s
+    sign in as        %s
+    with password     %s
   API:                %s
   super admin key:    %s
   demo partner:       %s
@@ -50,7 +53,7 @@ Try:
   curl -s "%s/v1/customers?sort=-createdAt&limit=10" -H "Authorization: Bearer %s"
 
 Press Ctrl-C to stop.
-`, c.APIURL, c.SuperAdminKey, c.PartnerID, c.PartnerAdminKey, filepath.Join(cfg.Dir, "credentials.json"),
+`, c.ConsoleURL, c.ConsoleEmail, c.ConsolePassword, c.APIURL, c.SuperAdminKey, c.PartnerID, c.PartnerAdminKey, filepath.Join(cfg.Dir, "credentials.json"),
 		c.APIURL, c.PartnerAdminKey, c.APIURL, c.PartnerAdminKey)
 	<-ctx.Done()
 	log.Printf("stopping…")

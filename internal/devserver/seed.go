@@ -2,6 +2,8 @@ package devserver
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"path/filepath"
 
@@ -23,17 +25,19 @@ type seedState struct {
 	SuperAdminID   string `json:"superAdminId"`
 	PartnerID      string `json:"partnerId"`
 	PartnerAdminID string `json:"partnerAdminId"`
+	// ConsolePassword is the demo partner admin's password, made once.
+	ConsolePassword string `json:"consolePassword"`
 }
 
-// seed makes sure a super admin, a demo partner and its admin exist and
-// returns working keys for both admins: the previous ones while they still
-// authenticate, new ones otherwise.
+// seed makes sure a super admin, a demo partner and its admin (with a
+// console password) exist and returns working keys for both admins: the
+// previous ones while they still authenticate, new ones otherwise.
 func seed(ctx context.Context, svc *services.Services, dir string) (Credentials, error) {
 	var creds Credentials
 	if readJSON(filepath.Join(dir, "credentials.json"), &creds) {
 		_, err1 := svc.APIKeys.Authenticate(ctx, creds.SuperAdminKey)
 		_, err2 := svc.APIKeys.Authenticate(ctx, creds.PartnerAdminKey)
-		if err1 == nil && err2 == nil {
+		if err1 == nil && err2 == nil && creds.ConsolePassword != "" {
 			return creds, nil
 		}
 	}
@@ -63,12 +67,26 @@ func seed(ctx context.Context, svc *services.Services, dir string) (Credentials,
 	partnerAdmin, err := svc.Users.Users.GetUser(ctx, tenancy.Scope{}, st.PartnerAdminID)
 	if portal.ErrorCode(err) == portal.ENOTFOUND || st.PartnerAdminID == "" {
 		role := tenancy.RolePartnerAdmin
-		partnerAdmin, err = svc.Users.Create(asSuperAdmin, portal.UserInput{Email: ptr(PartnerAdminEmail), Name: ptr("Demo admin"), Role: &role, PartnerID: &partner.ID})
+		var created portal.NewUser
+		created, err = svc.Users.Create(asSuperAdmin, portal.UserInput{Email: ptr(PartnerAdminEmail), Name: ptr("Demo admin"), Role: &role, PartnerID: &partner.ID})
+		partnerAdmin = created.User
 	}
 	if err != nil {
 		return creds, fmt.Errorf("partner admin (delete %s to start afresh): %w", dir, err)
 	}
-	if err := writeJSON(statePath, seedState{SuperAdminID: superAdmin.ID, PartnerID: partner.ID, PartnerAdminID: partnerAdmin.ID}); err != nil {
+	if st.ConsolePassword == "" || st.PartnerAdminID != partnerAdmin.ID {
+		// The password is set the way every person sets one: through an invitation.
+		inv, err := svc.Users.Invite(asSuperAdmin, partnerAdmin.ID)
+		if err != nil {
+			return creds, fmt.Errorf("invite the partner admin: %w", err)
+		}
+		st.ConsolePassword = demoPassword()
+		if _, err := svc.Sessions.AcceptInvitation(ctx, inv.Token, st.ConsolePassword); err != nil {
+			return creds, fmt.Errorf("set the partner admin's password: %w", err)
+		}
+	}
+	st.SuperAdminID, st.PartnerID, st.PartnerAdminID = superAdmin.ID, partner.ID, partnerAdmin.ID
+	if err := writeJSON(statePath, st); err != nil {
 		return creds, err
 	}
 
@@ -86,7 +104,16 @@ func seed(ctx context.Context, svc *services.Services, dir string) (Credentials,
 	if err != nil {
 		return creds, fmt.Errorf("partner admin key: %w", err)
 	}
-	return Credentials{SuperAdminKey: superKey.Secret, PartnerID: partner.ID, PartnerAdminKey: partnerKey.Secret}, nil
+	return Credentials{SuperAdminKey: superKey.Secret, PartnerID: partner.ID, PartnerAdminKey: partnerKey.Secret,
+		ConsoleEmail: PartnerAdminEmail, ConsolePassword: st.ConsolePassword}, nil
+}
+
+// demoPassword makes the demo admin's console password: random, since the
+// local stack may listen on more than the loopback interface.
+func demoPassword() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return "demo-" + base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 // DemoPricing is the price list a fresh local stack starts with (EUR, minor units).

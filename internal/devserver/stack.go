@@ -54,6 +54,11 @@ type Credentials struct {
 	PartnerAdminKey string `json:"partnerAdminKey"`
 	// WeakSiteURL is a deliberately weak local web site to scan.
 	WeakSiteURL string `json:"weakSiteUrl"`
+	// ConsoleURL is the partner console; the demo partner admin signs in
+	// there with ConsoleEmail and ConsolePassword.
+	ConsoleURL      string `json:"consoleUrl"`
+	ConsoleEmail    string `json:"consoleEmail"`
+	ConsolePassword string `json:"consolePassword"`
 }
 
 // Stack is a running local stack.
@@ -202,7 +207,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if st.weak, err = startWeakSite(); err != nil {
 		return nil, err
 	}
-	creds.APIURL, creds.WeakSiteURL = st.URL, st.weak.url
+	creds.APIURL, creds.WeakSiteURL, creds.ConsoleURL = st.URL, st.weak.url, st.URL+"/console/"
 	if err := waitForAPI(ctx, st.URL, creds.PartnerAdminKey); err != nil {
 		return nil, err
 	}
