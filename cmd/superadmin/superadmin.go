@@ -190,9 +190,9 @@ func createSelf(ctx context.Context, svc *services.Services, email, name string)
 		return portal.User{}, err
 	}
 	if u.ID != self.user {
-		return u, fmt.Errorf("created user %s is not its own actor %s", u.ID, self.user) // Create took no user ID from IDs
+		return u.User, fmt.Errorf("created user %s is not its own actor %s", u.ID, self.user) // Create took no user ID from IDs
 	}
-	return u, nil
+	return u.User, nil
 }
 
 // selfIDs hands out user as the first user ID and otherwise delegates.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -30,6 +31,14 @@ type userItem struct {
 	CreatedAt string `dynamodbav:"createdAt"`
 	UpdatedAt string `dynamodbav:"updatedAt"`
 	Version   int64  `dynamodbav:"version"`
+	// PasswordHash is the argon2id PHC string of the password.
+	PasswordHash  string `dynamodbav:"passwordHash,omitempty"`
+	PasswordSetAt string `dynamodbav:"passwordSetAt,omitempty"`
+	// InvitationHash is the SHA-256 of the open invitation's token, valid
+	// until InvitationExpiresAt (a time, not the table's TTL attribute:
+	// the user outlives its invitation).
+	InvitationHash      string `dynamodbav:"invitationHash,omitempty"`
+	InvitationExpiresAt string `dynamodbav:"invitationExpiresAt,omitempty"`
 }
 
 // userRef is the e-mail and directory item: where a user lives.
@@ -46,7 +55,8 @@ func (it userItem) user() portal.User {
 	return portal.User{
 		ID: it.UserID, Email: it.Email, Name: it.Name, Role: tenancy.Role(it.Role), PartnerID: it.PartnerID,
 		TenantID: it.TenantID, Status: it.Status, CreatedAt: parseTime(it.CreatedAt),
-		UpdatedAt: parseTime(it.UpdatedAt), Version: it.Version,
+		UpdatedAt: parseTime(it.UpdatedAt), Version: it.Version, PasswordHash: it.PasswordHash,
+		InvitationHash: it.InvitationHash, InvitationExpiresAt: parseTimePtr(it.InvitationExpiresAt),
 	}
 }
 
@@ -59,6 +69,7 @@ func (s *Store) CreateUser(ctx context.Context, u portal.User) error {
 			Entity: "user", UserID: u.ID, Email: u.Email, Name: u.Name, Role: string(u.Role),
 			PartnerID: u.PartnerID, TenantID: u.TenantID, Status: u.Status,
 			CreatedAt: formatTime(u.CreatedAt), UpdatedAt: formatTime(u.UpdatedAt), Version: u.Version,
+			PasswordHash: u.PasswordHash, InvitationHash: u.InvitationHash, InvitationExpiresAt: formatTimePtr(u.InvitationExpiresAt),
 		},
 		userRef{PK: emailPK(u.Email), SK: emailSK, Entity: "user_email", UserID: u.ID, PartnerID: u.PartnerID, TenantID: u.TenantID},
 		userRef{PK: userDirPK(u.ID), SK: userDirSK, Entity: "user_ref", UserID: u.ID, PartnerID: u.PartnerID, TenantID: u.TenantID},
@@ -102,6 +113,71 @@ func (s *Store) GetUser(ctx context.Context, scope tenancy.Scope, id string) (po
 		return portal.User{}, firstErr(err, notFound)
 	}
 	return it.user(), nil
+}
+
+// GetUserByEmail implements portal.UserStore: the e-mail item, then the user.
+func (s *Store) GetUserByEmail(ctx context.Context, email string) (portal.User, error) {
+	notFound := portal.Errorf(portal.ENOTFOUND, "no user has the e-mail address %s", email)
+	var ref userRef
+	found, err := s.get(ctx, emailPK(email), emailSK, &ref)
+	if err != nil || !found {
+		return portal.User{}, firstErr(err, notFound)
+	}
+	var it userItem
+	found, err = s.get(ctx, userHomePK(ref.PartnerID, ref.TenantID), userSK(ref.UserID), &it, s.inTenant(ctx, tenancy.Scope{PartnerID: ref.PartnerID, TenantID: ref.TenantID})...)
+	if err != nil || !found {
+		return portal.User{}, firstErr(err, notFound)
+	}
+	return it.user(), nil
+}
+
+// SetUserInvitation implements portal.UserStore with one conditional
+// update of the user, in a transaction with the audit entry.
+func (s *Store) SetUserInvitation(ctx context.Context, u portal.User, hash string, expiresAt time.Time) error {
+	scope := tenancy.Scope{PartnerID: u.PartnerID, TenantID: u.TenantID}
+	err := s.transact(ctx, s.inTenant(ctx, scope), types.TransactWriteItem{Update: &types.Update{
+		TableName:           &s.Table,
+		Key:                 key(userHomePK(u.PartnerID, u.TenantID), userSK(u.ID)),
+		UpdateExpression:    aws.String("SET invitationHash = :h, invitationExpiresAt = :e"),
+		ConditionExpression: aws.String("attribute_exists(PK)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":h": str(hash), ":e": str(formatTime(expiresAt)),
+		},
+	}})
+	if canceledFor(err, 0) {
+		return portal.Errorf(portal.ENOTFOUND, "user %s not found", u.ID)
+	}
+	if err != nil {
+		return fmt.Errorf("set invitation of user %s: %w", u.ID, err)
+	}
+	return nil
+}
+
+// SetUserPassword implements portal.UserStore with one update of the user
+// conditional on its invitation, in a transaction with the audit entry:
+// of two concurrent uses of one invitation, one succeeds.
+func (s *Store) SetUserPassword(ctx context.Context, u portal.User, invitationHash, passwordHash string, now time.Time) error {
+	scope := tenancy.Scope{PartnerID: u.PartnerID, TenantID: u.TenantID}
+	err := s.transact(ctx, s.inTenant(ctx, scope), types.TransactWriteItem{Update: &types.Update{
+		TableName:           &s.Table,
+		Key:                 key(userHomePK(u.PartnerID, u.TenantID), userSK(u.ID)),
+		UpdateExpression:    aws.String("SET passwordHash = :p, passwordSetAt = :t REMOVE invitationHash, invitationExpiresAt"),
+		ConditionExpression: aws.String("attribute_exists(PK) AND invitationHash = :h"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":p": str(passwordHash), ":t": str(formatTime(now)), ":h": str(invitationHash),
+		},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}})
+	if old, failed := conditionFailed(err, 0); failed {
+		if old == nil {
+			return portal.Errorf(portal.ENOTFOUND, "user %s not found", u.ID)
+		}
+		return portal.Errorf(portal.ECONFLICT, "the invitation of user %s was used or replaced meanwhile", u.ID)
+	}
+	if err != nil {
+		return fmt.Errorf("set password of user %s: %w", u.ID, err)
+	}
+	return nil
 }
 
 func firstErr(errs ...error) error {

@@ -25,7 +25,7 @@ func newUser(e *env, partnerID, email string, role tenancy.Role) portal.User {
 
 func sameUser(t *testing.T, got, want portal.User) {
 	t.Helper()
-	want.CreatedAt, want.UpdatedAt = ms(want.CreatedAt), ms(want.UpdatedAt)
+	want.CreatedAt, want.UpdatedAt, want.InvitationExpiresAt = ms(want.CreatedAt), ms(want.UpdatedAt), msPtr(want.InvitationExpiresAt)
 	got.CreatedAt, got.UpdatedAt = ms(got.CreatedAt), ms(got.UpdatedAt)
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("user = %+v,\nwant   %+v", got, want)
@@ -64,7 +64,7 @@ func TestUsers(t *testing.T) {
 		}
 		got, err := e.store.GetUser(e.ctx, tenancy.Scope{}, u.ID)
 		mustOK(t, "get", err)
-		sameUser(t, got, u)
+		sameUser(t, got, u.User)
 		if got, want := got.Email, "Ann@example.com"; got != want {
 			t.Fatalf("email = %q, want %q", got, want)
 		}

@@ -109,7 +109,7 @@ func TestAuthorizer(t *testing.T) {
 	t.Run("StoreFailureIsAnError", func(t *testing.T) {
 		// DynamoDB answers every call with an error: the table does not exist.
 		gone := &dynamo.Store{Client: store.Client, Table: store.Table + "_gone"}
-		a := NewAuthorizer(&portal.APIKeyService{Keys: gone, Clock: ddbtest.Clock})
+		a := NewAuthorizer(&portal.APIKeyService{Keys: gone, Clock: ddbtest.Clock}, nil)
 		a.log = slog.New(slog.NewJSONHandler(io.Discard, nil))
 		res, err := a.Handle(context.Background(), authRequest("Bearer "+testKeySecret))
 		if err == nil || res.IsAuthorized {

@@ -8,7 +8,8 @@ import (
 )
 
 // NewFallback returns the handler of the $default route: 405 with Allow when
-// the path is declared with other methods, 404 otherwise.
+// the path is declared with other methods, 404 otherwise. It serves anyone,
+// as the declaration says (ForFunction marks it so too).
 func NewFallback(a app.App, clock portal.Clock) *Handler {
 	return NewHandler(map[string]Route{
 		app.DefaultRoute: func(ctx context.Context, r *Request) (Response, error) {
@@ -18,5 +19,5 @@ func NewFallback(a app.App, clock portal.Clock) *Handler {
 			}
 			return Response{}, portal.Errorf(portal.ENOTFOUND, "no route %s %s", r.Method, r.Path)
 		},
-	}, nil, clock).Public()
+	}, nil, clock).Public(app.DefaultRoute)
 }

@@ -6,14 +6,30 @@ import (
 )
 
 // ForFunction returns the handler of the declared HTTP function name on the
-// services s; false for unknown names and for the authorizer. Lambda mains
+// services s, serving without an identity the routes the declaration marks
+// Public; false for unknown names and for the authorizer. Lambda mains
 // and the local server take their handlers from here.
 func ForFunction(s *services.Services, name string) (*Handler, bool) {
+	h, ok := handlerOf(s, name)
+	if !ok {
+		return nil, false
+	}
+	if f, declared := app.Declaration().Function(name); declared {
+		for _, r := range f.Routes {
+			if r.Public {
+				h.Public(r.Key())
+			}
+		}
+	}
+	return h, true
+}
+
+func handlerOf(s *services.Services, name string) (*Handler, bool) {
 	switch name {
 	case "partners":
 		return NewPartners(s.Partners, s.Store, s.Clock), true
 	case "users":
-		return NewUsers(s.Users, s.APIKeys, s.Grants, s.Store, s.Clock), true
+		return NewUsers(s.Users, s.APIKeys, s.Grants, s.Store, s.Clock).With(SessionRoutes(s.Sessions)), true
 	case "customers":
 		return NewCustomers(s.Customers, s.Store, s.Clock), true
 	case "licenses":
@@ -37,4 +53,4 @@ func ForFunction(s *services.Services, name string) (*Handler, bool) {
 }
 
 // AuthorizerFor returns the HTTP API authorizer on the services s.
-func AuthorizerFor(s *services.Services) *Authorizer { return NewAuthorizer(s.APIKeys) }
+func AuthorizerFor(s *services.Services) *Authorizer { return NewAuthorizer(s.APIKeys, s.Sessions) }

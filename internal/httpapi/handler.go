@@ -6,6 +6,7 @@ package httpapi
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -40,10 +41,13 @@ type Response struct {
 	Status  int
 	Headers map[string]string
 	Body    any
-	// Secret marks a body shown exactly once (a new API key): it is never
-	// stored for Idempotency-Key replays.
+	// Secret marks a body shown exactly once (a new API key, a session,
+	// an invitation): it is never stored for Idempotency-Key replays.
 	Secret bool
-	raw    []byte
+	// Cookies are Set-Cookie values (SessionCookie, ExpiredSessionCookie),
+	// sent in the response's cookies field as API Gateway wants them.
+	Cookies []string
+	raw     []byte
 }
 
 // JSON returns a response with status and body encoded as JSON.
@@ -64,7 +68,7 @@ type Route func(ctx context.Context, r *Request) (Response, error)
 // Handler is the Lambda handler of one function: it dispatches on the
 // event's route key to the function's routes.
 type Handler struct {
-	public      bool // routes served without an identity (the $default fallback)
+	public      map[string]bool // route keys served without an identity
 	routes      map[string]Route
 	idempotency portal.IdempotencyStore
 	clock       portal.Clock
@@ -90,9 +94,20 @@ func (h *Handler) With(routes map[string]Route) *Handler {
 	return h
 }
 
-// Public lets the handler's routes serve requests without an identity.
-func (h *Handler) Public() *Handler {
-	h.public = true
+// Public lets the named routes serve requests without an identity (the
+// others answer those 401). ForFunction marks the routes the declaration
+// (internal/app) marks Public; a route key the handler does not serve
+// panics, a programming error found at start-up.
+func (h *Handler) Public(routeKeys ...string) *Handler {
+	for _, k := range routeKeys {
+		if _, ok := h.routes[k]; !ok {
+			panic("httpapi: public route " + k + " is not served")
+		}
+		if h.public == nil {
+			h.public = map[string]bool{}
+		}
+		h.public[k] = true
+	}
 	return h
 }
 
@@ -152,10 +167,21 @@ func (h *Handler) serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest, 
 	}
 	ctx = portal.WithRequestID(ctx, req.RequestID)
 	id, authenticated := identityFrom(ev)
+	public := h.public[ev.RouteKey]
+	if public {
+		// API Gateway runs no authorizer for public routes: an identity in
+		// the event is none, and the route serves everyone alike.
+		authenticated = false
+	}
 	if authenticated {
 		ctx = tenancy.WithIdentity(ctx, id)
-	} else if !h.public {
+	} else if !public {
 		return unauthenticated(ev, req)
+	}
+	if authenticated && id.SessionID != "" && !safeMethod(req.Method) && !validCSRF(req.Header(CSRFHeader), id.CSRFToken) {
+		// A browser sends the session cookie with any site's request;
+		// only the console's own pages know the session's CSRF token.
+		return problemFor(portal.Errorf(portal.EFORBIDDEN, "a request made in a browser session that changes something must carry the session's CSRF token in the %s header", CSRFHeader), req.Path, req.RequestID)
 	}
 	run := func() (res Response) {
 		defer func() {
@@ -179,6 +205,25 @@ func (h *Handler) serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest, 
 	return run()
 }
 
+// CSRFHeader is the header that carries a session's CSRF token on
+// requests authenticated by a session cookie that change something.
+const CSRFHeader = "X-CSRF-Token"
+
+// safeMethod reports whether method only reads (RFC 9110 §9.2.1).
+func safeMethod(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return true
+	}
+	return false
+}
+
+// validCSRF compares a presented CSRF token with the session's, in
+// constant time; an empty token never matches.
+func validCSRF(got, want string) bool {
+	return want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
 // authContext returns the authorizer's context value k ("" if absent).
 func authContext(ev events.APIGatewayV2HTTPRequest, k string) string {
 	if ev.RequestContext.Authorizer == nil {
@@ -195,15 +240,16 @@ func identityFrom(ev events.APIGatewayV2HTTPRequest) (tenancy.Identity, bool) {
 		UserID: get("userId"), Role: tenancy.Role(get("role")), PartnerID: get("partnerId"),
 		TenantID: get("tenantId"), KeyID: get("keyId"),
 		TenantAccess: get("tenantAccess"), TenantStatus: get("tenantStatus"),
+		SessionID: get("sessionId"), CSRFToken: get("csrfToken"),
 	}
 	return id, id.Valid()
 }
 
 // unauthenticated answers 401 with a WWW-Authenticate challenge (RFC 6750).
 func unauthenticated(ev events.APIGatewayV2HTTPRequest, req *Request) Response {
-	msg, challenge := "credentials are missing: send Authorization: Bearer <API key>", `Bearer realm="partner-portal"`
+	msg, challenge := "credentials are missing: send Authorization: Bearer <API key>, or sign in", `Bearer realm="partner-portal"`
 	if authContext(ev, "authError") != authMissing {
-		msg, challenge = "the API key is invalid, revoked or expired", `Bearer realm="partner-portal", error="invalid_token"`
+		msg, challenge = "the API key or session is invalid, revoked or expired", `Bearer realm="partner-portal", error="invalid_token"`
 	}
 	res := problemFor(portal.Errorf(portal.EUNAUTHORIZED, "%s", msg), req.Path, req.RequestID)
 	res.Headers["WWW-Authenticate"] = challenge
@@ -230,5 +276,6 @@ func (h *Handler) encode(ctx context.Context, req *Request, res Response) events
 		}
 	}
 	out.Body = string(body)
+	out.Cookies = res.Cookies
 	return out
 }

@@ -32,6 +32,7 @@ type fixture struct {
 	store      *dynamo.Store
 	ids        *ddbtest.SeqIDs
 	keys       *portal.APIKeyService
+	sessions   *portal.SessionService
 	customers  *Handler
 	users      *Handler
 	partners   *Handler
@@ -49,6 +50,7 @@ func newFixture(t *testing.T) *fixture {
 		store:      store,
 		ids:        ids,
 		keys:       s.APIKeys,
+		sessions:   s.Sessions,
 		customers:  handler("customers"),
 		users:      handler("users"),
 		partners:   handler("partners"),

@@ -57,7 +57,11 @@ func (h *Handler) idempotent(ctx context.Context, req *Request, run func() Respo
 	stored := portal.StoredResponse{Status: res.Status, Headers: res.Headers, Body: string(body)}
 	if res.Secret {
 		// A secret is shown once and never stored: a replay says it was issued.
-		gone := problemFor(portal.Errorf(portal.ECONFLICT, "this request already succeeded (%s); its secret was shown only once", res.Headers["Location"]), req.Path, req.RequestID)
+		what := "this request already succeeded"
+		if loc := res.Headers["Location"]; loc != "" {
+			what += " (" + loc + ")"
+		}
+		gone := problemFor(portal.Errorf(portal.ECONFLICT, "%s; its secret was shown only once", what), req.Path, req.RequestID)
 		stored = portal.StoredResponse{Status: gone.Status, Headers: gone.Headers, Body: string(gone.raw)}
 	}
 	if err := h.idempotency.CompleteIdempotencyKey(ctx, scope, key, stored); err != nil {

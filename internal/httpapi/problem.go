@@ -20,8 +20,23 @@ var statusOf = map[string]int{
 	portal.EPRECONDITION: http.StatusPreconditionFailed,
 	portal.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	portal.EIDEMPOTENCY:  http.StatusUnprocessableEntity,
+	portal.ETOOMANY:      http.StatusTooManyRequests,
 	portal.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	portal.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// StatusOf returns the HTTP status that answers err: the one mapping of
+// domain error codes (statusOf), 500 for errors without a known code, and
+// 200 for nil. The console answers its pages' errors with it.
+func StatusOf(err error) int {
+	if err == nil {
+		return http.StatusOK
+	}
+	var e *portal.Error
+	if !errors.As(err, &e) || statusOf[e.Code] == 0 {
+		return http.StatusInternalServerError
+	}
+	return statusOf[e.Code]
 }
 
 // Problem is an RFC 9457 problem details document.

@@ -38,16 +38,24 @@ type APIKeyJSON struct {
 	LastUsedAt *time.Time `json:"lastUsedAt"`
 }
 
-// NewUsers returns the handler of the users function: users and their API keys.
+// NewUsers returns the handler of users, their invitations and their API
+// keys (the users function adds SessionRoutes).
 func NewUsers(users *portal.UserService, keys *portal.APIKeyService, grants *portal.GrantService, idem portal.IdempotencyStore, clock portal.Clock) *Handler {
 	u := usersRoutes{users: users, keys: keys, grants: grants}
 	return NewHandler(map[string]Route{
-		"POST /v1/users":                   u.create,
-		"GET /v1/users":                    u.list,
-		"POST /v1/users/{userId}/api-keys": u.issueKey,
-		"PUT /v1/users/{userId}/grants":    u.setGrants,
-		"DELETE /v1/api-keys/{keyId}":      u.revokeKey,
+		"POST /v1/users":                     u.create,
+		"GET /v1/users":                      u.list,
+		"POST /v1/users/{userId}/api-keys":   u.issueKey,
+		"POST /v1/users/{userId}/invitation": u.invite,
+		"PUT /v1/users/{userId}/grants":      u.setGrants,
+		"DELETE /v1/api-keys/{keyId}":        u.revokeKey,
 	}, idem, clock)
+}
+
+// NewUserJSON is a user just created, with its invitation to set a password.
+type NewUserJSON struct {
+	UserJSON
+	Invitation InvitationJSON `json:"invitation"`
 }
 
 type usersRoutes struct {
@@ -88,7 +96,27 @@ func (u usersRoutes) create(ctx context.Context, r *Request) (Response, error) {
 	if err != nil {
 		return Response{}, err
 	}
-	return JSON(http.StatusCreated, userJSON(user)), nil
+	res := JSON(http.StatusCreated, NewUserJSON{UserJSON: userJSON(user.User), Invitation: invitationJSON(r, user.Invitation)})
+	res.Secret = true // the invitation's token
+	res.Headers = map[string]string{"Cache-Control": "no-store"}
+	return res, nil
+}
+
+func (u usersRoutes) invite(ctx context.Context, r *Request) (Response, error) {
+	if len(r.Body) > 0 {
+		var in struct{}
+		if err := decodeJSON(r.Body, &in); err != nil {
+			return Response{}, err
+		}
+	}
+	inv, err := u.users.Invite(ctx, r.PathParams["userId"])
+	if err != nil {
+		return Response{}, err
+	}
+	res := JSON(http.StatusCreated, invitationJSON(r, inv))
+	res.Secret = true
+	res.Headers = map[string]string{"Cache-Control": "no-store"}
+	return res, nil
 }
 
 func (u usersRoutes) list(ctx context.Context, r *Request) (Response, error) {

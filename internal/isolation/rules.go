@@ -55,7 +55,8 @@ var Rules = []Rule{
 	{KindPartner, partnerAdmin, ReadWrite, nil, ownPartner, "the partner, its users, pre-paid pools and grants"},
 	{KindPartner, partnerMember, Read, ownGrants, ownPartner, "a member reads its own grants, nothing else of the partner"},
 	{KindPartner, partnerMember, Read, ownUserItem, ownPartner, "a member's own user item (to issue itself a key)"},
-	{KindPartner, partnerMember, Write, auditEntry, ownPartner, "the audit entries of a member's own changes (its API keys)"},
+	{KindPartner, partnerMember, Write, auditEntry, ownPartner, "the audit entries of a member's own changes (its API keys, its invitation)"},
+	{KindPartner, partnerMember, Write, ownUserItem, ownPartner, "a member's own user item: a new invitation to set its password"},
 	{KindPartnerIndex, partnerAdmin, Read, nil, ownPartner, "the partner's customer list, archive, license and alert indexes"},
 	{KindPartnerIndex, partnerMember, Read, nil, ownPartnerAlerts, "the partner's alert index, filtered by the Query to the member's granted customers"},
 
@@ -67,7 +68,8 @@ var Rules = []Rule{
 	{KindTenant, customerUsers, Read, nil, ownTenant, "the user's own tenant"},
 	{KindTenant, customerAdmin, Write, nil, ownTenant, "the admin's own tenant, under full access"},
 	{KindTenant, super, Read, userItem, always, "the user item of a customer user, to issue it a key (API.md: super_admin issues keys for anyone)"},
-	{KindTenant, super, Write, auditEntry, always, "the audit entry of such a key, in the tenant's log"},
+	{KindTenant, super, Write, userItem, always, "a customer user's invitation to set a password, kept on its user item (super_admin invites anyone, as it issues keys)"},
+	{KindTenant, super, Write, auditEntry, always, "the audit entry of such a key or invitation, in the tenant's log"},
 
 	// User lists (GSIPK USERS#…).
 	{KindUserList, super, Read, nil, operatorsOrPartner, "operators, or a partner's own users"},

@@ -38,16 +38,24 @@ func TestTheDocumentIsValidOpenAPI31(t *testing.T) {
 	if scheme == nil || scheme.Value == nil || scheme.Value.Type != "http" || !strings.EqualFold(scheme.Value.Scheme, "bearer") {
 		t.Fatalf("components.securitySchemes.bearerAuth must be an http bearer scheme")
 	}
-	if len(d.T.Security) != 1 || d.T.Security[0]["bearerAuth"] == nil {
-		t.Errorf("the document must require bearerAuth on every operation (top-level security)")
+	cookie := d.T.Components.SecuritySchemes["sessionCookie"]
+	if cookie == nil || cookie.Value == nil || cookie.Value.Type != "apiKey" || cookie.Value.In != "cookie" || cookie.Value.Name != "pp_session" {
+		t.Fatalf("components.securitySchemes.sessionCookie must be an apiKey in the cookie pp_session")
+	}
+	if len(d.T.Security) != 2 || d.T.Security[0]["bearerAuth"] == nil || d.T.Security[1]["sessionCookie"] == nil {
+		t.Errorf("the document must require bearerAuth or sessionCookie on every operation (top-level security)")
 	}
 	ids := map[string]string{}
 	routes := declaredRoutes()
+	public := publicRoutes()
 	for _, key := range d.Routes() {
 		method, path, _ := strings.Cut(key, " ")
 		op, _ := d.Operation(method, path)
-		if op.Security != nil {
-			t.Errorf("%s overrides the API key requirement", key)
+		switch {
+		case public[key] && (op.Security == nil || len(*op.Security) != 0):
+			t.Errorf("%s is public (app declaration): it must say security: []", key)
+		case !public[key] && op.Security != nil:
+			t.Errorf("%s overrides the credentials requirement", key)
 		}
 		if op.OperationID == "" || op.Summary == "" {
 			t.Errorf("%s needs an operationId and a summary", key)
@@ -123,7 +131,7 @@ func TestPathParametersMatchTheirTemplates(t *testing.T) {
 var problemCodes = map[int]string{
 	400: portal.EINVALID, 401: portal.EUNAUTHORIZED, 403: portal.EFORBIDDEN, 404: portal.ENOTFOUND,
 	405: portal.EMETHOD, 409: portal.ECONFLICT, 412: portal.EPRECONDITION, 413: portal.ETOOLARGE,
-	422: portal.EIDEMPOTENCY, 500: portal.EINTERNAL, 503: portal.EUNAVAILABLE,
+	422: portal.EIDEMPOTENCY, 429: portal.ETOOMANY, 500: portal.EINTERNAL, 503: portal.EUNAVAILABLE,
 }
 
 func problemBody(status int, code string) []byte {
@@ -201,6 +209,12 @@ func TestEveryOperationDocumentsItsSuccessAndProblems(t *testing.T) {
 			t.Errorf("%s documents no 2xx response", key)
 		}
 		want := []int{401, 403, 500}
+		public := publicRoutes()[key]
+		if public {
+			// Served without credentials: no 401 or 403 for want of them, and
+			// no Idempotency-Key (its records are kept per caller).
+			want = []int{500}
+		}
 		hasQuery, hasPath, hasIfMatch, hasIdem := false, false, false, false
 		for _, p := range op.Parameters {
 			switch {
@@ -214,7 +228,7 @@ func TestEveryOperationDocumentsItsSuccessAndProblems(t *testing.T) {
 				hasIdem = true
 			}
 		}
-		if method == http.MethodPost {
+		if method == http.MethodPost && !public {
 			if !hasIdem {
 				t.Errorf("%s: every POST takes Idempotency-Key", key)
 			}

@@ -56,6 +56,20 @@ func declaredRoutes() map[string]string {
 	return out
 }
 
+// publicRoutes returns the route keys the declaration marks Public (served
+// without credentials), besides the $default fallback.
+func publicRoutes() map[string]bool {
+	out := map[string]bool{}
+	for _, f := range app.Declaration().Functions {
+		for _, r := range f.Routes {
+			if r.Public && r.Path != app.DefaultRoute {
+				out[r.Key()] = true
+			}
+		}
+	}
+	return out
+}
+
 // exchange is one request through a real handler and its answer.
 type exchange struct {
 	ev  events.APIGatewayV2HTTPRequest
@@ -197,6 +211,7 @@ func event(id *tenancy.Identity, method, routePath string, params, query map[str
 		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{Lambda: map[string]any{
 			"userId": id.UserID, "role": string(id.Role), "partnerId": id.PartnerID, "tenantId": id.TenantID,
 			"keyId": id.KeyID, "tenantAccess": id.TenantAccess, "tenantStatus": id.TenantStatus,
+			"sessionId": id.SessionID, "csrfToken": id.CSRFToken,
 		}}
 	}
 	return ev

@@ -251,6 +251,25 @@ func TestEveryRouteAnswersAsDocumented(t *testing.T) {
 	w.do(204, req{as: admin, method: "DELETE", route: "/v1/api-keys/{keyId}", params: p("keyId", str(key, "id"))})
 	w.do(404, req{as: admin, method: "DELETE", route: "/v1/api-keys/{keyId}", params: p("keyId", "key_01JD0000000000000000000077")})
 
+	// Invitations, signing in and out.
+	inv := w.do(201, req{as: admin, method: "POST", route: "/v1/users/{userId}/invitation", params: p("userId", str(member, "id"))}).body(t)
+	w.do(404, req{as: admin, method: "POST", route: "/v1/users/{userId}/invitation", params: p("userId", "usr_01JD0000000000000000000077")})
+	const password = "a long enough password"
+	_, err := w.s.Sessions.AcceptInvitation(context.Background(), str(inv, "token"), password)
+	must(t, err)
+	signedIn := w.do(201, req{method: "POST", route: "/v1/sessions", body: map[string]any{"email": "analyst@shield.example", "password": password}})
+	w.do(400, req{method: "POST", route: "/v1/sessions", body: map[string]any{"email": "analyst@shield.example"}})
+	for range portal.MaxFailedSignIns {
+		w.do(401, req{method: "POST", route: "/v1/sessions", body: map[string]any{"email": "nobody@shield.example", "password": "guess"}})
+	}
+	w.do(429, req{method: "POST", route: "/v1/sessions", body: map[string]any{"email": "nobody@shield.example", "password": "guess"}})
+	cookie, _, _ := strings.Cut(strings.TrimPrefix(signedIn.res.Cookies[0], portal.SessionCookieName+"="), ";")
+	session, err := w.s.Sessions.Authenticate(context.Background(), cookie)
+	must(t, err)
+	w.do(403, req{as: &session, method: "DELETE", route: "/v1/sessions/current"}) // no X-CSRF-Token
+	w.do(401, req{as: admin, method: "DELETE", route: "/v1/sessions/current"})    // an API key has no session
+	w.do(204, req{as: &session, method: "DELETE", route: "/v1/sessions/current", headers: []string{"X-CSRF-Token", session.CSRFToken}})
+
 	// Customers and licenses.
 	cust := w.do(201, req{as: admin, method: "POST", route: "/v1/customers", headers: []string{"Idempotency-Key", "acme-1"}, body: map[string]any{
 		"name": "Acme GmbH", "contactEmail": "it@acme.example", "timezone": "Europe/Berlin", "country": "DE", "tags": []string{"eu"},

@@ -20,6 +20,7 @@ const (
 	EPRECONDITION = "precondition_failed"  // 412: If-Match names a stale version
 	ETOOLARGE     = "payload_too_large"    // 413: the body is over the limit
 	EIDEMPOTENCY  = "idempotency_mismatch" // 422: Idempotency-Key reused with another body
+	ETOOMANY      = "too_many_requests"    // 429: too many attempts (failed sign-ins); wait and try again
 	EUNAVAILABLE  = "unavailable"          // 503: a service we depend on failed; nothing was changed, try again
 	EINTERNAL     = "internal"             // 500: a fault of ours; details are logged, not answered
 )

@@ -18,6 +18,7 @@ const (
 	PrefixAPIKey   = "key_"
 	PrefixLicense  = "lic_"
 	PrefixPrepaid  = "ppd_"
+	PrefixSession  = "ses_"
 )
 
 // Clock returns the current time. Services take one so tests control time.

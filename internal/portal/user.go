@@ -8,7 +8,8 @@ import (
 	"github.com/partnerportal/portal/internal/tenancy"
 )
 
-// User is a person (or integration) that signs in with API keys.
+// User is a person (or integration) that signs in with a password (a
+// browser session) or uses API keys.
 type User struct {
 	ID        string
 	Email     string
@@ -20,6 +21,14 @@ type User struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	Version   int64
+	// PasswordHash is the argon2id PHC string of the user's password
+	// (HashPassword); empty until the user accepts an invitation. Never
+	// shown, never audited.
+	PasswordHash string
+	// InvitationHash is the hex SHA-256 of the user's open invitation
+	// token, valid until InvitationExpiresAt; empty when there is none.
+	InvitationHash      string
+	InvitationExpiresAt *time.Time
 }
 
 // Identity returns the identity a request made with one of u's keys carries.
@@ -49,6 +58,20 @@ type UserStore interface {
 	// start: a tenant's users, a partner's own users, or with an empty
 	// scope the platform operators.
 	ListUsers(ctx context.Context, scope tenancy.Scope, limit int, start Position) ([]User, Position, error)
+	// GetUserByEmail returns the user with the e-mail address email
+	// (compared case-insensitively), wherever it lives; ENOTFOUND if none.
+	// For signing in: it has no scope, so only SessionService calls it.
+	GetUserByEmail(ctx context.Context, email string) (User, error)
+	// SetUserInvitation replaces u's invitation with one whose token
+	// hashes to hash, valid until expiresAt, with the audit entry ctx
+	// carries; ENOTFOUND if u does not exist.
+	SetUserInvitation(ctx context.Context, u User, hash string, expiresAt time.Time) error
+	// SetUserPassword stores passwordHash as u's password and removes its
+	// invitation, provided the invitation's hash is still invitationHash,
+	// with the audit entry ctx carries: ECONFLICT when it is not (the
+	// invitation was used or replaced meanwhile), ENOTFOUND if u does not
+	// exist.
+	SetUserPassword(ctx context.Context, u User, invitationHash, passwordHash string, now time.Time) error
 }
 
 // UserService manages users. Partner admins manage their own partner's
@@ -62,19 +85,27 @@ type UserService struct {
 	IDs       IDs
 }
 
-// Create validates in and stores a new user. EINVALID lists every bad field,
+// NewUser is a user just created, with the invitation to set a password
+// (its token is shown exactly once).
+type NewUser struct {
+	User
+	Invitation Invitation
+}
+
+// Create validates in and stores a new user with an invitation to set a
+// password (valid InvitationLifetime). EINVALID lists every bad field,
 // ECONFLICT says the e-mail is taken, EFORBIDDEN that the caller may not
 // create that role. Partner admins create partner users and, with
 // customerId, users of their customers; customer admins of a tenant with
 // full access create users of their own tenant; super admins create
 // operators and, naming partnerId, partner users.
-func (s *UserService) Create(ctx context.Context, in UserInput) (User, error) {
+func (s *UserService) Create(ctx context.Context, in UserInput) (NewUser, error) {
 	id, err := requireRole(ctx, "creating users", tenancy.RoleSuperAdmin, tenancy.RolePartnerAdmin, tenancy.RoleCustomerAdmin, tenancy.RoleCustomerViewer)
 	if err != nil {
-		return User{}, err
+		return NewUser{}, err
 	}
 	if err := tenantUser(id, "", true); err != nil {
-		return User{}, err
+		return NewUser{}, err
 	}
 	var p Problems
 	now := s.Clock()
@@ -128,35 +159,40 @@ func (s *UserService) Create(ctx context.Context, in UserInput) (User, error) {
 		p.Add("customerId", "is only set for customer users (customer_admin, customer_viewer)")
 	}
 	if err := p.Err(); err != nil {
-		return User{}, err
+		return NewUser{}, err
 	}
 	if id.Role == tenancy.RoleSuperAdmin && u.PartnerID != "" {
 		if _, err := s.Partners.GetPartner(ctx, u.PartnerID); err != nil {
 			if ErrorCode(err) == ENOTFOUND {
 				p.Add("partnerId", "no partner %s exists", u.PartnerID)
-				return User{}, p.Err()
+				return NewUser{}, p.Err()
 			}
-			return User{}, err
+			return NewUser{}, err
 		}
 	}
 	if id.Role == tenancy.RolePartnerAdmin && u.TenantID != "" {
 		c, err := s.Customers.GetCustomer(ctx, id.Scope(), u.TenantID)
 		if ErrorCode(err) == ENOTFOUND {
 			p.Add("customerId", "no customer %s of yours exists", u.TenantID)
-			return User{}, p.Err()
+			return NewUser{}, p.Err()
 		}
 		if err != nil {
-			return User{}, err
+			return NewUser{}, err
 		}
 		if c.Status == StatusArchived {
-			return User{}, Errorf(ECONFLICT, "customer %s is archived", c.ID)
+			return NewUser{}, Errorf(ECONFLICT, "customer %s is archived", c.ID)
 		}
 	}
+	inv, hash, err := newInvitation(u.ID, now)
+	if err != nil {
+		return NewUser{}, err
+	}
+	u.InvitationHash, u.InvitationExpiresAt = hash, &inv.ExpiresAt
 	ctx = auditor{s.Clock, s.IDs}.audit(ctx, "user.create", u.ID, tenancy.Scope{PartnerID: u.PartnerID, TenantID: u.TenantID}, nil, u.auditFields())
 	if err := s.Users.CreateUser(ctx, u); err != nil {
-		return User{}, fmt.Errorf("create user: %w", err)
+		return NewUser{}, fmt.Errorf("create user: %w", err)
 	}
-	return u, nil
+	return NewUser{User: u, Invitation: inv}, nil
 }
 
 // UserPage is one page of the user list.

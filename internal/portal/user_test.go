@@ -37,7 +37,7 @@ func TestUserCreate(t *testing.T) {
 		if got := ddbtest.Writes(m); len(got) != 1 {
 			t.Fatalf("DynamoDB writes = %v, want one", got)
 		}
-		if stored, err := w.store.GetUser(context.Background(), tenancy.Scope{}, u.ID); err != nil || !reflect.DeepEqual(stored, u) {
+		if stored, err := w.store.GetUser(context.Background(), tenancy.Scope{}, u.ID); err != nil || !reflect.DeepEqual(stored, u.User) {
 			t.Fatalf("stored user = %+v, %v; want the one Create returned, %+v", stored, err, u)
 		}
 	})

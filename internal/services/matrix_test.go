@@ -82,10 +82,11 @@ const (
 	x403                  // the role (or the tenant's access level) may not do this
 	x404                  // no such object for the caller
 	xRef                  // 403 or 404: a principal that is refused either way, where which check comes first tells nothing
+	x401                  // not signed in with a session (the principals' identities are API keys')
 )
 
 func (o mxOut) String() string {
-	return map[mxOut]string{xOK: "2xx", x400: "400", x403: "403", x404: "404", xRef: "403|404"}[o]
+	return map[mxOut]string{xOK: "2xx", x400: "400", x403: "403", x404: "404", xRef: "403|404", x401: "401"}[o]
 }
 
 func (o mxOut) matches(status int) bool {
@@ -100,6 +101,8 @@ func (o mxOut) matches(status int) bool {
 		return status == 404
 	case xRef:
 		return status == 403 || status == 404
+	case x401:
+		return status == 401
 	}
 	return false
 }
@@ -133,6 +136,16 @@ var mxExpect = map[string]map[mxObject]mxRow{
 		mxForeign: {xOK, x404, xOK, x404, x404, xRef, xRef, xRef, xRef, x404, xRef, x404},
 	},
 	"POST /v1/users/{userId}/api-keys [self]": {mxNone: {xOK, xOK, xOK, xOK, xOK, x403, x403, x403, x403, xOK, x403, xOK}},
+	// Inviting a user to set a password: the terms of issuing API keys.
+	"POST /v1/users/{userId}/invitation": {
+		mxOwn:     {xOK, xOK, x404, x404, x404, x403, x403, x403, x403, xOK, x403, x404},
+		mxForeign: {xOK, x404, xOK, x404, x404, xRef, xRef, xRef, xRef, x404, xRef, x404},
+	},
+	"POST /v1/users/{userId}/invitation [self]": {mxNone: {xOK, xOK, xOK, xOK, xOK, x403, x403, x403, x403, xOK, x403, xOK}},
+	// Signing in is public: whoever asks, the body's credentials decide.
+	"POST /v1/sessions": {mxNone: {xOK, xOK, xOK, xOK, xOK, xOK, xOK, xOK, xOK, xOK, xOK, xOK}},
+	// Signing out ends the caller's browser session; API keys have none.
+	"DELETE /v1/sessions/current": {mxNone: {x401, x401, x401, x401, x401, x401, x401, x401, x401, x401, x401, x401}},
 	"PUT /v1/users/{userId}/grants": {
 		mxOwn:     {x403, xOK, x404, x403, x403, x403, x403, x403, x403, x403, x403, x403},
 		mxForeign: {x403, x404, xOK, x403, x403, x403, x403, x403, x403, x403, x403, x403},
@@ -369,6 +382,9 @@ type mxEnv struct {
 }
 
 var mxNow = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+
+// mxPassword is the password of the user who signs in (POST /v1/sessions).
+const mxPassword = "matrix password, long enough"
 
 func newMxEnv(t *testing.T, checked bool) *mxEnv {
 	t.Helper()
@@ -750,6 +766,12 @@ var mxBodies = map[string]func(e *mxEnv, w *mxWorld, p mxPrincipal, o mxObject) 
 		return map[string]any{"email": email, "role": "customer_viewer"}
 	},
 	"POST /v1/users/{userId}/api-keys": func(*mxEnv, *mxWorld, mxPrincipal, mxObject) any { return map[string]any{"name": "matrix"} },
+	// ownUser signs in (mxPrepare gave it mxPassword).
+	"POST /v1/sessions": func(e *mxEnv, w *mxWorld, _ mxPrincipal, _ mxObject) any {
+		u, err := e.store.GetUser(context.Background(), tenancy.Scope{}, w.ownUser)
+		mxMust(e.t, err)
+		return map[string]any{"email": u.Email, "password": mxPassword}
+	},
 	"PUT /v1/users/{userId}/grants": func(_ *mxEnv, w *mxWorld, _ mxPrincipal, o mxObject) any {
 		return map[string]any{"customerIds": []string{pick(o, w.ownCust, w.forCust)}}
 	},
@@ -812,6 +834,16 @@ var mxNamed = map[string]func(w *mxWorld, o mxObject) map[string]string{
 // mxPrepare changes a row's fresh world before its cells run, where the
 // fixture alone would refuse every caller for another reason than who it is.
 var mxPrepare = map[string]func(e *mxEnv, w *mxWorld){
+	// Signing in needs a user with a password.
+	"POST /v1/sessions": func(e *mxEnv, w *mxWorld) {
+		ctx := context.Background()
+		u, err := e.store.GetUser(ctx, tenancy.Scope{}, w.ownUser)
+		mxMust(e.t, err)
+		hash, err := portal.HashPassword(mxPassword)
+		mxMust(e.t, err)
+		mxMust(e.t, e.store.SetUserInvitation(ctx, u, "matrix", mxNow.Add(time.Hour)))
+		mxMust(e.t, e.store.SetUserPassword(ctx, u, "matrix", hash, mxNow))
+	},
 	// A scan needs verified targets: without them every allowed caller gets
 	// 409, and the row would not tell an admitted scan from a refused one.
 	"POST /v1/customers/{customerId}/scans": func(e *mxEnv, w *mxWorld) {
@@ -823,6 +855,7 @@ var mxPrepare = map[string]func(e *mxEnv, w *mxWorld){
 
 // mxNoBody are the routes that change something and take no body.
 var mxNoBody = map[string]bool{
+	"POST /v1/users/{userId}/invitation":                      true,
 	"POST /v1/customers/{customerId}/suspend":                 true,
 	"POST /v1/customers/{customerId}/resume":                  true,
 	"POST /v1/customers/{customerId}/assets/{assetId}/verify": true,
@@ -869,6 +902,9 @@ var mxVariants = []struct {
 	}},
 	{"POST /v1/users/{userId}/api-keys", "self", false, false, func(_ *mxEnv, w *mxWorld, p mxPrincipal, _ mxObject) mxRequest {
 		return mxRequest{params: map[string]string{"userId": w.identity(p).UserID}, body: map[string]any{"name": "mine"}}
+	}},
+	{"POST /v1/users/{userId}/invitation", "self", false, false, func(_ *mxEnv, w *mxWorld, p mxPrincipal, _ mxObject) mxRequest {
+		return mxRequest{params: map[string]string{"userId": w.identity(p).UserID}}
 	}},
 }
 

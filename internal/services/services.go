@@ -60,6 +60,7 @@ type Services struct {
 	Partners  *portal.PartnerService
 	Users     *portal.UserService
 	APIKeys   *portal.APIKeyService
+	Sessions  *portal.SessionService // signs people in (password, invitations), checks their sessions
 	Customers *portal.CustomerService
 	Licenses  *portal.LicenseService
 	Pricing   *portal.PricingService
@@ -94,6 +95,7 @@ func New(store *dynamo.Store, cursorSecret []byte, clock portal.Clock, ids porta
 		Partners:  &portal.PartnerService{Store: store, Clock: clock, IDs: ids},
 		Users:     users,
 		APIKeys:   &portal.APIKeyService{Keys: store, Users: users, Customers: store, Clock: clock, IDs: ids},
+		Sessions:  &portal.SessionService{Sessions: store, Users: store, SignIns: store, Customers: store, Clock: clock, IDs: ids},
 		Customers: &portal.CustomerService{Store: store, Grants: store, Licenses: licenses, Cursors: cursors, Clock: clock, IDs: ids},
 		Licenses:  licenses,
 		Pricing:   &portal.PricingService{Store: store, Clock: clock, IDs: ids},

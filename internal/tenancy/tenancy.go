@@ -44,6 +44,13 @@ type Identity struct {
 	// and status when the request was authorized (customer roles only).
 	TenantAccess string
 	TenantStatus string
+	// SessionID is the browser session that authenticated the request
+	// (KeyID is empty then); empty for API-key requests.
+	SessionID string
+	// CSRFToken is the session's anti-forgery token, set with SessionID:
+	// a session-authenticated request that changes something must present
+	// it (the API in the X-CSRF-Token header, the console in its forms).
+	CSRFToken string
 }
 
 // Scope is the partition of data a principal may touch, derived from its Identity.

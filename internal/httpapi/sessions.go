@@ -1,0 +1,118 @@
+package httpapi
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/partnerportal/portal/internal/portal"
+)
+
+// SessionCookie returns the Set-Cookie value that keeps a session token in
+// the browser until expires: sent on every path of the site, never to
+// scripts (HttpOnly), only over HTTPS (Secure), and not with other sites'
+// cross-site subrequests or form posts (SameSite=Lax). It is the one place
+// session cookies are written; the console uses it too.
+func SessionCookie(token string, expires time.Time) string {
+	maxAge := int64(time.Until(expires).Round(time.Second) / time.Second)
+	if maxAge < 1 {
+		maxAge = 0 // already ended: the browser drops the cookie
+	}
+	return sessionCookie(token, expires, maxAge)
+}
+
+// ExpiredSessionCookie returns the Set-Cookie value that removes the
+// session cookie from the browser (at sign-out).
+func ExpiredSessionCookie() string {
+	return sessionCookie("", time.Unix(0, 0), 0)
+}
+
+func sessionCookie(value string, expires time.Time, maxAge int64) string {
+	return portal.SessionCookieName + "=" + value + "; Path=/; Expires=" + expires.UTC().Format(http.TimeFormat) +
+		"; Max-Age=" + strconv.FormatInt(maxAge, 10) + "; HttpOnly; Secure; SameSite=Lax"
+}
+
+// SessionRoutes returns the routes of signing in and out (served by the
+// users function).
+func SessionRoutes(sessions *portal.SessionService) map[string]Route {
+	s := sessionRoutes{sessions: sessions}
+	return map[string]Route{
+		"POST /v1/sessions":           s.signIn,
+		"DELETE /v1/sessions/current": s.signOut,
+	}
+}
+
+type sessionRoutes struct {
+	sessions *portal.SessionService
+}
+
+// SessionJSON is a new session as POST /v1/sessions answers it; the token
+// itself is only in the cookie.
+type SessionJSON struct {
+	User      UserJSON  `json:"user"`
+	ExpiresAt time.Time `json:"expiresAt"`
+	CSRFToken string    `json:"csrfToken"`
+}
+
+func (s sessionRoutes) signIn(ctx context.Context, r *Request) (Response, error) {
+	var in struct {
+		Email    *string `json:"email"`
+		Password *string `json:"password"`
+	}
+	if err := decodeJSON(r.Body, &in); err != nil {
+		return Response{}, err
+	}
+	deref := func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	}
+	ns, err := s.sessions.SignIn(ctx, deref(in.Email), deref(in.Password))
+	if err != nil {
+		return Response{}, err
+	}
+	res := JSON(http.StatusCreated, SessionJSON{User: userJSON(ns.User), ExpiresAt: ns.ExpiresAt, CSRFToken: ns.CSRFToken})
+	res.Secret = true
+	res.Headers = map[string]string{"Cache-Control": "no-store"}
+	res.Cookies = []string{SessionCookie(ns.Token, ns.ExpiresAt)}
+	return res, nil
+}
+
+func (s sessionRoutes) signOut(ctx context.Context, r *Request) (Response, error) {
+	if err := s.sessions.SignOut(ctx); err != nil {
+		return Response{}, err
+	}
+	return Response{Status: http.StatusNoContent, Cookies: []string{ExpiredSessionCookie()}}, nil
+}
+
+// InvitationJSON is an invitation to set a password, shown once to whoever
+// made it, with the console link to pass on to the user.
+type InvitationJSON struct {
+	Token     string    `json:"token"`
+	URL       string    `json:"url"`
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+// invitationJSON shows inv with its link on the host the request came to:
+// https, but http on the local stack (localhost, 127.0.0.1); a path
+// without a host when the request named none.
+func invitationJSON(r *Request, inv portal.Invitation) InvitationJSON {
+	link := "/console/invitation?token=" + url.QueryEscape(inv.Token)
+	if host := r.Header("Host"); host != "" {
+		scheme := "https"
+		name := host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			name = h
+		}
+		if name == "localhost" || name == "127.0.0.1" || strings.HasSuffix(name, ".localhost") {
+			scheme = "http"
+		}
+		link = scheme + "://" + host + link
+	}
+	return InvitationJSON{Token: inv.Token, URL: link, ExpiresAt: inv.ExpiresAt}
+}
