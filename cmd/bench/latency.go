@@ -35,6 +35,7 @@ type bench struct {
 	weak   *weakSite  // the weak site the scans scan
 
 	marginCalls marginCalls // calls of the margin report, as the floor made them
+	consolePage *consolePage
 }
 
 // comparison is one side-by-side measurement: the API path against its floor.
@@ -158,7 +159,7 @@ func (b *bench) compare(ctx context.Context) ([]comparison, error) {
 		defer pprof.StopCPUProfile()
 	}
 	var out []comparison
-	for _, m := range []func(context.Context) (comparison, error){b.getCustomer, b.listPage, b.authorizer, b.margins} {
+	for _, m := range []func(context.Context) (comparison, error){b.getCustomer, b.listPage, b.consoleListPage, b.authorizer, b.margins} {
 		c, err := m(ctx)
 		if err != nil {
 			return nil, err

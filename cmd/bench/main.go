@@ -17,6 +17,9 @@
 //     GetItem of the same item, exactly as the store sends it;
 //   - GET /v1/customers?limit=50&sort=name vs the raw Query the store sends
 //     (same index, key condition and Limit 51);
+//   - the console's customer list page (GET /console/customers?sort=name,
+//     25 rows, signed in with a session) vs the raw Query of its rows,
+//     with its HTML size and DynamoDB calls;
 //   - the authorizer with a valid key vs a raw GetItem of the key item;
 //   - GET /v1/margins over the third partner's 1,000 customers vs the raw
 //     calls the store makes for it (same indexes, key conditions and
@@ -173,6 +176,7 @@ type result struct {
 	Stream      *streamRun   // the usage-stream comparison (nil: skipped)
 	Scan        *scanBench   // the scan engine comparison (nil: skipped)
 	MarginCalls marginCalls  // calls of the margin report over the licensed partner, as the floor made them
+	ConsolePage *consolePage // the console's customer list page
 	Sizes       *sizeTable
 
 	Automation *automationBench // schedule creation and the vulnerability-database fan-out (nil: skipped)
@@ -237,7 +241,7 @@ func run(ctx context.Context, o options) (*result, error) {
 	if res.Comparisons, err = b.compare(ctx); err != nil {
 		return nil, err
 	}
-	res.MarginCalls = b.marginCalls
+	res.MarginCalls, res.ConsolePage = b.marginCalls, b.consolePage
 	// The weak site the scan measurements scan, in a child process; the
 	// engine is measured before the stream capture starts polling.
 	if b.weak, err = startWeakSite(); err != nil {

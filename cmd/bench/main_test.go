@@ -42,6 +42,25 @@ func TestBenchRunsEndToEndOnASmallTable(t *testing.T) {
 		t.Fatalf("bench: %v", err)
 	}
 
+	t.Run("ConsolePageIsOneQueryWhateverTheSize", func(t *testing.T) {
+		p := res.ConsolePage
+		if p == nil {
+			t.Fatal("no console page measurement")
+		}
+		if p.Rows != 25 || p.HTMLBytes <= 0 {
+			t.Errorf("console page: %d rows, %d bytes; want 25 rows", p.Rows, p.HTMLBytes)
+		}
+		if got := callList(p.ConsoleCalls); len(p.ConsoleCalls) != 1 || !strings.HasPrefix(got, "Query") {
+			t.Errorf("the console's calls for one page = %s, want one Query (no call per row)", got)
+		}
+		if got := callList(p.AuthorizerCalls); len(p.AuthorizerCalls) != 1 || !strings.HasPrefix(got, "GetItem") {
+			t.Errorf("the authorizer's calls for a session = %s, want one GetItem", got)
+		}
+		if !strings.Contains(consoleSection(res), "round trips") {
+			t.Error("PERFORMANCE.md has no console section")
+		}
+	})
+
 	t.Run("UsageStreamComparison", func(t *testing.T) {
 		s := res.Stream
 		if s == nil {

@@ -181,6 +181,7 @@ func markdown(r *result) string {
 		p("| `%s` | %s | %d | %s | %s |\n", c.Route, variant, c.RoundTrips(), fmtCU(c.Capacity()), c.Operations())
 	}
 	p("\n")
+	p("%s", consoleSection(r))
 	p("%s", licensingNote(r))
 	p("%s", assetNote(r))
 	p("%s", scanCostNote(r))

@@ -244,6 +244,7 @@ func Declaration() App {
 				MemoryMB:         512,
 				TimeoutSec:       29,
 				Kind:             KindHTTP,
+				Pages:            true,
 				TableActions:     TableReadWrite,
 				Invokes:          []string{"scan-run"},
 				UsesReports:      true,
@@ -375,6 +376,10 @@ type Function struct {
 	TimeoutSec  int
 	Kind        Kind
 	Routes      []Route
+	// Pages: the function's routes serve web pages (HTML) to people in a
+	// browser, not the JSON API: they are not in the OpenAPI document, and
+	// they answer with pages and redirects rather than problem documents.
+	Pages bool
 	// TableActions are the DynamoDB actions the function's role allows on
 	// the table (Query also on its indexes); none for a function that does
 	// not touch it. The local stack refuses the others, as IAM would.

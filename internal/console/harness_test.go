@@ -208,5 +208,5 @@ func (r *result) mustNotContain(t *testing.T, texts ...string) {
 	}
 }
 
-func ptr[T any](v T) *T                      { return &v }
+func ptr[T any](v T) *T                    { return &v }
 func rolePtr(r tenancy.Role) *tenancy.Role { return &r }

@@ -106,9 +106,11 @@ var funcs = template.FuncMap{
 		}
 		return formatTime(*t, "2006-01-02 15:04 MST")
 	},
-	"base":  func() string { return Base },
-	"title": func(s string) string { return strings.ToUpper(s[:min(1, len(s))]) + strings.ReplaceAll(s[min(1, len(s)):], "_", " ") },
-	"add":   func(a, b int) int { return a + b },
+	"base": func() string { return Base },
+	"title": func(s string) string {
+		return strings.ToUpper(s[:min(1, len(s))]) + strings.ReplaceAll(s[min(1, len(s)):], "_", " ")
+	},
+	"add": func(a, b int) int { return a + b },
 	"pct": func(used, of int64) int64 {
 		if of <= 0 {
 			return 0

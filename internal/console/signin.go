@@ -72,7 +72,7 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
-	w.Header().Add("Set-Cookie", httpapi.SessionCookie(ns.Token, ns.ExpiresAt))
+	w.Header().Add("Set-Cookie", httpapi.SessionCookie(ns))
 	return redirect(w, r, f.Next, "")
 }
 
@@ -126,7 +126,7 @@ func (c *Console) acceptInvitation(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return c.invitationInvalid(w, r, err)
 	}
-	w.Header().Add("Set-Cookie", httpapi.SessionCookie(ns.Token, ns.ExpiresAt))
+	w.Header().Add("Set-Cookie", httpapi.SessionCookie(ns))
 	return redirect(w, r, Base+"/", "Your password is set. Welcome!")
 }
 

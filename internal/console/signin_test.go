@@ -40,7 +40,7 @@ func TestSignIn(t *testing.T) {
 		if !cookie.HttpOnly || !cookie.Secure || cookie.SameSite != http.SameSiteLaxMode || cookie.MaxAge <= 0 || cookie.Path != "/" {
 			t.Fatalf("session cookie %+v: want HttpOnly, Secure, SameSite=Lax, a Max-Age and Path=/", cookie)
 		}
-		h.get(Base + "/").mustContain(t, "Dashboard", "Sign out")
+		h.get(Base+"/").mustContain(t, "Dashboard", "Sign out")
 	})
 
 	t.Run("NextCannotLeaveTheConsole", func(t *testing.T) {
@@ -144,7 +144,7 @@ func TestInvitation(t *testing.T) {
 		if res.status != http.StatusSeeOther {
 			t.Fatalf("accept: status %d, want 303\n%s", res.status, res.body)
 		}
-		h.get(Base + "/").mustContain(t, "Your password is set")
+		h.get(Base+"/").mustContain(t, "Your password is set")
 		h.post(Base+"/sign-out", url.Values{})
 		if res := h.signIn("member@a.example", "a long new password"); res.status != http.StatusSeeOther {
 			t.Fatalf("sign in with the new password: status %d", res.status)

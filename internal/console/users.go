@@ -294,7 +294,7 @@ func (c *Console) grantsPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (c *Console) renderGrants(w http.ResponseWriter, r *http.Request, status int, form *Form) error {
-	u, granted, err := c.memberGrants(r, r.PathValue("userId"))
+	u, granted, err := c.s.Grants.Get(r.Context(), r.PathValue("userId"))
 	if err != nil {
 		return err
 	}
@@ -349,32 +349,4 @@ func (c *Console) setGrants(w http.ResponseWriter, r *http.Request) error {
 		return c.renderGrants(w, r, http.StatusUnprocessableEntity, &fe)
 	}
 	return redirect(w, r, Base+"/users", fmt.Sprintf("Customer access saved: the member may now see %d customer(s).", len(set)))
-}
-
-// memberGrants returns a partner member of the caller's partner and the
-// customers granted to it. GrantService has no read method yet, so this
-// reads the store, for partner admins only and within the caller's own
-// partner (the identity's, never the request's): the same reach
-// GrantService.Set has.
-func (c *Console) memberGrants(r *http.Request, userID string) (portal.User, []string, error) {
-	id := identity(r)
-	if id.Role != tenancy.RolePartnerAdmin {
-		return portal.User{}, nil, portal.Errorf(portal.EFORBIDDEN, "granting customer access is for partner admins")
-	}
-	notFound := portal.Errorf(portal.ENOTFOUND, "user %s not found", userID)
-	if !portal.ValidID(portal.PrefixUser, userID) {
-		return portal.User{}, nil, notFound
-	}
-	u, err := c.s.Store.GetUser(r.Context(), tenancy.Scope{PartnerID: id.PartnerID}, userID)
-	if err != nil {
-		return portal.User{}, nil, err
-	}
-	if u.PartnerID != id.PartnerID || u.TenantID != "" || u.Role != tenancy.RolePartnerMember {
-		return portal.User{}, nil, notFound
-	}
-	granted, err := c.s.Store.Grants(r.Context(), id.PartnerID, u.ID)
-	if err != nil {
-		return portal.User{}, nil, err
-	}
-	return u, granted, nil
 }

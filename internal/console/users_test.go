@@ -180,8 +180,8 @@ func TestUsers(t *testing.T) {
 		if seen, _ := h.s.Customers.List(h.as(member), portal.ListParams{}); len(seen.Items) != 1 || seen.Items[0].ID != acme.ID {
 			t.Fatalf("the member's customers after refused forms: %+v", seen.Items)
 		}
-		if res := h.get(Base + "/users/" + h.Admin.UserID + "/grants"); res.status != http.StatusNotFound {
-			t.Fatalf("grants page of an admin: %d, want 404", res.status)
+		if res := h.get(Base + "/users/" + h.Admin.UserID + "/grants"); res.status != http.StatusConflict || !strings.Contains(res.body, "only partner members have grants") {
+			t.Fatalf("grants page of an admin: %d, want 409 saying admins have no grants\n%s", res.status, res.body)
 		}
 	})
 

@@ -12,17 +12,16 @@ import (
 	"github.com/partnerportal/portal/internal/portal"
 )
 
-// SessionCookie returns the Set-Cookie value that keeps a session token in
-// the browser until expires: sent on every path of the site, never to
-// scripts (HttpOnly), only over HTTPS (Secure), and not with other sites'
-// cross-site subrequests or form posts (SameSite=Lax). It is the one place
-// session cookies are written; the console uses it too.
-func SessionCookie(token string, expires time.Time) string {
-	maxAge := int64(time.Until(expires).Round(time.Second) / time.Second)
-	if maxAge < 1 {
-		maxAge = 0 // already ended: the browser drops the cookie
-	}
-	return sessionCookie(token, expires, maxAge)
+// SessionCookie returns the Set-Cookie value that keeps a new session's
+// token in the browser for the session's lifetime: sent on every path of
+// the site, never to scripts (HttpOnly), only over HTTPS (Secure), and not
+// with other sites' cross-site subrequests or form posts (SameSite=Lax).
+// Max-Age is the session's lifetime as the service's clock made it, so the
+// cookie lasts as long as the session whatever the clocks say. It is the
+// one place session cookies are written; the console uses it too.
+func SessionCookie(ns portal.NewSession) string {
+	maxAge := int64(ns.ExpiresAt.Sub(ns.CreatedAt) / time.Second)
+	return sessionCookie(ns.Token, ns.ExpiresAt, max(maxAge, 0))
 }
 
 // ExpiredSessionCookie returns the Set-Cookie value that removes the
@@ -79,7 +78,7 @@ func (s sessionRoutes) signIn(ctx context.Context, r *Request) (Response, error)
 	res := JSON(http.StatusCreated, SessionJSON{User: userJSON(ns.User), ExpiresAt: ns.ExpiresAt, CSRFToken: ns.CSRFToken})
 	res.Secret = true
 	res.Headers = map[string]string{"Cache-Control": "no-store"}
-	res.Cookies = []string{SessionCookie(ns.Token, ns.ExpiresAt)}
+	res.Cookies = []string{SessionCookie(ns)}
 	return res, nil
 }
 

@@ -42,11 +42,15 @@ func document(t *testing.T) *openapi.Document {
 	return doc
 }
 
-// declaredRoutes returns the route keys of app.Declaration() (without the
-// $default fallback), each with the function that serves it.
+// declaredRoutes returns the route keys of the JSON API in
+// app.Declaration() (without the $default fallback and the console's web
+// pages), each with the function that serves it.
 func declaredRoutes() map[string]string {
 	out := map[string]string{}
 	for _, f := range app.Declaration().Functions {
+		if f.Pages {
+			continue
+		}
 		for _, r := range f.Routes {
 			if r.Path != app.DefaultRoute {
 				out[r.Key()] = f.Name

@@ -36,6 +36,45 @@ type GrantService struct {
 	IDs    IDs
 }
 
+// Get returns a partner member of the caller's partner and the customers
+// granted to it (partner admins). ENOTFOUND when the user is not of the
+// caller's partner, ECONFLICT when it is not a partner member.
+func (s *GrantService) Get(ctx context.Context, userID string) (User, []string, error) {
+	id, err := requireRole(ctx, "reading customer access", tenancy.RolePartnerAdmin)
+	if err != nil {
+		return User{}, nil, err
+	}
+	u, err := s.member(ctx, id, userID)
+	if err != nil {
+		return User{}, nil, err
+	}
+	granted, err := s.Grants.Grants(ctx, id.PartnerID, u.ID)
+	if err != nil {
+		return User{}, nil, fmt.Errorf("grants: %w", err)
+	}
+	return u, granted, nil
+}
+
+// member returns the caller's partner's member userID: ENOTFOUND for
+// anyone outside the caller's partner, ECONFLICT for a partner admin.
+func (s *GrantService) member(ctx context.Context, id tenancy.Identity, userID string) (User, error) {
+	notFound := Errorf(ENOTFOUND, "user %s not found", userID)
+	if !ValidID(PrefixUser, userID) {
+		return User{}, notFound
+	}
+	u, err := s.Users.GetUser(ctx, tenancy.Scope{PartnerID: id.PartnerID}, userID)
+	if err != nil {
+		return User{}, err
+	}
+	if u.PartnerID != id.PartnerID || u.TenantID != "" {
+		return User{}, notFound
+	}
+	if u.Role != tenancy.RolePartnerMember {
+		return User{}, Errorf(ECONFLICT, "user %s is a %s: only partner members have grants (admins see every customer)", u.ID, u.Role)
+	}
+	return u, nil
+}
+
 // Set replaces the customers a partner member may see and operate.
 // EINVALID names unknown or foreign customer IDs (nothing is written);
 // ENOTFOUND when the user is not a member of the caller's partner.
@@ -53,19 +92,9 @@ func (s *GrantService) Set(ctx context.Context, userID string, customerIDs *[]st
 		p.Add("customerIds", "must list at most %d customers", MaxGrants)
 		return nil, p.Err()
 	}
-	notFound := Errorf(ENOTFOUND, "user %s not found", userID)
-	if !ValidID(PrefixUser, userID) {
-		return nil, notFound
-	}
-	u, err := s.Users.GetUser(ctx, tenancy.Scope{PartnerID: id.PartnerID}, userID)
+	u, err := s.member(ctx, id, userID)
 	if err != nil {
 		return nil, err
-	}
-	if u.PartnerID != id.PartnerID || u.TenantID != "" {
-		return nil, notFound
-	}
-	if u.Role != tenancy.RolePartnerMember {
-		return nil, Errorf(ECONFLICT, "user %s is a %s: only partner members have grants (admins see every customer)", u.ID, u.Role)
 	}
 	ids := slices.Compact(slices.Sorted(slices.Values(*customerIDs)))
 	for i, cid := range *customerIDs {

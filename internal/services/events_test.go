@@ -302,7 +302,7 @@ func TestSampleAuthorizerEvent(t *testing.T) {
 func TestEveryDeclaredFunctionHasAHandlerServingExactlyItsRoutes(t *testing.T) {
 	s := services.New(nil, nil, nil, nil)
 	for _, f := range app.Declaration().Functions {
-		if f.Kind != app.KindHTTP {
+		if f.Kind != app.KindHTTP || f.Pages { // the console's pages: internal/console
 			continue
 		}
 		h, ok := httpapi.ForFunction(s, f.Name)

@@ -419,7 +419,7 @@ func newMxEnv(t *testing.T, checked bool) *mxEnv {
 	useLocalScheduler(t, e.svc, func() time.Time { return mxNow })
 	useLocalBus(t, e.svc)
 	for _, f := range app.Declaration().Functions {
-		if f.Kind != app.KindHTTP {
+		if f.Kind != app.KindHTTP || f.Pages { // the console's pages: internal/console
 			continue
 		}
 		h, ok := httpapi.ForFunction(e.svc, f.Name)
@@ -915,7 +915,7 @@ func mxCases(t *testing.T) []mxCase {
 	var cases []mxCase
 	declared := map[string]bool{}
 	for _, f := range app.Declaration().Functions {
-		if f.Kind != app.KindHTTP {
+		if f.Kind != app.KindHTTP || f.Pages { // the console's pages: internal/console
 			continue
 		}
 		for _, r := range f.Routes {
