@@ -29,7 +29,6 @@ package browsertest
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"sync"
 	"time"
@@ -166,5 +165,3 @@ func (b *Browser) NewPage(tb TB) *Page {
 	}
 	return p
 }
-
-func errorf(format string, args ...any) error { return fmt.Errorf("browsertest: "+format, args...) }

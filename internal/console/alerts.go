@@ -98,7 +98,7 @@ func (c *Console) alertList(w http.ResponseWriter, r *http.Request) error {
 			Acknowledged: a.Acknowledged, AcknowledgedBy: by, AcknowledgedAt: a.AcknowledgedAt,
 		})
 	}
-	data.AllHref = qsWith(q, "customerId", "all")
+	data.AllHref = queryWith("", q, "customerId", "all")
 	data.NextHref, data.FirstHref = pageLinks(q, page.NextCursor)
 	return c.render(w, r, http.StatusOK, "alerts", view{Title: "Alerts", Section: "alerts", Data: data})
 }
@@ -115,54 +115,11 @@ func (c *Console) alertAck(w http.ResponseWriter, r *http.Request) error {
 	return redirect(w, r, back, "Alert acknowledged.")
 }
 
-// modelLabel names a license model as the partner guide does.
-func modelLabel(m portal.LicenseModel) string {
-	switch m {
-	case portal.ModelPerAsset:
-		return "Per-asset"
-	case portal.ModelPerScan:
-		return "Per-scan"
-	case portal.ModelUnlimited:
-		return "Unlimited"
-	}
-	return string(m)
-}
-
 // periodLabel shows a billing period by the days it begins and ends
 // (UTC; a period ends at the time of day the next one begins).
 func periodLabel(p portal.Period) string {
 	if p.Start.IsZero() {
 		return "—"
 	}
-	return formatTime(p.Start, "2006-01-02") + " – " + formatTime(p.End, "2006-01-02")
-}
-
-// qsWith returns "?" + the query q with key set to value ("" removes
-// it), starting again at the first page.
-func qsWith(q url.Values, key, value string) string {
-	c := url.Values{}
-	for k, v := range q {
-		c[k] = v
-	}
-	if value == "" {
-		c.Del(key)
-	} else {
-		c.Set(key, value)
-	}
-	if key != "cursor" {
-		c.Del("cursor")
-	}
-	return "?" + c.Encode()
-}
-
-// pageLinks returns the links to the next page (none without next) and
-// back to the first (none on the first page) of a list at query q.
-func pageLinks(q url.Values, next string) (nextHref, firstHref string) {
-	if next != "" {
-		nextHref = qsWith(q, "cursor", next)
-	}
-	if q.Get("cursor") != "" {
-		firstHref = qsWith(q, "cursor", "")
-	}
-	return nextHref, firstHref
+	return day(p.Start) + " – " + day(p.End)
 }

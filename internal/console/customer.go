@@ -94,8 +94,8 @@ type custHeader struct {
 }
 
 func custHeaderOf(cu portal.Customer) custHeader {
-	h := custHeader{ID: cu.ID, Name: cu.Name, Status: custHuman(string(cu.Status)), StatusClass: string(cu.Status),
-		Plan: custPlan(cu.Plan), Access: custAccess(cu.AccessLevel), Contact: cu.ContactEmail, LastScan: "never"}
+	h := custHeader{ID: cu.ID, Name: cu.Name, Status: label(string(cu.Status)), StatusClass: string(cu.Status),
+		Plan: planLabel(cu.Plan), Access: accessLabel(cu.AccessLevel), Contact: cu.ContactEmail, LastScan: "never"}
 	if cu.Status == portal.StatusTrial {
 		h.StatusClass = "active"
 	}
@@ -103,61 +103,6 @@ func custHeaderOf(cu portal.Customer) custHeader {
 		h.LastScan = cu.LastScanAt.UTC().Format("2006-01-02 15:04 MST")
 	}
 	return h
-}
-
-func custPlan(p portal.Plan) string {
-	switch p {
-	case portal.PlanNone, "":
-		return "No license"
-	case portal.PlanMixed:
-		return "Mixed"
-	}
-	return custModel(portal.LicenseModel(p))
-}
-
-func custModel(m portal.LicenseModel) string {
-	switch m {
-	case portal.ModelPerAsset:
-		return "Per asset"
-	case portal.ModelPerScan:
-		return "Per scan"
-	case portal.ModelUnlimited:
-		return "Unlimited"
-	}
-	return string(m)
-}
-
-func custAccess(a portal.AccessLevel) string {
-	switch a {
-	case portal.AccessReadOnly:
-		return "Read-only"
-	case portal.AccessFull:
-		return "Full access"
-	}
-	return "Disabled"
-}
-
-// custHuman turns "accepted_risk" into "Accepted risk".
-func custHuman(s string) string {
-	if s == "" {
-		return ""
-	}
-	s = strings.ReplaceAll(s, "_", " ")
-	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-func custStamp(t time.Time) string {
-	if t.IsZero() {
-		return "—"
-	}
-	return t.UTC().Format("2006-01-02 15:04 MST")
-}
-
-func custStampP(t *time.Time) string {
-	if t == nil {
-		return "—"
-	}
-	return custStamp(*t)
 }
 
 // custView is the data of every customer page; Mode says which.
@@ -214,25 +159,12 @@ type custChoice struct{ Value, Label string }
 func custChoices[T ~string](values []T) []custChoice {
 	out := make([]custChoice, len(values))
 	for i, v := range values {
-		out[i] = custChoice{string(v), custHuman(string(v))}
+		out[i] = custChoice{string(v), label(string(v))}
 	}
 	return out
 }
 
 func custPath(id string) string { return Base + "/customers/" + url.PathEscape(id) }
-
-// custNextPage is the URL of the next page of a sub-page's list ("" at the end).
-func custNextPage(path string, q url.Values, cursor string) string {
-	if cursor == "" {
-		return ""
-	}
-	c := url.Values{}
-	for k, v := range q {
-		c[k] = v
-	}
-	c.Set("cursor", cursor)
-	return path + "?" + c.Encode()
-}
 
 // ---- usage and licenses
 
@@ -270,7 +202,7 @@ func custUsageBars(u portal.CustomerUsage) []custUsage {
 		if l.License.Status(u.At) != portal.LicenseActive {
 			continue
 		}
-		b := custUsage{Model: custModel(l.License.Model), License: l.License.ID,
+		b := custUsage{Model: modelLabel(l.License.Model), License: l.License.ID,
 			Period: "Period " + l.Period.Start.UTC().Format("2006-01-02") + " to " + l.Period.End.UTC().Format("2006-01-02")}
 		unit := "assets"
 		if l.License.Model == portal.ModelPerScan {
@@ -326,12 +258,12 @@ func custLicenses(u portal.CustomerUsage) []custLicense {
 	out := make([]custLicense, len(u.Licenses))
 	for i, lu := range u.Licenses {
 		l := lu.License
-		r := custLicense{ID: l.ID, Model: custModel(l.Model), Quantity: "Unlimited", Prepaid: l.Prepaid,
+		r := custLicense{ID: l.ID, Model: modelLabel(l.Model), Quantity: "Unlimited", Prepaid: l.Prepaid,
 			Price: formatMoney(l.EndUserPrice) + " per " + custPeriodUnit(l.BillingPeriod)}
 		if l.Model.Metered() {
 			r.Quantity = fmt.Sprint(l.Quantity)
 		}
-		r.Period = custHuman(string(l.BillingPeriod)) + ", from " + l.StartsAt.UTC().Format("2006-01-02")
+		r.Period = label(string(l.BillingPeriod)) + ", from " + l.StartsAt.UTC().Format("2006-01-02")
 		if l.EndsAt != nil {
 			r.Period += " to " + l.EndsAt.UTC().Format("2006-01-02")
 		}
@@ -355,7 +287,7 @@ func custLicenses(u portal.CustomerUsage) []custLicense {
 			r.Overage = "Not applicable"
 		}
 		st := l.Status(u.At)
-		r.Status, r.StatusClass = custHuman(string(st)), "archived"
+		r.Status, r.StatusClass = label(string(st)), "archived"
 		if st == portal.LicenseActive {
 			r.StatusClass = "active"
 		}
@@ -369,92 +301,6 @@ func custPeriodUnit(b portal.BillingPeriod) string {
 		return "year"
 	}
 	return "month"
-}
-
-// custLicenseInput reads the add-license form; problems it can tell itself
-// (a quantity that is not a number, a malformed price or date) are
-// returned as field errors, keyed like the service's.
-func custLicenseInput(v url.Values) (portal.LicenseInput, map[string]string) {
-	errs := map[string]string{}
-	var in portal.LicenseInput
-	if s := v.Get("model"); s != "" {
-		m := portal.LicenseModel(s)
-		in.Model = &m
-	}
-	if s := strings.TrimSpace(v.Get("quantity")); s != "" {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			errs["quantity"] = "must be a whole number, such as 50"
-		} else {
-			in.Quantity = &n
-		}
-	}
-	if s := v.Get("billingPeriod"); s != "" {
-		b := portal.BillingPeriod(s)
-		in.BillingPeriod = &b
-	}
-	if s := v.Get("overagePolicy"); s != "" {
-		o := portal.OveragePolicy(s)
-		in.OveragePolicy = &o
-	}
-	for _, f := range []struct {
-		name string
-		to   **time.Time
-	}{{"startsAt", &in.StartsAt}, {"endsAt", &in.EndsAt}} {
-		if s := strings.TrimSpace(v.Get(f.name)); s != "" {
-			t, err := time.Parse("2006-01-02", s)
-			if err != nil {
-				errs[f.name] = "must be a date such as 2025-01-31"
-				continue
-			}
-			*f.to = &t
-		}
-	}
-	cur := strings.ToUpper(strings.TrimSpace(v.Get("endUserPrice.currency")))
-	price := portal.MoneyInput{}
-	if cur != "" {
-		price.Currency = &cur
-	}
-	if s := strings.TrimSpace(v.Get("endUserPrice.amount")); s != "" {
-		a, err := custMinorUnits(s, portal.CurrencyDigits(cur))
-		if err != nil {
-			errs["endUserPrice.amount"] = err.Error()
-		} else {
-			price.Amount = &a
-		}
-	}
-	in.EndUserPrice = &price
-	if v.Get("prepaid") != "" {
-		t := true
-		in.Prepaid = &t
-	}
-	return in, errs
-}
-
-// custMinorUnits reads an amount such as "99" or "99.50" in minor units of a
-// currency with digits decimals.
-func custMinorUnits(s string, digits int) (int64, error) {
-	bad := fmt.Errorf("must be an amount such as 99.00 (at most %d decimals)", digits)
-	whole, frac, dot := strings.Cut(s, ".")
-	if whole == "" || len(frac) > digits || (dot && frac == "") {
-		return 0, bad
-	}
-	for len(frac) < digits {
-		frac += "0"
-	}
-	for _, r := range whole + frac {
-		if r < '0' || r > '9' {
-			return 0, bad
-		}
-	}
-	if len(whole+frac) > 15 {
-		return 0, fmt.Errorf("is too large")
-	}
-	n, err := strconv.ParseInt(whole+frac, 10, 64)
-	if err != nil {
-		return 0, bad
-	}
-	return n, nil
 }
 
 // ---- assets
@@ -471,16 +317,16 @@ type custAsset struct {
 func custAssets(as []portal.Asset) []custAsset {
 	out := make([]custAsset, len(as))
 	for i, a := range as {
-		r := custAsset{ID: a.ID, Value: a.Value, Type: custHuman(string(a.Type)), Criticality: custHuman(string(a.Criticality)),
+		r := custAsset{ID: a.ID, Value: a.Value, Type: label(string(a.Type)), Criticality: label(string(a.Criticality)),
 			Tags: strings.Join(a.Tags, ", "), Verified: a.Verified, Token: a.VerificationToken}
 		if a.Verified {
-			r.Verification = "Verified (" + custMethod(a.VerificationMethod) + ") on " + custStampP(a.VerifiedAt)
+			r.Verification = "Verified (" + custMethod(a.VerificationMethod) + ") on " + stampOr(a.VerifiedAt, "—")
 		} else {
 			r.Verification = "Not verified"
 			r.Steps = verify.Instructions(a.Normalized(), a.VerificationToken)
 		}
 		if a.LastCheckAt != nil && !a.Verified {
-			r.LastCheck = "Last check " + custStamp(*a.LastCheckAt) + ": " + a.LastCheckDetail
+			r.LastCheck = "Last check " + stamp(*a.LastCheckAt) + ": " + a.LastCheckDetail
 		}
 		out[i] = r
 	}
@@ -522,8 +368,8 @@ type custScan struct {
 func custScans(ss []portal.Scan) []custScan {
 	out := make([]custScan, len(ss))
 	for i, s := range ss {
-		r := custScan{ID: s.ID, Status: custHuman(string(s.Status)), Profile: custHuman(string(s.Profile)),
-			Trigger: custTrigger(s.Trigger), Created: custStamp(s.CreatedAt), Finished: custStampP(s.FinishedAt), Reason: s.Reason}
+		r := custScan{ID: s.ID, Status: label(string(s.Status)), Profile: label(string(s.Profile)),
+			Trigger: custTrigger(s.Trigger), Created: stamp(s.CreatedAt), Finished: stampOr(s.FinishedAt, "—"), Reason: s.Reason}
 		switch s.Status {
 		case portal.ScanCompleted:
 			r.StatusClass, r.ReportID = "active", portal.ReportIDOf(s.ID)
@@ -549,7 +395,7 @@ func custTrigger(t portal.ScanTrigger) string {
 	case portal.TriggerVulnDB:
 		return "Vulnerability database update"
 	}
-	return custHuman(string(t))
+	return label(string(t))
 }
 
 // custSeverities says "2 high, 1 medium" ("No findings" when none).
@@ -574,8 +420,8 @@ type custFinding struct {
 func custFindings(fs []portal.Finding, assets map[string]string, pend *custPending) []custFinding {
 	out := make([]custFinding, len(fs))
 	for i, f := range fs {
-		r := custFinding{ID: f.ID, Severity: custHuman(string(f.Severity)), Title: f.Title, Asset: f.AssetID,
-			Status: custHuman(string(f.Status)), Reason: f.Reason, FirstSeen: custStamp(f.FirstSeenAt), LastSeen: custStamp(f.LastSeenAt)}
+		r := custFinding{ID: f.ID, Severity: label(string(f.Severity)), Title: f.Title, Asset: f.AssetID,
+			Status: label(string(f.Status)), Reason: f.Reason, FirstSeen: stamp(f.FirstSeenAt), LastSeen: stamp(f.LastSeenAt)}
 		if v, ok := assets[f.AssetID]; ok {
 			r.Asset = v
 		}
@@ -601,7 +447,7 @@ type custReport struct {
 func custReports(ms []portal.ReportMeta) []custReport {
 	out := make([]custReport, len(ms))
 	for i, m := range ms {
-		out[i] = custReport{ID: m.ID, ScanID: m.ScanID, Finished: custStamp(m.ScanFinishedAt), Profile: custHuman(string(m.Profile)),
+		out[i] = custReport{ID: m.ID, ScanID: m.ScanID, Finished: stamp(m.ScanFinishedAt), Profile: label(string(m.Profile)),
 			Findings: custSeverities(m.Summary.Count)}
 	}
 	return out
@@ -614,7 +460,7 @@ type custSchedule struct {
 func custSchedules(ss []portal.Schedule, now time.Time) []custSchedule {
 	out := make([]custSchedule, len(ss))
 	for i, s := range ss {
-		r := custSchedule{ID: s.ID, Profile: custHuman(string(s.Profile)), Targets: "All verified assets", NextRun: "—"}
+		r := custSchedule{ID: s.ID, Profile: label(string(s.Profile)), Targets: "All verified assets", NextRun: "—"}
 		if !s.AllTargets {
 			r.Targets = fmt.Sprintf("%d selected assets", len(s.AssetIDs))
 		}
@@ -624,7 +470,7 @@ func custSchedules(ss []portal.Schedule, now time.Time) []custSchedule {
 		case recurrence.Monthly:
 			r.Frequency = fmt.Sprintf("Monthly on day %d at %s", s.DayOfMonth, s.StartTime)
 		default:
-			r.Frequency = custHuman(string(s.Frequency)) + " at " + s.StartTime
+			r.Frequency = label(string(s.Frequency)) + " at " + s.StartTime
 		}
 		r.Frequency += " (" + s.Timezone + ")"
 		if next := s.NextRuns(now, 1); len(next) > 0 {
@@ -670,7 +516,7 @@ func (c *Console) custBase(r *http.Request, mode string) (custView, error) {
 func (c *Console) custRender(w http.ResponseWriter, r *http.Request, status int, v custView) error {
 	title := v.Customer.Name
 	if v.Mode != "overview" {
-		title = custHuman(v.Mode) + " · " + v.Customer.Name
+		title = label(v.Mode) + " · " + v.Customer.Name
 	}
 	v.CSRF = identity(r).CSRFToken
 	section := "customers"
@@ -781,12 +627,12 @@ func custFindingChoices() []custChoice {
 // custAddLicense assigns a license (partner admins; the service refuses
 // everyone else).
 func (c *Console) custAddLicense(w http.ResponseWriter, r *http.Request) error {
-	in, errs := custLicenseInput(r.PostForm)
+	in, errs := licenseInput(r.PostForm.Get)
 	form := Form{Values: r.PostForm, Errors: errs}
 	if len(errs) == 0 {
 		l, err := c.s.Licenses.Create(r.Context(), r.PathValue("id"), in)
 		if err == nil {
-			return redirect(w, r, custPath(r.PathValue("id"))+"#licenses", fmt.Sprintf("Added a %s license (%s).", strings.ToLower(custModel(l.Model)), l.ID))
+			return redirect(w, r, custPath(r.PathValue("id"))+"#licenses", fmt.Sprintf("Added a %s license (%s).", strings.ToLower(modelLabel(l.Model)), l.ID))
 		}
 		f, ok := formError(err)
 		if !ok {
@@ -828,7 +674,7 @@ func (c *Console) custAssetsPage(w http.ResponseWriter, r *http.Request, status 
 		return err
 	}
 	v.Assets, v.AssetForm, v.Added, v.First = custAssets(page.Items), form, added, cursor == ""
-	v.AssetsNext, v.FirstURL = custNextPage(v.Base+"/assets", nil, page.NextCursor), v.Base+"/assets"
+	v.AssetsNext, v.FirstURL = nextPage(v.Base+"/assets", nil, page.NextCursor), v.Base+"/assets"
 	return c.custRender(w, r, status, v)
 }
 
@@ -970,7 +816,7 @@ func (c *Console) custFindingsPage(w http.ResponseWriter, r *http.Request, statu
 		return err
 	}
 	v.Findings, v.FindingChoices = custFindings(page.Items, custAssetValues(assets.Items), pend), custFindingChoices()
-	v.FindingsNext = custNextPage(v.Base+"/findings", filters, page.NextCursor)
+	v.FindingsNext = nextPage(v.Base+"/findings", filters, page.NextCursor)
 	v.Severities = custChoices([]scan.Severity{scan.SeverityCritical, scan.SeverityHigh, scan.SeverityMedium, scan.SeverityLow, scan.SeverityInfo})
 	v.FindingStates = custChoices(portal.FindingStatuses)
 	v.Filtered, v.First, v.FirstURL = len(filters) > 0, q.Get("cursor") == "", v.Base+"/findings"
@@ -991,7 +837,7 @@ func (c *Console) custUpdateFinding(w http.ResponseWriter, r *http.Request) erro
 	f, err := c.s.Findings.Update(r.Context(), id, fid, in)
 	next := custBack(r, custPath(id)+"#findings")
 	if err == nil {
-		return redirect(w, r, next, fmt.Sprintf("“%s” is now %s.", f.Title, strings.ToLower(custHuman(string(f.Status)))))
+		return redirect(w, r, next, fmt.Sprintf("“%s” is now %s.", f.Title, strings.ToLower(label(string(f.Status)))))
 	}
 	form, ok := formError(err)
 	if !ok {
@@ -1024,7 +870,7 @@ func (c *Console) custScansGet(w http.ResponseWriter, r *http.Request) error {
 	if v.ScanStatus != "" {
 		filters.Set("status", v.ScanStatus)
 	}
-	v.Scans, v.ScansNext, v.ScanStates = custScans(page.Items), custNextPage(v.Base+"/scans", filters, page.NextCursor), custChoices(portal.ScanStatuses)
+	v.Scans, v.ScansNext, v.ScanStates = custScans(page.Items), nextPage(v.Base+"/scans", filters, page.NextCursor), custChoices(portal.ScanStatuses)
 	v.First, v.FirstURL = q.Get("cursor") == "", v.Base+"/scans"
 	if len(filters) > 0 {
 		v.FirstURL += "?" + filters.Encode()
@@ -1048,7 +894,7 @@ func (c *Console) custReportsGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v.Reports, v.ReportsNext = custReports(page.Items), custNextPage(v.Base+"/reports", nil, page.NextCursor)
+	v.Reports, v.ReportsNext = custReports(page.Items), nextPage(v.Base+"/reports", nil, page.NextCursor)
 	v.First, v.FirstURL = cursor == "", v.Base+"/reports"
 	return c.custRender(w, r, http.StatusOK, v)
 }

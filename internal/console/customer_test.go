@@ -212,7 +212,7 @@ func TestCustomerPageRoles(t *testing.T) {
 		if res.status != http.StatusOK {
 			t.Fatalf("status %d\n%s", res.status, res.body)
 		}
-		res.mustContain(t, "host0.acme.example", "3 of 50 assets used (6%)", "Portal access: <strong>Read-only</strong>")
+		res.mustContain(t, "host0.acme.example", "3 of 50 assets used (6%)", "Portal access: <strong>Read-Only</strong>")
 		if forms := writeForms(res.body); len(forms) > 0 {
 			t.Fatalf("a read-only viewer is shown forms that change things: %q", forms)
 		}

@@ -97,7 +97,7 @@ func (c *Console) customerList(w http.ResponseWriter, r *http.Request) error {
 	data.Plans = options(q.Get("plan"), "Any plan", []string{"none", "per_asset", "per_scan", "unlimited", "mixed"})
 	data.Columns = sortColumns(q)
 	if data.Later {
-		data.FirstHref = listHref(q, "cursor", "")
+		data.FirstHref = queryWith(Base+"/customers", q, "cursor", "")
 	}
 	if data.Filtered {
 		data.ClearHref = Base + "/customers"
@@ -124,12 +124,12 @@ func (c *Console) customerList(w http.ResponseWriter, r *http.Request) error {
 		status = http.StatusUnprocessableEntity
 	} else {
 		if page.NextCursor != "" {
-			data.NextHref = listHref(q, "cursor", page.NextCursor)
+			data.NextHref = queryWith(Base+"/customers", q, "cursor", page.NextCursor)
 		}
 		for _, cu := range page.Items {
 			data.Rows = append(data.Rows, customerRow{
 				ID: cu.ID, Name: cu.Name, Status: string(cu.Status), StatusLabel: label(string(cu.Status)),
-				Plan: planLabel(cu.Plan), LastScan: lastScan(cu.LastScanAt), Created: cu.CreatedAt.UTC().Format("2006-01-02"),
+				Plan: planLabel(cu.Plan), LastScan: stampOr(cu.LastScanAt, "Never"), Created: cu.CreatedAt.UTC().Format("2006-01-02"),
 				Suspendable: cu.Status == portal.StatusActive || cu.Status == portal.StatusTrial,
 				Resumable:   cu.Status == portal.StatusSuspended,
 				Archived:    cu.Status == portal.StatusArchived,
@@ -165,31 +165,10 @@ func sortColumns(q url.Values) map[string]sortColumn {
 		} else {
 			col.Hint = "sort ascending"
 		}
-		col.Href = listHref(q, "sort", next)
+		col.Href = queryWith(Base+"/customers", q, "sort", next)
 		cols[k.key] = col
 	}
 	return cols
-}
-
-// listHref is the list with key set to value in q ("" removes it); any
-// change but the cursor's starts again at the first page.
-func listHref(q url.Values, key, value string) string {
-	v := url.Values{}
-	for k, vv := range q {
-		v[k] = vv
-	}
-	if value == "" {
-		v.Del(key)
-	} else {
-		v.Set(key, value)
-	}
-	if key != "cursor" {
-		v.Del("cursor")
-	}
-	if len(v) == 0 {
-		return Base + "/customers"
-	}
-	return Base + "/customers?" + v.Encode()
 }
 
 var dateRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
@@ -231,29 +210,6 @@ func options(cur, anyLabel string, values []string) []option {
 		opts = append(opts, option{Value: v, Label: l, Selected: v == cur})
 	}
 	return opts
-}
-
-// label shows an enum value to people: per_asset → Per asset.
-func label(s string) string {
-	if s == "" {
-		return ""
-	}
-	s = strings.ReplaceAll(s, "_", " ")
-	return strings.ToUpper(s[:1]) + s[1:]
-}
-
-func planLabel(p portal.Plan) string {
-	if p == portal.PlanNone || p == "" {
-		return "No license"
-	}
-	return label(string(p))
-}
-
-func lastScan(t *time.Time) string {
-	if t == nil {
-		return "Never"
-	}
-	return t.UTC().Format("2006-01-02 15:04 MST")
 }
 
 // ---- + New Customer ----
@@ -415,24 +371,9 @@ func (c *Console) customerCreate(w http.ResponseWriter, r *http.Request) error {
 				continue
 			}
 			row := &d.Licenses[sent[k]]
-			short := strings.TrimPrefix(field, m[0])
-			if short == "endUserPrice" || short == "endUserPrice.amount" {
-				short = "amount"
-				if row.Amount == "" {
-					msg = "is required: the price the customer pays per billing period, such as 49.00"
-				}
-			}
-			if short == "endUserPrice.currency" {
-				short = "currency"
-			}
-			if short == "prepaidPoolId" {
-				short = "prepaid"
-			}
-			if short == "startsAt" {
-				short = "startsOn"
-			}
-			if short == "endsAt" {
-				short = "endsOn"
+			short := rowField(strings.TrimPrefix(field, m[0]))
+			if short == "amount" && row.Amount == "" {
+				msg = "is required: the price the customer pays per billing period, such as 49.00"
 			}
 			row.Errors[short] = msg
 		}
@@ -467,92 +408,38 @@ func (l licenseRow) blank() bool {
 }
 
 // input converts the row to the service's input; errors are the values
-// the console cannot even read (the service validates the rest).
+// the console cannot even read, keyed as the row's fields are.
 func (l licenseRow) input() (portal.LicenseInput, map[string]string) {
-	errs := map[string]string{}
-	var in portal.LicenseInput
-	if l.Model != "" {
-		m := portal.LicenseModel(l.Model)
-		in.Model = &m
+	fields := map[string]string{
+		"model": l.Model, "quantity": l.Quantity, "billingPeriod": l.Period, "overagePolicy": l.Overage,
+		"endUserPrice.amount": l.Amount, "endUserPrice.currency": l.Currency, "startsAt": l.StartsOn, "endsAt": l.EndsOn,
 	}
-	if l.Quantity != "" {
-		q, err := strconv.ParseInt(l.Quantity, 10, 64)
-		if err != nil {
-			errs["quantity"] = "must be a whole number such as 25"
-		} else {
-			in.Quantity = &q
-		}
-	}
-	if l.Period != "" {
-		p := portal.BillingPeriod(l.Period)
-		in.BillingPeriod = &p
-	}
-	if l.Overage != "" {
-		o := portal.OveragePolicy(l.Overage)
-		in.OveragePolicy = &o
-	}
-	cur := l.Currency
-	price := &portal.MoneyInput{Currency: &cur}
-	if l.Amount != "" {
-		a, err := parseAmount(l.Amount, portal.CurrencyDigits(cur))
-		if err != nil {
-			errs["amount"] = err.Error()
-		} else {
-			price.Amount = &a
-		}
-	}
-	in.EndUserPrice = price
 	if l.Prepaid {
-		t := true
-		in.Prepaid = &t
+		fields["prepaid"] = "true"
 	}
-	if l.StartsOn != "" {
-		if t, err := time.Parse("2006-01-02", l.StartsOn); err != nil {
-			errs["startsOn"] = "must be a date such as 2026-11-01"
-		} else {
-			in.StartsAt = &t
-		}
+	in, errs := licenseInput(func(f string) string { return fields[f] })
+	rowErrs := map[string]string{}
+	for f, msg := range errs {
+		rowErrs[rowField(f)] = msg
 	}
-	if l.EndsOn != "" {
-		if t, err := time.Parse("2006-01-02", l.EndsOn); err != nil {
-			errs["endsOn"] = "must be a date such as 2026-11-01"
-		} else {
-			in.EndsAt = &t
-		}
-	}
-	return in, errs
+	return in, rowErrs
 }
 
-var amountRE = regexp.MustCompile(`^(\d+)(?:\.(\d*))?$`)
-
-// parseAmount reads an amount in major units ("49.00", "49", "0.5") as
-// integer minor units of a currency with digits decimals: no floats.
-func parseAmount(s string, digits int) (int64, error) {
-	s = strings.ReplaceAll(strings.TrimSpace(s), " ", "")
-	m := amountRE.FindStringSubmatch(s)
-	example := "49"
-	if digits > 0 {
-		example += "." + strings.Repeat("0", digits)
+// rowField names a license row's field by the service's name for it.
+func rowField(service string) string {
+	switch service {
+	case "endUserPrice", "endUserPrice.amount":
+		return "amount"
+	case "endUserPrice.currency":
+		return "currency"
+	case "prepaidPoolId":
+		return "prepaid"
+	case "startsAt":
+		return "startsOn"
+	case "endsAt":
+		return "endsOn"
 	}
-	if m == nil {
-		return 0, fmt.Errorf("must be an amount such as %s", example)
-	}
-	frac := m[2]
-	if len(frac) > digits {
-		if digits == 0 {
-			return 0, fmt.Errorf("must be a whole amount in this currency, such as %s", example)
-		}
-		return 0, fmt.Errorf("must have at most %d decimals, such as %s", digits, example)
-	}
-	frac += strings.Repeat("0", digits-len(frac))
-	if len(m[1]) > 15 {
-		return 0, fmt.Errorf("is too large")
-	}
-	v, err := strconv.ParseInt(m[1]+frac, 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("is too large")
-	}
-	return v, nil
+	return service
 }
 
 // customerInput reads the customer's details from a form; partner says
@@ -739,17 +626,7 @@ func (c *Console) customerSetAccess(w http.ResponseWriter, r *http.Request) erro
 		d := accessData{Customer: cu, Choices: accessChoices(r.PostFormValue("level")), Form: fe, Back: back}
 		return c.render(w, r, http.StatusUnprocessableEntity, "customer_access", view{Title: "Portal access of " + cu.Name, Section: "customers", Data: d})
 	}
-	return redirect(w, r, back, fmt.Sprintf("Portal access of %s set to %s.", updated.Name, accessName(updated.AccessLevel)))
-}
-
-func accessName(l portal.AccessLevel) string {
-	switch l {
-	case portal.AccessReadOnly:
-		return "Read-Only"
-	case portal.AccessFull:
-		return "Full Access"
-	}
-	return "Disabled"
+	return redirect(w, r, back, fmt.Sprintf("Portal access of %s set to %s.", updated.Name, accessLabel(updated.AccessLevel)))
 }
 
 // ---- quick actions ----

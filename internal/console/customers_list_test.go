@@ -672,21 +672,3 @@ func TestNewCustomer(t *testing.T) {
 		}
 	})
 }
-
-func TestParseAmount(t *testing.T) {
-	for _, c := range []struct {
-		in     string
-		digits int
-		want   int64
-		ok     bool
-	}{
-		{"49.00", 2, 4900, true}, {"49", 2, 4900, true}, {"49.5", 2, 4950, true}, {"0.07", 2, 7, true},
-		{" 1200 ", 0, 1200, true}, {"1.5", 0, 0, false}, {"49.001", 2, 0, false}, {"1,00", 2, 0, false},
-		{"-5", 2, 0, false}, {"abc", 2, 0, false}, {"12.345", 3, 12345, true}, {"99999999999999999999", 2, 0, false},
-	} {
-		got, err := parseAmount(c.in, c.digits)
-		if (err == nil) != c.ok || got != c.want {
-			t.Errorf("parseAmount(%q, %d) = %d, %v; want %d, ok %v", c.in, c.digits, got, err, c.want, c.ok)
-		}
-	}
-}

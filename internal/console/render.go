@@ -16,7 +16,7 @@ import (
 	"github.com/partnerportal/portal/internal/tenancy"
 )
 
-//go:embed templates/*.html
+//go:embed templates/*.html templates/partials/*.html
 var templateFiles embed.FS
 
 //go:embed static
@@ -97,47 +97,12 @@ func (f Form) Err(field string) string { return f.Errors[field] }
 type pages map[string]*template.Template
 
 var funcs = template.FuncMap{
-	"money":    formatMoney,
-	"datetime": func(t time.Time) string { return formatTime(t, "2006-01-02 15:04 MST") },
-	"date":     func(t time.Time) string { return formatTime(t, "2006-01-02") },
-	"datetimep": func(t *time.Time) string {
-		if t == nil {
-			return "never"
-		}
-		return formatTime(*t, "2006-01-02 15:04 MST")
-	},
-	"base": func() string { return Base },
-	"title": func(s string) string {
-		return strings.ToUpper(s[:min(1, len(s))]) + strings.ReplaceAll(s[min(1, len(s)):], "_", " ")
-	},
-	"add": func(a, b int) int { return a + b },
-	"pct": func(used, of int64) int64 {
-		if of <= 0 {
-			return 0
-		}
-		return used * 100 / of
-	},
-	"capped": func(v, hi int64) int64 { return min(v, hi) },
-	// query returns the query q with key set to value, from a fresh
-	// first page (sort links, filters).
-	"query": func(q url.Values, key, value string) string {
-		c := url.Values{}
-		for k, v := range q {
-			c[k] = v
-		}
-		if value == "" {
-			c.Del(key)
-		} else {
-			c.Set(key, value)
-		}
-		if key != "cursor" {
-			c.Del("cursor")
-		}
-		if len(c) == 0 {
-			return "?"
-		}
-		return "?" + c.Encode()
-	},
+	"money":     formatMoney,
+	"datetime":  stamp,
+	"date":      day,
+	"datetimep": func(t *time.Time) string { return stampOr(t, "never") },
+	"base":      func() string { return Base },
+	"title":     label,
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -149,7 +114,9 @@ var funcs = template.FuncMap{
 
 // mustParsePages parses every page with the layout.
 func mustParsePages() pages {
-	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html"))
+	// The layout and the partials (templates/partials: defines shared by
+	// several pages) are parsed once; each page is parsed on a copy.
+	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/partials/*.html"))
 	names, err := fs.Glob(templateFiles, "templates/*.html")
 	if err != nil {
 		panic(err)
@@ -215,32 +182,4 @@ func staticFiles() http.Handler {
 		r2.URL.Path = "/" + r.PathValue("file")
 		files.ServeHTTP(w, r2)
 	})
-}
-
-func formatTime(t time.Time, layout string) string {
-	if t.IsZero() {
-		return "—"
-	}
-	return t.UTC().Format(layout)
-}
-
-// formatMoney shows integer minor units in their currency, e.g. "EUR 12.50".
-func formatMoney(m portal.Money) string {
-	digits := portal.CurrencyDigits(m.Currency)
-	neg := m.Amount < 0
-	a := m.Amount
-	if neg {
-		a = -a
-	}
-	s := fmt.Sprint(a)
-	if digits > 0 {
-		for len(s) <= digits {
-			s = "0" + s
-		}
-		s = s[:len(s)-digits] + "." + s[len(s)-digits:]
-	}
-	if neg {
-		s = "-" + s
-	}
-	return m.Currency + " " + s
 }

@@ -112,7 +112,7 @@ func (c *Console) renderSettings(w http.ResponseWriter, r *http.Request, status 
 		return err
 	default:
 		data.Pricing, data.Version = &p, p.Version
-		data.Updated = formatTime(p.UpdatedAt, "2006-01-02 15:04 MST")
+		data.Updated = stamp(p.UpdatedAt)
 		for _, m := range portal.LicenseModels {
 			data.Costs = append(data.Costs, costRow{Model: modelLabel(m), Unit: unitLabel(m), Monthly: p.UnitCost(m, portal.PeriodMonthly), Annual: p.UnitCost(m, portal.PeriodAnnual)})
 		}
@@ -246,14 +246,14 @@ func parsePricingForm(f Form) (portal.PricingInput, []int, []string) {
 		costs[string(m)] = map[string]int64{}
 		for _, bp := range portal.BillingPeriods {
 			name := costFieldName(m, bp)
-			label := "the " + modelLabel(m) + " " + string(bp) + " unit cost"
+			label := "the " + strings.ToLower(modelLabel(m)) + " " + string(bp) + " unit cost"
 			v := strings.TrimSpace(f.Get(name))
 			if v == "" {
 				bad(name, label, "is required: the cost of one unit, such as "+exampleAmount(digits))
 				continue
 			}
-			amount, ok := parseMajorUnits(v, digits)
-			if !ok {
+			amount, err := parseMajorUnits(v, digits)
+			if err != nil {
 				bad(name, label, "must be an amount such as "+exampleAmount(digits)+" ("+decimalsRule(currency, digits)+")")
 				continue
 			}
@@ -276,8 +276,8 @@ func parsePricingForm(f Form) (portal.PricingInput, []int, []string) {
 			bad(minName, fmt.Sprintf("tier %d's minimum units", i+1), "must be a whole number of units, at least 1")
 		}
 		t.MinUnits = n
-		bps, ok := parseMajorUnits(dv, 2)
-		if !ok {
+		bps, err := parseMajorUnits(dv, 2)
+		if err != nil {
 			bad(discName, fmt.Sprintf("tier %d's discount", i+1), "must be a percentage such as 12.50 (at most 2 decimals)")
 		}
 		t.DiscountBps = bps
@@ -288,22 +288,6 @@ func parsePricingForm(f Form) (portal.PricingInput, []int, []string) {
 	return in, from, labels
 }
 
-// parseMajorUnits reads a non-negative amount written in major units with
-// at most digits decimals ("12.50", "12.5", "12") as integer minor units.
-// Nothing else is accepted: no sign, no exponent, no separators.
-func parseMajorUnits(s string, digits int) (int64, bool) {
-	whole, frac, dot := strings.Cut(s, ".")
-	if whole == "" || len(whole) > 13 || !onlyDigits(whole) {
-		return 0, false
-	}
-	if dot && (frac == "" || len(frac) > digits || !onlyDigits(frac)) {
-		return 0, false
-	}
-	frac += strings.Repeat("0", digits-len(frac))
-	n, err := strconv.ParseInt(whole+frac, 10, 64)
-	return n, err == nil
-}
-
 func onlyDigits(s string) bool {
 	for _, r := range s {
 		if r < '0' || r > '9' {
@@ -311,25 +295,6 @@ func onlyDigits(s string) bool {
 		}
 	}
 	return true
-}
-
-// majorUnits writes minor units in major units: 1250 with 2 digits is "12.50".
-func majorUnits(amount int64, digits int) string {
-	neg := amount < 0
-	if neg {
-		amount = -amount
-	}
-	s := strconv.FormatInt(amount, 10)
-	if digits > 0 {
-		if len(s) <= digits {
-			s = strings.Repeat("0", digits-len(s)+1) + s
-		}
-		s = s[:len(s)-digits] + "." + s[len(s)-digits:]
-	}
-	if neg {
-		s = "-" + s
-	}
-	return s
 }
 
 func exampleAmount(digits int) string {
@@ -382,7 +347,7 @@ func (c *Console) buyPrepaid(w http.ResponseWriter, r *http.Request) error {
 		return c.renderSettings(w, r, formStatus(err), nil, &fe)
 	}
 	return redirect(w, r, Base+"/settings", fmt.Sprintf("Bought %d %s units at %s each (%s off), %s in total.",
-		pool.Units, modelLabel(pool.Model), formatMoney(pool.UnitCost), portal.FormatBasisPoints(pool.DiscountBps)+" %", formatMoney(pool.Total())))
+		pool.Units, strings.ToLower(modelLabel(pool.Model)), formatMoney(pool.UnitCost), portal.FormatBasisPoints(pool.DiscountBps)+" %", formatMoney(pool.Total())))
 }
 
 // formStatus is the status of a form shown again with the service's

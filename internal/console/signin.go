@@ -50,7 +50,7 @@ type signInForm struct {
 }
 
 func (c *Console) signInPage(w http.ResponseWriter, r *http.Request) error {
-	f := signInForm{Form: Form{Values: url.Values{}}, Token: preSessionToken(w, r), Next: nextPage(r.URL.Query().Get("next"))}
+	f := signInForm{Form: Form{Values: url.Values{}}, Token: preSessionToken(w, r), Next: afterSignIn(r.URL.Query().Get("next"))}
 	return c.render(w, r, http.StatusOK, "sign_in", view{Title: "Sign in", Data: f})
 }
 
@@ -59,7 +59,7 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) error {
 		return errCSRF
 	}
 	r.ParseForm()
-	f := signInForm{Form: Form{Values: r.PostForm}, Token: preSessionToken(w, r), Next: nextPage(r.PostFormValue("next"))}
+	f := signInForm{Form: Form{Values: r.PostForm}, Token: preSessionToken(w, r), Next: afterSignIn(r.PostFormValue("next"))}
 	ns, err := c.s.Sessions.SignIn(r.Context(), r.PostFormValue("email"), r.PostFormValue("password"))
 	if err != nil {
 		switch portal.ErrorCode(err) {
@@ -139,8 +139,8 @@ func (c *Console) invitationInvalid(w http.ResponseWriter, r *http.Request, err 
 	return c.render(w, r, http.StatusGone, "error", view{Title: "Invitation link not valid", Data: portal.ErrorMessage(err) + ". Ask your administrator for a new invitation."})
 }
 
-// nextPage returns where to go after signing in: a console path, or the dashboard.
-func nextPage(next string) string {
+// afterSignIn returns where to go after signing in: a console path, or the dashboard.
+func afterSignIn(next string) string {
 	if under(next) {
 		return next
 	}

@@ -132,7 +132,7 @@ func (c *Console) renderUsers(w http.ResponseWriter, r *http.Request, status int
 		case u.PasswordHash != "":
 			row.Access = "Password set"
 		case u.InvitationExpiresAt != nil && now.Before(*u.InvitationExpiresAt):
-			row.Access = "Invited, link valid until " + formatTime(*u.InvitationExpiresAt, "2006-01-02 15:04 MST")
+			row.Access = "Invited, link valid until " + stamp(*u.InvitationExpiresAt)
 		default:
 			row.Access = "Invitation expired: send a new one"
 		}
@@ -149,7 +149,7 @@ func (c *Console) renderUsers(w http.ResponseWriter, r *http.Request, status int
 		q.Set("cursor", cursor)
 	}
 	data.NextHref, data.FirstHref = pageLinks(q, page.NextCursor)
-	data.Back = Base + "/users" + strings.TrimSuffix(qsWith(q, "cursor", cursor), "?")
+	data.Back = Base + "/users" + strings.TrimSuffix(queryWith("", q, "cursor", cursor), "?")
 
 	// The invite form.
 	if form != nil {
