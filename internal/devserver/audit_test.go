@@ -50,7 +50,7 @@ func TestEveryChangeShowsInTheAuditLog(t *testing.T) {
 		got := actions(admin.do("GET", "/v1/audit?limit=100", nil).want(t, 200))
 		want := []string{"apikey.create", "user.create", "apikey.revoke", "apikey.create", "grants.set", "user.create",
 			"license.update", "customer.access", "customer.resume", "customer.suspend", "customer.update", "license.create", "customer.create",
-			"apikey.create", "user.create"} // license.create: assigned with the customer, in its transaction; the last two: the operator set up this partner's admin and its key
+			"apikey.create", "user.password_set", "user.invite", "user.create"} // license.create: assigned with the customer, in its transaction; the last four: the operator set up this partner's admin, the admin set a console password through an invitation, and got a key
 		if !slices.Equal(got, want) {
 			t.Fatalf("actions = %v\nwant %v", got, want)
 		}
