@@ -190,16 +190,24 @@ func (s *APIKeyService) Authenticate(ctx context.Context, secret string) (tenanc
 		}
 	}
 	id := k.Identity()
-	if id.Role.IsCustomerRole() {
-		c, err := s.Customers.GetCustomer(ctx, id.Scope(), id.TenantID)
-		if ErrorCode(err) == ENOTFOUND {
-			return tenancy.Identity{}, deny
-		}
-		if err != nil {
-			return tenancy.Identity{}, err
-		}
-		id.TenantAccess, id.TenantStatus = string(c.AccessLevel), string(c.Status)
+	return withTenantState(ctx, s.Customers, id, deny)
+}
+
+// withTenantState adds a customer user's tenant access level and status
+// to id, read as the request is authenticated; deny when the tenant is
+// gone. Other roles' identities are returned as they are.
+func withTenantState(ctx context.Context, customers CustomerStore, id tenancy.Identity, deny error) (tenancy.Identity, error) {
+	if !id.Role.IsCustomerRole() {
+		return id, nil
 	}
+	c, err := customers.GetCustomer(ctx, id.Scope(), id.TenantID)
+	if ErrorCode(err) == ENOTFOUND {
+		return tenancy.Identity{}, deny
+	}
+	if err != nil {
+		return tenancy.Identity{}, err
+	}
+	id.TenantAccess, id.TenantStatus = string(c.AccessLevel), string(c.Status)
 	return id, nil
 }
 

@@ -224,17 +224,7 @@ func (s *SessionService) Authenticate(ctx context.Context, token string) (tenanc
 		return tenancy.Identity{}, deny
 	}
 	id := sess.Identity()
-	if id.Role.IsCustomerRole() {
-		c, err := s.Customers.GetCustomer(ctx, id.Scope(), id.TenantID)
-		if ErrorCode(err) == ENOTFOUND {
-			return tenancy.Identity{}, deny
-		}
-		if err != nil {
-			return tenancy.Identity{}, err
-		}
-		id.TenantAccess, id.TenantStatus = string(c.AccessLevel), string(c.Status)
-	}
-	return id, nil
+	return withTenantState(ctx, s.Customers, id, deny)
 }
 
 // SignOut ends the caller's session. EUNAUTHORIZED when the request was
