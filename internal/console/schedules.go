@@ -256,7 +256,6 @@ func (c *Console) newSchedule(w http.ResponseWriter, r *http.Request) error {
 		values[k] = slices.Clone(v)
 	}
 	values.Set("q", q.Get("q"))
-	var first *portal.Customer
 	switch {
 	case id.Role.IsCustomerRole():
 		values["customerIds"] = []string{id.TenantID}
@@ -265,18 +264,11 @@ func (c *Console) newSchedule(w http.ResponseWriter, r *http.Request) error {
 	default:
 		if cu := c.current(r); cu != nil {
 			values["customerIds"] = []string{cu.ID}
-			first = cu
 		}
 	}
-	if first == nil && len(values["customerIds"]) > 0 {
-		if cu, err := c.s.Customers.Get(ctx, values["customerIds"][0]); err == nil {
-			first = &cu
-		}
-	}
-	values.Set("timezone", "UTC")
-	if first != nil && first.Timezone != "" {
-		values.Set("timezone", first.Timezone)
-	}
+	// The preferred start time is in each customer's own time zone
+	// unless the person picks one zone for all.
+	values.Set("timezone", "")
 	d, err := c.scheduleForm(ctx, id, Form{Values: values})
 	if err != nil {
 		return err

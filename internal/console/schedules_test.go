@@ -210,7 +210,7 @@ func TestCreateSchedule(t *testing.T) {
 		res.mustContain(t, `data-filter="#customer-choices"`, `id="customer-choices"`, `<label for="customer-filter">`,
 			`data-name="Acme Dental"`, `data-name="Beta Logistics"`,
 			`value="`+beta.ID+`" checked>`, `value="`+acme.ID+`">`,
-			`<option value="America/New_York" selected>`, // the customer's own zone by default
+			`<option value="" selected>Each customer&#39;s own time zone</option>`, // the customers' own zones by default
 			`name="startTime" type="time"`, `name="onNewAsset"`, `name="onVulnDbUpdate"`,
 			`name="action" value="preview"`, `name="action" value="create"`)
 		res.mustNotContain(t, `value="`+acme.ID+`" checked>`, "Gone Ltd")
@@ -219,8 +219,8 @@ func TestCreateSchedule(t *testing.T) {
 		res := h.get(Base + "/scans/schedules/new?q=acme&customerId=" + beta.ID)
 		res.mustContain(t, `data-name="Acme Dental"`, `value="`+beta.ID+`" checked>`)
 	})
-	t.Run("WithoutACustomerTheZoneIsUTC", func(t *testing.T) {
-		h.get(Base+"/scans/schedules/new").mustContain(t, `<option value="UTC" selected>`)
+	t.Run("WithoutACustomerTheZoneIsStillEachCustomersOwn", func(t *testing.T) {
+		h.get(Base+"/scans/schedules/new").mustContain(t, `<option value="" selected>Each customer&#39;s own time zone</option>`)
 	})
 	t.Run("PreviewShowsEachCustomersNextRunsAndWritesNothing", func(t *testing.T) {
 		res := h.post(Base+"/scans/schedules/new", weeklyForm("preview", acme.ID, beta.ID, quiet.ID))
