@@ -196,6 +196,10 @@ const (
 	custUsageUnit  = 4
 )
 
+// usageMarks are the percentages every usage bar marks: the per-scan
+// alert (80), the per-asset alert (90) and the limit (100).
+var usageMarks = []int{80, 90, 100}
+
 func custUsageBars(u portal.CustomerUsage) []custUsage {
 	var out []custUsage
 	for _, l := range u.Licenses {
@@ -224,9 +228,13 @@ func custUsageBars(u portal.CustomerUsage) []custUsage {
 		case pct >= int64(threshold):
 			b.State = "warn"
 		}
+		// Every bar is marked at 80, 90 and 100 %; the legend says which
+		// of them this license's model alerts at.
+		for _, t := range usageMarks {
+			b.Marks = append(b.Marks, custMark{X: t * custUsageUnit, Label: fmt.Sprintf("%d%%", t)})
+		}
 		var words []string
 		for _, t := range portal.Thresholds(l.License.Model) {
-			b.Marks = append(b.Marks, custMark{X: t * custUsageUnit, Label: fmt.Sprintf("%d%%", t)})
 			at := (l.Quantity*int64(t) + 99) / 100
 			if t == 100 {
 				words = append(words, fmt.Sprintf("limit at 100%% (%d %s)", l.Quantity, unit))
@@ -234,7 +242,7 @@ func custUsageBars(u portal.CustomerUsage) []custUsage {
 				words = append(words, fmt.Sprintf("alert at %d%% (%d %s)", t, at, unit))
 			}
 		}
-		b.Legend = "Marks: " + strings.Join(words, ", ") + "."
+		b.Legend = "Marks at 80%, 90% and 100%; this license: " + strings.Join(words, ", ") + "."
 		switch {
 		case l.Overage > 0 && l.License.OveragePolicy == portal.OverageHard:
 			b.Overage = fmt.Sprintf("Overage: %d %s beyond the quantity (hard limit: no more are accepted).", l.Overage, unit)

@@ -157,12 +157,12 @@ func TestCustomerPage(t *testing.T) {
 	})
 	t.Run("UsageBarShowsUsedOfQuantityAndTheMarks", func(t *testing.T) {
 		res := w.get(w.path(""))
-		res.mustContain(t, "45 of 50 assets used (90%)", "Marks: alert at 90% (45 assets), limit at 100% (50 assets).",
-			// the per-asset bar: filled to 90% of the quantity, marks at 90% and 100% (4 SVG units per percent)
-			`<rect class="fill warn" x="0" y="2" width="360" height="14">`, `<line class="mark" x1="360" x2="360"`, `<line class="mark" x1="400" x2="400"`,
-			">90%</text>", ">100%</text>",
+		res.mustContain(t, "45 of 50 assets used (90%)", "Marks at 80%, 90% and 100%; this license: alert at 90% (45 assets), limit at 100% (50 assets).",
+			// the per-asset bar: filled to 90% of the quantity, marks at 80%, 90% and 100% (4 SVG units per percent)
+			`<rect class="fill warn" x="0" y="2" width="360" height="14">`, `<line class="mark" x1="320" x2="320"`, `<line class="mark" x1="360" x2="360"`, `<line class="mark" x1="400" x2="400"`,
+			">80%</text>", ">90%</text>", ">100%</text>",
 			// the per-scan license alerts at 80%
-			"0 of 10 scans used (0%)", "Marks: alert at 80% (8 scans), limit at 100% (10 scans).", `<line class="mark" x1="320" x2="320"`)
+			"0 of 10 scans used (0%)", "this license: alert at 80% (8 scans), limit at 100% (10 scans).")
 		res.mustNotContain(t, "style=")
 	})
 	t.Run("OverageAndUnlimitedLicenses", func(t *testing.T) {

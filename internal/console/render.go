@@ -76,7 +76,10 @@ func nav(id tenancy.Identity) []navItem {
 			navItem{Section: "audit", Label: "Audit", Href: Base + "/audit"},
 		)
 	}
-	return items
+	// "See Partner Portal Settings for current values": partners read the
+	// prices that apply to them there (and admins buy pre-paid pools);
+	// only the super admin changes them.
+	return append(items, navItem{Section: "settings", Label: "Settings", Href: Base + "/settings"})
 }
 
 // Form is a submitted form shown again: its values and the service's
