@@ -108,10 +108,7 @@ func (c *Console) alertAck(w http.ResponseWriter, r *http.Request) error {
 	if _, err := c.s.Alerts.Ack(r.Context(), r.PathValue("alertId")); err != nil {
 		return err
 	}
-	back := r.PostFormValue("back")
-	if !under(back) {
-		back = Base + "/alerts"
-	}
+	back := within(r.PostFormValue("back"), Base+"/alerts")
 	return redirect(w, r, back, "Alert acknowledged.")
 }
 

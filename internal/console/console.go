@@ -7,9 +7,9 @@
 // every page calls the same domain services with that identity. There is
 // one authorization path, in internal/portal, for the API and the console.
 //
-// Each area of the console has its own file (customers.go, schedules.go,
-// ...) registering its pages; templates/<page>.html renders each page
-// inside templates/layout.html.
+// Each area of the console has its own files (customers_list.go,
+// customer.go, schedules.go, ...) registering its pages;
+// templates/<page>.html renders each page inside templates/layout.html.
 package console
 
 import (
@@ -78,11 +78,22 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // the status the error's code maps to (internal/httpapi's one mapping).
 type pageFunc func(w http.ResponseWriter, r *http.Request) error
 
-// page serves fn to signed-in people only: without a session it sends
-// the browser to the sign-in page. Every POST must carry the session's
-// anti-forgery token in the form field "csrf". A customer user whose
-// organisation's portal access is disabled sees a page saying so.
+// page serves fn to signed-in people only (signedIn), except customer users
+// whose organisation's portal access is disabled: they see a page saying
+// so instead.
 func (c *Console) page(fn pageFunc) http.Handler {
+	return c.signedIn(func(w http.ResponseWriter, r *http.Request) error {
+		if id := identity(r); id.Role.IsCustomerRole() && id.TenantAccess == string(portal.AccessDisabled) {
+			return c.render(w, r, http.StatusForbidden, "access_disabled", view{Title: "Portal access is disabled"})
+		}
+		return fn(w, r)
+	})
+}
+
+// signedIn serves fn to people signed in with a session: without one it
+// sends the browser to the sign-in page. Every POST must carry the
+// session's anti-forgery token in the form field "csrf".
+func (c *Console) signedIn(fn pageFunc) http.Handler {
 	return c.serve(func(w http.ResponseWriter, r *http.Request) error {
 		id, ok := tenancy.FromContext(r.Context())
 		if !ok || id.SessionID == "" {
@@ -90,9 +101,6 @@ func (c *Console) page(fn pageFunc) http.Handler {
 		}
 		if r.Method == http.MethodPost && !validCSRF(r, id.CSRFToken) {
 			return errCSRF
-		}
-		if id.Role.IsCustomerRole() && id.TenantAccess == string(portal.AccessDisabled) {
-			return c.render(w, r, http.StatusForbidden, "access_disabled", view{Title: "Portal access is disabled"})
 		}
 		return fn(w, r)
 	})
@@ -170,13 +178,28 @@ func formError(err error) (Form, bool) {
 	return f, true
 }
 
+// formStatus is the status of a form shown again with the service's
+// error: 422 for invalid input, otherwise the error's own (409 for a
+// conflict, 429 for a locked sign-in).
+func formStatus(err error) int {
+	if portal.ErrorCode(err) == portal.EINVALID {
+		return http.StatusUnprocessableEntity
+	}
+	return httpapi.StatusOf(err)
+}
+
 // identity returns the signed-in caller (page guarantees there is one).
 func identity(r *http.Request) tenancy.Identity {
 	id, _ := tenancy.FromContext(r.Context())
 	return id
 }
 
-// under reports whether a path lies under the console (for "next" links).
-func under(p string) bool {
-	return strings.HasPrefix(p, Base+"/") && !strings.HasPrefix(p, "//") && !strings.Contains(p, "\\")
+// within returns path when it lies under the console (a "next" or "back"
+// page a form names), fallback otherwise: redirects never leave the
+// console.
+func within(path, fallback string) string {
+	if strings.HasPrefix(path, Base+"/") && !strings.HasPrefix(path, "//") && !strings.Contains(path, "\\") {
+		return path
+	}
+	return fallback
 }

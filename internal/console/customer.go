@@ -2,8 +2,10 @@ package console
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -46,8 +48,10 @@ const (
 
 // custReportCSP is the Content-Security-Policy of a served report: the report
 // is one self-contained HTML page whose CSS is an inline <style> element
-// (see internal/report), with no scripts and nothing loaded from anywhere.
-const custReportCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
+// (see internal/report), with no scripts and nothing loaded from anywhere;
+// sandboxed, with no forms and no base URL, since it holds what scanned
+// sites answered and is served on the console's origin.
+const custReportCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'; base-uri 'none'; frame-ancestors 'none'; sandbox"
 
 // custCan is what the caller may do on the page: only controls that
 // the services would allow are shown.
@@ -363,10 +367,10 @@ func (c *Console) custAddAssets(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		f.Values = url.Values{"assets": {raw}}
-		if f.Errors["assets"] == "" {
-			for k, reason := range f.Errors {
-				f.Errors["assets"] = k + " " + reason
-			}
+		if f.Errors["assets"] == "" && len(f.Errors) > 0 {
+			// The service names the entries (assets[3].value): the first, in order.
+			keys := slices.Sorted(maps.Keys(f.Errors))
+			f.Errors["assets"] = keys[0] + " " + f.Errors[keys[0]]
 		}
 		if len(inputs) == 0 {
 			f.Errors["assets"] = "Enter at least one asset, one per line."
@@ -409,15 +413,6 @@ func (c *Console) custAddAssets(w http.ResponseWriter, r *http.Request) error {
 	return c.custAssetsPage(w, r, status, form, added)
 }
 
-// custBack returns the console page the form came from (its "next" field),
-// or fallback.
-func custBack(r *http.Request, fallback string) string {
-	if n := r.PostFormValue("next"); under(n) {
-		return n
-	}
-	return fallback
-}
-
 func (c *Console) custVerifyAsset(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	a, err := c.s.Assets.Verify(r.Context(), id, r.PathValue("assetId"))
@@ -428,7 +423,7 @@ func (c *Console) custVerifyAsset(w http.ResponseWriter, r *http.Request) error 
 	if !a.Verified {
 		msg = a.Value + " is not verified yet: " + a.LastCheckDetail + "."
 	}
-	return redirect(w, r, custBack(r, custPath(id)+"#assets"), msg)
+	return redirect(w, r, within(r.PostFormValue("next"), custPath(id)+"#assets"), msg)
 }
 
 func (c *Console) custDeleteAsset(w http.ResponseWriter, r *http.Request) error {
@@ -440,7 +435,7 @@ func (c *Console) custDeleteAsset(w http.ResponseWriter, r *http.Request) error 
 	if err := c.s.Assets.Delete(r.Context(), id, assetID); err != nil {
 		return err
 	}
-	return redirect(w, r, custBack(r, custPath(id)+"#assets"), "Deleted "+a.Value+": it is no longer monitored.")
+	return redirect(w, r, within(r.PostFormValue("next"), custPath(id)+"#assets"), "Deleted "+a.Value+": it is no longer monitored.")
 }
 
 // custFindingsGet is the findings sub-page, filtered by severity and status.
@@ -501,7 +496,7 @@ func (c *Console) custUpdateFinding(w http.ResponseWriter, r *http.Request) erro
 		in.Status = &st
 	}
 	f, err := c.s.Findings.Update(r.Context(), id, fid, in)
-	next := custBack(r, custPath(id)+"#findings")
+	next := within(r.PostFormValue("next"), custPath(id)+"#findings")
 	if err == nil {
 		return redirect(w, r, next, fmt.Sprintf("“%s” is now %s.", f.Title, strings.ToLower(label(string(f.Status)))))
 	}

@@ -20,19 +20,10 @@ const (
 	actScan
 )
 
-// backTo is where an action returns: the console page it came from, or
-// the customer's page.
-func backTo(back, customerID string) string {
-	if under(back) {
-		return back
-	}
-	return Base + "/customers/" + customerID
-}
-
 func (c *Console) customerAction(act customerAct) pageFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		ctx, cid := r.Context(), r.PathValue("id")
-		back := backTo(r.PostFormValue("back"), cid)
+		back := within(r.PostFormValue("back"), custPath(cid))
 		var (
 			cu    portal.Customer
 			err   error

@@ -22,12 +22,12 @@ func (c *Console) customerEditForm(w http.ResponseWriter, r *http.Request) error
 		"name": {cu.Name}, "contactEmail": {cu.ContactEmail}, "timezone": {cu.Timezone}, "country": {cu.Country},
 		"tags": {strings.Join(cu.Tags, ", ")}, "status": {string(cu.Status)}, "version": {strconv.FormatInt(cu.Version, 10)},
 	}, Errors: map[string]string{}}
-	f.Values.Set("back", backTo(r.URL.Query().Get("back"), cu.ID))
+	f.Values.Set("back", within(r.URL.Query().Get("back"), custPath(cu.ID)))
 	return c.renderEdit(w, r, http.StatusOK, cu, partner, f)
 }
 
 func (c *Console) renderEdit(w http.ResponseWriter, r *http.Request, status int, cu portal.Customer, partner bool, f Form) error {
-	d := customerFormData{Form: f, Customer: &cu, PartnerForm: partner, Back: backTo(f.Get("back"), cu.ID)}
+	d := customerFormData{Form: f, Customer: &cu, PartnerForm: partner, Back: within(f.Get("back"), custPath(cu.ID))}
 	if partner && (cu.Status == portal.StatusActive || cu.Status == portal.StatusTrial) {
 		d.Statuses = statusOptions(f.Get("status"))
 	}
@@ -96,7 +96,7 @@ func (c *Console) customerUpdate(w http.ResponseWriter, r *http.Request) error {
 		}
 		return c.renderEdit(w, r, http.StatusUnprocessableEntity, cu, partner, f)
 	}
-	return redirect(w, r, backTo(r.PostForm.Get("back"), updated.ID), updated.Name+" saved.")
+	return redirect(w, r, within(r.PostForm.Get("back"), custPath(updated.ID)), updated.Name+" saved.")
 }
 
 // ---- access level ----
@@ -133,7 +133,7 @@ func (c *Console) customerAccessForm(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	d := accessData{Customer: cu, Choices: accessChoices(string(cu.AccessLevel)), Form: Form{Errors: map[string]string{}}, Back: backTo(r.URL.Query().Get("back"), cu.ID)}
+	d := accessData{Customer: cu, Choices: accessChoices(string(cu.AccessLevel)), Form: Form{Errors: map[string]string{}}, Back: within(r.URL.Query().Get("back"), custPath(cu.ID))}
 	return c.render(w, r, http.StatusOK, "customer_access", view{Title: "Portal access of " + cu.Name, Section: "customers", Data: d})
 }
 
@@ -147,7 +147,7 @@ func (c *Console) customerSetAccess(w http.ResponseWriter, r *http.Request) erro
 		l := portal.AccessLevel(v)
 		level = &l
 	}
-	back := backTo(r.PostFormValue("back"), cu.ID)
+	back := within(r.PostFormValue("back"), custPath(cu.ID))
 	updated, err := c.s.Customers.SetAccess(r.Context(), cu.ID, level)
 	if err != nil {
 		fe, ok := formError(err)

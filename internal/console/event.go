@@ -44,12 +44,16 @@ func request(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (*http.Requ
 			return nil, err
 		}
 	}
-	u := &url.URL{Path: ev.RawPath, RawQuery: ev.RawQueryString}
-	if ev.RawPath == "" {
-		u.Path = ev.RequestContext.HTTP.Path
+	// rawPath is the path as sent (still escaped): it is parsed, not escaped again.
+	target := ev.RawPath
+	if target == "" {
+		target = (&url.URL{Path: ev.RequestContext.HTTP.Path}).EscapedPath()
+	}
+	if ev.RawQueryString != "" {
+		target += "?" + ev.RawQueryString
 	}
 	ctx = portal.WithRequestID(ctx, ev.RequestContext.RequestID)
-	r, err := http.NewRequestWithContext(ctx, ev.RequestContext.HTTP.Method, u.String(), bytes.NewReader(body))
+	r, err := http.NewRequestWithContext(ctx, ev.RequestContext.HTTP.Method, target, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}

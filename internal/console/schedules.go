@@ -450,7 +450,7 @@ func (c *Console) submitSchedule(w http.ResponseWriter, r *http.Request) error {
 	}
 	status := http.StatusOK
 	if len(created) == 0 {
-		status = httpapi.StatusOf(results[0].Err)
+		status = formStatus(results[0].Err)
 	}
 	return c.render(w, r, status, "schedule_new", view{Title: "Create Schedule", Section: "schedules", Data: d})
 }

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/partnerportal/portal/internal/httpapi"
 	"github.com/partnerportal/portal/internal/portal"
 	"github.com/partnerportal/portal/internal/tenancy"
 )
@@ -348,14 +347,4 @@ func (c *Console) buyPrepaid(w http.ResponseWriter, r *http.Request) error {
 	}
 	return redirect(w, r, Base+"/settings", fmt.Sprintf("Bought %d %s units at %s each (%s off), %s in total.",
 		pool.Units, strings.ToLower(modelLabel(pool.Model)), formatMoney(pool.UnitCost), portal.FormatBasisPoints(pool.DiscountBps)+" %", formatMoney(pool.Total())))
-}
-
-// formStatus is the status of a form shown again with the service's
-// error: 422 for invalid input, otherwise the error's own (409 for a
-// conflict).
-func formStatus(err error) int {
-	if portal.ErrorCode(err) == portal.EINVALID {
-		return http.StatusUnprocessableEntity
-	}
-	return httpapi.StatusOf(err)
 }

@@ -17,7 +17,8 @@ import (
 func (c *Console) signInRoutes() {
 	c.mux.Handle("GET "+Base+"/sign-in", c.serve(c.signInPage))
 	c.mux.Handle("POST "+Base+"/sign-in", c.serve(c.signIn))
-	c.mux.Handle("POST "+Base+"/sign-out", c.page(c.signOut))
+	// Anyone signed in may sign out, also a customer user without access.
+	c.mux.Handle("POST "+Base+"/sign-out", c.signedIn(c.signOut))
 	c.mux.Handle("GET "+Base+"/invitation", c.serve(c.invitationPage))
 	c.mux.Handle("POST "+Base+"/invitation", c.serve(c.acceptInvitation))
 }
@@ -50,7 +51,7 @@ type signInForm struct {
 }
 
 func (c *Console) signInPage(w http.ResponseWriter, r *http.Request) error {
-	f := signInForm{Form: Form{Values: url.Values{}}, Token: preSessionToken(w, r), Next: afterSignIn(r.URL.Query().Get("next"))}
+	f := signInForm{Form: Form{Values: url.Values{}}, Token: preSessionToken(w, r), Next: within(r.URL.Query().Get("next"), Base+"/")}
 	return c.render(w, r, http.StatusOK, "sign_in", view{Title: "Sign in", Data: f})
 }
 
@@ -59,7 +60,7 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) error {
 		return errCSRF
 	}
 	r.ParseForm()
-	f := signInForm{Form: Form{Values: r.PostForm}, Token: preSessionToken(w, r), Next: afterSignIn(r.PostFormValue("next"))}
+	f := signInForm{Form: Form{Values: r.PostForm}, Token: preSessionToken(w, r), Next: within(r.PostFormValue("next"), Base+"/")}
 	ns, err := c.s.Sessions.SignIn(r.Context(), r.PostFormValue("email"), r.PostFormValue("password"))
 	if err != nil {
 		switch portal.ErrorCode(err) {
@@ -68,7 +69,7 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) error {
 				f.Errors = fe.Errors
 			}
 			f.Message = portal.ErrorMessage(err)
-			return c.render(w, r, httpapi.StatusOf(err), "sign_in", view{Title: "Sign in", Data: f})
+			return c.render(w, r, formStatus(err), "sign_in", view{Title: "Sign in", Data: f})
 		}
 		return err
 	}
@@ -115,13 +116,13 @@ func (c *Console) acceptInvitation(w http.ResponseWriter, r *http.Request) error
 	if r.PostFormValue("password") != r.PostFormValue("confirm") {
 		f.Errors["confirm"] = "does not match the password"
 		f.Message = "The two passwords differ."
-		return c.render(w, r, http.StatusBadRequest, "invitation", view{Title: "Set your password", Data: f})
+		return c.render(w, r, http.StatusUnprocessableEntity, "invitation", view{Title: "Set your password", Data: f})
 	}
 	ns, err := c.s.Sessions.AcceptInvitation(r.Context(), token, r.PostFormValue("password"))
 	if fe, ok := formError(err); ok && portal.ErrorCode(err) == portal.EINVALID {
 		fe.Values = r.PostForm
 		f.Form = fe
-		return c.render(w, r, http.StatusBadRequest, "invitation", view{Title: "Set your password", Data: f})
+		return c.render(w, r, formStatus(err), "invitation", view{Title: "Set your password", Data: f})
 	}
 	if err != nil {
 		return c.invitationInvalid(w, r, err)
@@ -137,12 +138,4 @@ func (c *Console) invitationInvalid(w http.ResponseWriter, r *http.Request, err 
 		return err
 	}
 	return c.render(w, r, http.StatusGone, "error", view{Title: "Invitation link not valid", Data: portal.ErrorMessage(err) + ". Ask your administrator for a new invitation."})
-}
-
-// afterSignIn returns where to go after signing in: a console path, or the dashboard.
-func afterSignIn(next string) string {
-	if under(next) {
-		return next
-	}
-	return Base + "/"
 }

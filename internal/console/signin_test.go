@@ -156,12 +156,12 @@ func TestInvitation(t *testing.T) {
 		token := invite(h, "member@a.example")
 		h.get(Base + "/invitation?token=" + url.QueryEscape(token))
 		res := h.post(Base+"/invitation", url.Values{"token": {token}, "password": {"short"}, "confirm": {"short"}, "csrf": {h.jar[preSessionCookie]}})
-		if res.status != http.StatusBadRequest || !strings.Contains(res.body, `id="f-password-error"`) {
-			t.Fatalf("short password: status %d, want 400 with the error next to the field\n%s", res.status, res.body)
+		if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, `id="f-password-error"`) {
+			t.Fatalf("short password: status %d, want 422 with the error next to the field\n%s", res.status, res.body)
 		}
 		res = h.post(Base+"/invitation", url.Values{"token": {token}, "password": {"a long new password"}, "confirm": {"another long one"}, "csrf": {h.jar[preSessionCookie]}})
-		if res.status != http.StatusBadRequest || !strings.Contains(res.body, `id="f-confirm-error"`) {
-			t.Fatalf("mismatch: status %d, want 400 with the error next to the confirmation\n%s", res.status, res.body)
+		if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, `id="f-confirm-error"`) {
+			t.Fatalf("mismatch: status %d, want 422 with the error next to the confirmation\n%s", res.status, res.body)
 		}
 		if res := h.signIn("member@a.example", "a long new password"); res.status == http.StatusSeeOther {
 			t.Fatal("a refused invitation set the password")
@@ -196,6 +196,12 @@ func TestCustomerUsersWithoutAccess(t *testing.T) {
 	if res.status != http.StatusForbidden {
 		t.Fatalf("dashboard of a customer without portal access: status %d, want 403", res.status)
 	}
-	res.mustContain(t, "Portal access is disabled", "contact your service provider")
+	res.mustContain(t, "Portal access is disabled", "contact your service provider", "Sign out")
 	res.mustNotContain(t, "Acme")
+	if res := h.post(Base+"/sign-out", url.Values{}); res.status != http.StatusSeeOther || res.location() != Base+"/sign-in" {
+		t.Fatalf("sign-out of a customer user without access: %d to %q, want 303 to the sign-in page", res.status, res.location())
+	}
+	if _, ok := h.jar[portal.SessionCookieName]; ok {
+		t.Fatal("a customer user without access could not sign out")
+	}
 }

@@ -31,22 +31,36 @@ func (c *Console) current(r *http.Request) *portal.Customer {
 	return &cu
 }
 
-// switchSearch finds customers by name: one match switches to it, several
-// are listed to pick from.
+// switchSearch lists the customers whose name starts with q, each to
+// switch to (a GET changes nothing).
 func (c *Console) switchSearch(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query().Get("q")
 	page, err := c.s.Customers.List(r.Context(), portal.ListParams{Q: q, Sort: "name", Limit: "20"})
 	if err != nil {
 		return err
 	}
-	if len(page.Items) == 1 {
-		return c.switchAndGo(w, r, page.Items[0].ID)
-	}
-	return c.render(w, r, http.StatusOK, "switch", view{Title: "Switch customer", Section: "customers", Data: map[string]any{"Q": q, "Items": page.Items}})
+	return c.renderMatches(w, r, q, page.Items)
 }
 
-// switchTo switches to the posted customer ("" switches back to all customers).
+func (c *Console) renderMatches(w http.ResponseWriter, r *http.Request, q string, items []portal.Customer) error {
+	return c.render(w, r, http.StatusOK, "switch", view{Title: "Switch customer", Section: "customers", Data: map[string]any{"Q": q, "Items": items}})
+}
+
+// switchTo switches to the posted customer, or to the one customer whose
+// name starts with the posted q (several are listed to pick from); an
+// empty customerId switches back to all customers.
 func (c *Console) switchTo(w http.ResponseWriter, r *http.Request) error {
+	if r.PostForm.Has("q") {
+		q := r.PostFormValue("q")
+		page, err := c.s.Customers.List(r.Context(), portal.ListParams{Q: q, Sort: "name", Limit: "20"})
+		if err != nil {
+			return err
+		}
+		if len(page.Items) != 1 {
+			return c.renderMatches(w, r, q, page.Items)
+		}
+		return c.switchAndGo(w, r, page.Items[0].ID)
+	}
 	id := r.PostFormValue("customerId")
 	if id == "" {
 		http.SetCookie(w, &http.Cookie{Name: currentCookie, Path: Base, HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode, MaxAge: -1})

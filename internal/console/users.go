@@ -2,13 +2,13 @@ package console
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/partnerportal/portal/internal/httpapi"
 	"github.com/partnerportal/portal/internal/portal"
 	"github.com/partnerportal/portal/internal/tenancy"
 )
@@ -230,10 +230,7 @@ func (c *Console) reinviteUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	back := r.PostFormValue("back")
-	if !under(back) {
-		back = Base + "/users"
-	}
+	back := within(r.PostFormValue("back"), Base+"/users")
 	// The e-mail address comes from the list the button was on: it only
 	// tells the caller whom the link is for.
 	return c.renderInvitation(w, r, http.StatusOK, invitedPage{Email: r.PostFormValue("email"), Back: back}, inv)
@@ -251,24 +248,9 @@ type invitedPage struct {
 }
 
 func (c *Console) renderInvitation(w http.ResponseWriter, r *http.Request, status int, p invitedPage, inv portal.Invitation) error {
-	p.URL = invitationURL(r, inv.Token)
+	p.URL = httpapi.InvitationURL(r.Host, inv.Token)
 	p.ExpiresAt = inv.ExpiresAt
 	return c.render(w, r, status, "users_invited", view{Title: "Invitation link", Section: "users", Data: p})
-}
-
-// invitationURL is the link that sets a password with token, on the
-// host the console was reached at (plain http only on this machine).
-func invitationURL(r *http.Request, token string) string {
-	scheme := "https"
-	host := r.Host
-	hostname := host
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		hostname = h
-	}
-	if hostname == "127.0.0.1" || hostname == "localhost" {
-		scheme = "http"
-	}
-	return scheme + "://" + host + Base + "/invitation?token=" + url.QueryEscape(token)
 }
 
 // grantsPageData is a partner member's customer access form.

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -58,6 +59,15 @@ type SessionJSON struct {
 }
 
 func (s sessionRoutes) signIn(ctx context.Context, r *Request) (Response, error) {
+	// Only a JSON body signs in: a form another site makes a browser post
+	// (text/plain, urlencoded) cannot, so no site can sign a visitor in
+	// as someone else (login CSRF); browsers send JSON across sites only
+	// after a CORS preflight, which this API does not answer.
+	if mt, _, _ := mime.ParseMediaType(r.Header("Content-Type")); mt != "application/json" {
+		var p portal.Problems
+		p.Add("Content-Type", "must be application/json")
+		return Response{}, p.Err()
+	}
 	var in struct {
 		Email    *string `json:"email"`
 		Password *string `json:"password"`
@@ -97,21 +107,27 @@ type InvitationJSON struct {
 	ExpiresAt time.Time `json:"expiresAt"`
 }
 
-// invitationJSON shows inv with its link on the host the request came to:
-// https, but http on the local stack (localhost, 127.0.0.1); a path
-// without a host when the request named none.
-func invitationJSON(r *Request, inv portal.Invitation) InvitationJSON {
-	link := "/console/invitation?token=" + url.QueryEscape(inv.Token)
-	if host := r.Header("Host"); host != "" {
-		scheme := "https"
-		name := host
-		if h, _, err := net.SplitHostPort(host); err == nil {
-			name = h
-		}
-		if name == "localhost" || name == "127.0.0.1" || strings.HasSuffix(name, ".localhost") {
-			scheme = "http"
-		}
-		link = scheme + "://" + host + link
+// InvitationURL returns the console link of an invitation token on host
+// (the Host the request came to): https, but http on the local stack
+// (localhost, 127.0.0.1, *.localhost); a path without a host when host is
+// "". The console shows the same links.
+func InvitationURL(host, token string) string {
+	link := "/console/invitation?token=" + url.QueryEscape(token)
+	if host == "" {
+		return link
 	}
+	scheme, name := "https", host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		name = h
+	}
+	if name == "localhost" || name == "127.0.0.1" || strings.HasSuffix(name, ".localhost") {
+		scheme = "http"
+	}
+	return scheme + "://" + host + link
+}
+
+// invitationJSON shows inv with its link on the host the request came to.
+func invitationJSON(r *Request, inv portal.Invitation) InvitationJSON {
+	link := InvitationURL(r.Header("Host"), inv.Token)
 	return InvitationJSON{Token: inv.Token, URL: link, ExpiresAt: inv.ExpiresAt}
 }

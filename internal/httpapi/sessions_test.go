@@ -85,8 +85,8 @@ func TestSessionCookie(t *testing.T) {
 	ns := portal.NewSession{Token: "pps_tok"}
 	ns.CreatedAt, ns.ExpiresAt = created, expires
 	pair, attrs := cookieAttrs(SessionCookie(ns))
-	if pair != "pp_session=pps_tok" {
-		t.Fatalf("cookie = %q, want pp_session=pps_tok", pair)
+	if pair != "__Host-pp_session=pps_tok" {
+		t.Fatalf("cookie = %q, want __Host-pp_session=pps_tok", pair)
 	}
 	for _, flag := range []string{"httponly", "secure"} {
 		if v, ok := attrs[flag]; !ok || v != "" {
@@ -103,8 +103,8 @@ func TestSessionCookie(t *testing.T) {
 		t.Fatalf("Max-Age = %q, want 3600 (an hour)", got)
 	}
 	pair, attrs = cookieAttrs(ExpiredSessionCookie())
-	if pair != "pp_session=" || attrs["max-age"] != "0" || attrs["expires"] != time.Unix(0, 0).UTC().Format(http.TimeFormat) {
-		t.Fatalf("expired cookie = %q, want an empty pp_session with Max-Age=0 and Expires in 1970", ExpiredSessionCookie())
+	if pair != "__Host-pp_session=" || attrs["max-age"] != "0" || attrs["expires"] != time.Unix(0, 0).UTC().Format(http.TimeFormat) {
+		t.Fatalf("expired cookie = %q, want an empty __Host-pp_session with Max-Age=0 and Expires in 1970", ExpiredSessionCookie())
 	}
 }
 
@@ -128,15 +128,15 @@ func TestSessionRoutes(t *testing.T) {
 			t.Fatalf("cookies = %v, want the session cookie", res.Cookies)
 		}
 		pair, attrs := cookieAttrs(res.Cookies[0])
-		if !strings.HasPrefix(pair, "pp_session=pps_") {
-			t.Fatalf("cookie = %q, want pp_session=pps_…", res.Cookies[0])
+		if !strings.HasPrefix(pair, "__Host-pp_session=pps_") {
+			t.Fatalf("cookie = %q, want __Host-pp_session=pps_…", res.Cookies[0])
 		}
 		_, httpOnly := attrs["httponly"]
 		_, secure := attrs["secure"]
 		if !httpOnly || !secure || attrs["samesite"] != "Lax" || attrs["expires"] != s.ExpiresAt.UTC().Format(http.TimeFormat) || attrs["max-age"] == "" {
 			t.Fatalf("cookie attributes = %v, want HttpOnly, Secure, SameSite=Lax, Expires at the session's end and Max-Age", attrs)
 		}
-		if strings.Contains(res.Body, strings.TrimPrefix(pair, "pp_session=")) {
+		if strings.Contains(res.Body, strings.TrimPrefix(pair, "__Host-pp_session=")) {
 			t.Fatal("the body repeats the session token: it belongs in the HttpOnly cookie only")
 		}
 		if res.Headers["Cache-Control"] != "no-store" {
@@ -154,6 +154,21 @@ func TestSessionRoutes(t *testing.T) {
 		res, m = doMetered(t, f.users, event("POST /v1/sessions", "/v1/sessions", nil, `{"email":"a@a.example","password":"x","remember":true}`))
 		if errs := fieldReasons(problem(t, res, http.StatusBadRequest)); errs["remember"] == "" {
 			t.Fatalf("field errors = %v, want remember named", errs)
+		}
+		wantNoWrites(t, m)
+	})
+
+	t.Run("OnlyAJSONBodySignsIn", func(t *testing.T) {
+		// A form on another site can post text/plain that parses as JSON;
+		// it must not sign the visitor's browser in (login CSRF).
+		ev := event("POST /v1/sessions", "/v1/sessions", nil, `{"email":"ann@a.example","password":"`+testPassword+`"}`)
+		ev.Headers["content-type"] = "text/plain"
+		res, m := doMetered(t, f.users, ev)
+		if errs := fieldReasons(problem(t, res, http.StatusBadRequest)); errs["Content-Type"] != "must be application/json" {
+			t.Fatalf("field errors = %v, want Content-Type named", errs)
+		}
+		if len(res.Cookies) != 0 {
+			t.Fatalf("a text/plain sign-in set cookies %q", res.Cookies)
 		}
 		wantNoWrites(t, m)
 	})
@@ -333,4 +348,19 @@ func TestSessionRoutes(t *testing.T) {
 		problem(t, res, http.StatusNotFound)
 		wantNoWrites(t, m)
 	})
+}
+
+func TestInvitationURL(t *testing.T) {
+	for host, want := range map[string]string{
+		"console.example.com": "https://console.example.com/console/invitation?token=ppi_x",
+		"127.0.0.1:3000":      "http://127.0.0.1:3000/console/invitation?token=ppi_x",
+		"localhost":           "http://localhost/console/invitation?token=ppi_x",
+		"app.localhost:8080":  "http://app.localhost:8080/console/invitation?token=ppi_x",
+		"localhost.evil.test": "https://localhost.evil.test/console/invitation?token=ppi_x",
+		"":                    "/console/invitation?token=ppi_x",
+	} {
+		if got := InvitationURL(host, "ppi_x"); got != want {
+			t.Errorf("host %q: %s, want %s", host, got, want)
+		}
+	}
 }

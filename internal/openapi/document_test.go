@@ -39,8 +39,8 @@ func TestTheDocumentIsValidOpenAPI31(t *testing.T) {
 		t.Fatalf("components.securitySchemes.bearerAuth must be an http bearer scheme")
 	}
 	cookie := d.T.Components.SecuritySchemes["sessionCookie"]
-	if cookie == nil || cookie.Value == nil || cookie.Value.Type != "apiKey" || cookie.Value.In != "cookie" || cookie.Value.Name != "pp_session" {
-		t.Fatalf("components.securitySchemes.sessionCookie must be an apiKey in the cookie pp_session")
+	if cookie == nil || cookie.Value == nil || cookie.Value.Type != "apiKey" || cookie.Value.In != "cookie" || cookie.Value.Name != "__Host-pp_session" {
+		t.Fatalf("components.securitySchemes.sessionCookie must be an apiKey in the cookie __Host-pp_session")
 	}
 	if len(d.T.Security) != 2 || d.T.Security[0]["bearerAuth"] == nil || d.T.Security[1]["sessionCookie"] == nil {
 		t.Errorf("the document must require bearerAuth or sessionCookie on every operation (top-level security)")

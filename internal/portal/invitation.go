@@ -44,9 +44,12 @@ func newInvitation(userID string, now time.Time) (Invitation, string, error) {
 // password for a user the caller manages, on the same terms as issuing
 // API keys: super admins any user, partner admins their partner's and its
 // customers' users, customer admins with full access their tenant's users,
-// anyone itself. It replaces the user's previous invitation; a user who has
-// a password keeps it until the invitation is accepted. ENOTFOUND for users
-// out of scope; EFORBIDDEN for customer users without full access.
+// anyone itself with an API key. It replaces the user's previous
+// invitation; a user who has a password keeps it until the invitation is
+// accepted. ENOTFOUND for users out of scope; EFORBIDDEN for customer
+// users without full access, and for a browser session inviting its own
+// user (a stolen session must not be able to set a new password and keep
+// the account).
 func (s *UserService) Invite(ctx context.Context, userID string) (Invitation, error) {
 	id, err := caller(ctx)
 	if err != nil {
@@ -54,6 +57,9 @@ func (s *UserService) Invite(ctx context.Context, userID string) (Invitation, er
 	}
 	if err := tenantUser(id, "", true); err != nil {
 		return Invitation{}, err
+	}
+	if userID == id.UserID && id.SessionID != "" {
+		return Invitation{}, Errorf(EFORBIDDEN, "a browser session cannot invite its own user to set a new password: ask an administrator, or use an API key")
 	}
 	u, err := s.userInScope(ctx, id, userID)
 	if err != nil {

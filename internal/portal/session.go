@@ -19,7 +19,10 @@ import (
 const (
 	SessionPrefix = "pps_"
 	// SessionCookieName is the name of the cookie that carries the token.
-	SessionCookieName = "pp_session"
+	// The __Host- prefix makes browsers accept it only when it is Secure,
+	// for Path=/ and without a Domain, so no sibling subdomain can plant
+	// one for the console's host.
+	SessionCookieName = "__Host-pp_session"
 	// SessionLifetime is how long a session lasts from sign-in, however
 	// much it is used (an absolute lifetime, not an idle timeout).
 	SessionLifetime = 12 * time.Hour

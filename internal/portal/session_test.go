@@ -322,6 +322,20 @@ func TestInvitation(t *testing.T) {
 		_, err = w.svc.Users.Invite(as(member), ddbtest.AdminA.UserID)
 		wantCode(t, err, portal.ENOTFOUND)
 	})
+
+	t.Run("ASessionCannotInviteItsOwnUser", func(t *testing.T) {
+		nu := w.invite(t, "self@partner.example")
+		withKey := nu.Identity("key_00000000000000000000000SE1")
+		if _, err := w.svc.Users.Invite(as(withKey), nu.ID); err != nil {
+			t.Fatalf("inviting oneself with an API key: %v", err)
+		}
+		inSession := nu.Identity("")
+		inSession.SessionID = "ses_00000000000000000000000SE1"
+		ctx, m := dynamo.WithMeter(as(inSession))
+		_, err := w.svc.Users.Invite(ctx, nu.ID)
+		wantCode(t, err, portal.EFORBIDDEN)
+		wantNoWrites(t, m)
+	})
 }
 
 func TestSignIn(t *testing.T) {
