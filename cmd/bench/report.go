@@ -346,12 +346,11 @@ comparisons (` + "`go run ./cmd/withddb -- go run ./cmd/bench -cpuprofile cpu.ou
   decoder of the license item would remove the largest share; the report is read rarely, so it is not worth
   it at this ratio.
 - **Console customer list (25 rows of HTML).** The same one ` + "`Query`" + ` as the floor; the console's own
-  CPU is rendering about 60 KB of HTML with ` + "`html/template`" + ` (a profile of the page shows about a third
+  CPU is rendering about 50 KB of HTML with ` + "`html/template`" + ` (a profile of the page shows about a third
   of the process's CPU in ` + "`text/template`" + `'s reflective evaluation and ` + "`html/template`" + `'s escaping, the
   rest decoding the items and copying the page into the event), about 3 ms at p50 on this machine, which
-  is why its ratio is above the target (set for JSON handlers). Each row carries its three-dot menu's
-  forms (each with the session's anti-forgery token and the way back to the list), which is most of its
-  HTML; the page's size and time do not grow with the partner's size, only with the 25 rows.
+  is why its ratio is above the target (set for JSON handlers). Each row carries its three-dot menu (one
+  form, with the session's anti-forgery token and the way back to the list), a good part of its HTML; the page's size and time do not grow with the partner's size, only with the 25 rows.
 - **Get customer and authorizer.** One item is decoded and one small JSON document written; the difference
   is a few tens of microseconds and within the noise of the p90/p99 columns.
 - Nothing in the path does network work beyond the one call: identity comes from the authorizer's context,
