@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/partnerportal/portal/internal/portal"
 	"github.com/partnerportal/portal/internal/tenancy"
@@ -14,6 +17,8 @@ import (
 type sessionItem struct {
 	PK        string `dynamodbav:"PK"`
 	SK        string `dynamodbav:"SK"`
+	GSIPK     string `dynamodbav:"GSIPK"`
+	GSI1SK    string `dynamodbav:"GSI1SK"`
 	Entity    string `dynamodbav:"entity"`
 	SessionID string `dynamodbav:"sessionId"`
 	UserID    string `dynamodbav:"userId"`
@@ -43,7 +48,8 @@ func ttlSeconds(t time.Time) int64 {
 // CreateSession implements portal.SessionStore with one conditional put.
 func (s *Store) CreateSession(ctx context.Context, sess portal.Session) error {
 	return s.putNew(ctx, sessionItem{
-		PK: sessionPK(sess.ID), SK: sessionSK, Entity: "session", SessionID: sess.ID, UserID: sess.UserID,
+		PK: sessionPK(sess.ID), SK: sessionSK, GSIPK: userSessionsPK(sess.UserID), GSI1SK: sess.ID,
+		Entity: "session", SessionID: sess.ID, UserID: sess.UserID,
 		Role: string(sess.Role), PartnerID: sess.PartnerID, TenantID: sess.TenantID, TokenHash: sess.TokenHash,
 		CSRFToken: sess.CSRFToken, CreatedAt: formatTime(sess.CreatedAt), EndsAt: formatTime(sess.ExpiresAt),
 		ExpiresAt: ttlSeconds(sess.ExpiresAt),
@@ -78,4 +84,38 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 		return fmt.Errorf("delete session %s: %w", id, err)
 	}
 	return nil
+}
+
+// DeleteUserSessions implements portal.SessionStore: the user's sessions
+// from the user-sessions index, page by page, each deleted.
+func (s *Store) DeleteUserSessions(ctx context.Context, userID string) error {
+	var start map[string]types.AttributeValue
+	for {
+		res, err := s.Client.Query(ctx, &dynamodb.QueryInput{
+			TableName:                 &s.Table,
+			IndexName:                 aws.String(userSessionsIndex),
+			KeyConditionExpression:    aws.String("GSIPK = :pk"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(userSessionsPK(userID))},
+			ProjectionExpression:      aws.String("sessionId"),
+			ExclusiveStartKey:         start,
+			ReturnConsumedCapacity:    total,
+		})
+		if err != nil {
+			return fmt.Errorf("query sessions of user %s: %w", userID, err)
+		}
+		var items []struct {
+			SessionID string `dynamodbav:"sessionId"`
+		}
+		if err := attributevalue.UnmarshalListOfMaps(res.Items, &items); err != nil {
+			return fmt.Errorf("decode sessions of user %s: %w", userID, err)
+		}
+		for _, it := range items {
+			if err := s.DeleteSession(ctx, it.SessionID); err != nil {
+				return err
+			}
+		}
+		if start = res.LastEvaluatedKey; len(start) == 0 {
+			return nil
+		}
+	}
 }

@@ -88,6 +88,8 @@ type SessionStore interface {
 	// DeleteSession deletes a session; deleting one that does not exist
 	// is not an error.
 	DeleteSession(ctx context.Context, id string) error
+	// DeleteUserSessions deletes every session of a user.
+	DeleteUserSessions(ctx context.Context, userID string) error
 }
 
 // SignInAttempt is an attempt to sign in, counted as failed in advance
@@ -269,7 +271,8 @@ func (s *SessionService) InvitedUser(ctx context.Context, token string) (User, e
 
 // AcceptInvitation sets the password of the user an invitation token is
 // for, uses the invitation up (it works once), audits "user.password_set"
-// as done by the user, and signs the user in. EUNAUTHORIZED as for
+// as done by the user, ends the user's other sessions, and signs the user
+// in. EUNAUTHORIZED as for
 // InvitedUser (also when the invitation was used meanwhile); EINVALID
 // naming "password" when it is not MinPasswordLength to MaxPasswordLength
 // characters or is the user's e-mail address.
@@ -297,6 +300,11 @@ func (s *SessionService) AcceptInvitation(ctx context.Context, token, password s
 	}
 	if err != nil {
 		return NewSession{}, fmt.Errorf("set password: %w", err)
+	}
+	// A new password ends every session signed in with the old one (a
+	// password is reset because it may be known to someone else).
+	if err := s.Sessions.DeleteUserSessions(ctx, u.ID); err != nil {
+		return NewSession{}, fmt.Errorf("end the sessions of user %s: %w", u.ID, err)
 	}
 	// A new password lifts a lockout: whoever holds the invitation may
 	// sign in anyway, and now knows the password.

@@ -209,6 +209,34 @@ func TestInvitation(t *testing.T) {
 		}
 	})
 
+	t.Run("ANewPasswordEndsTheOtherSessions", func(t *testing.T) {
+		w := newSignInWorld(t) // its own table: the invitations here are not the audit the next tests count
+		nu := w.invite(t, "reset@partner.example")
+		first, err := w.svc.Sessions.AcceptInvitation(context.Background(), nu.Invitation.Token, "the first long password")
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := w.svc.Sessions.SignIn(context.Background(), "reset@partner.example", "the first long password")
+		if err != nil {
+			t.Fatal(err)
+		}
+		inv, err := w.svc.Users.Invite(as(ddbtest.AdminA), nu.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		latest, err := w.svc.Sessions.AcceptInvitation(context.Background(), inv.Token, "the second long password")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, old := range []portal.NewSession{first, again} {
+			_, err := w.svc.Sessions.Authenticate(context.Background(), old.Token)
+			wantCode(t, err, portal.EUNAUTHORIZED)
+		}
+		if _, err := w.svc.Sessions.Authenticate(context.Background(), latest.Token); err != nil {
+			t.Fatalf("the session of the new password: %v", err)
+		}
+	})
+
 	t.Run("AnInvitationWorksOnce", func(t *testing.T) {
 		nu := w.invite(t, "once@partner.example")
 		_, err := w.svc.Sessions.AcceptInvitation(ctx, nu.Invitation.Token, goodPassword)
