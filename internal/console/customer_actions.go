@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/partnerportal/portal/internal/httpapi"
 	"github.com/partnerportal/portal/internal/portal"
 	"github.com/partnerportal/portal/internal/scan"
 )
@@ -46,27 +45,28 @@ func (c *Console) customerAction(act customerAct) pageFunc {
 			profile := scan.ProfileLight
 			var sc portal.Scan
 			if sc, err = c.s.Scans.Create(ctx, cid, portal.ScanInput{Profile: &profile, Targets: &portal.ScanTargets{All: true}}); err == nil {
-				name := cid
-				if got, gerr := c.s.Customers.Get(ctx, cid); gerr == nil {
-					name = got.Name
-				}
-				flash = fmt.Sprintf("Scan of %s queued (%s profile, all verified assets): %s.", name, profile, sc.ID)
+				flash = fmt.Sprintf("Scan of %s queued (%s profile, all verified assets): %s.", c.customerName(r, cid), profile, sc.ID)
 			}
 		}
 		if err != nil {
 			// A refusal the customer's state explains (already archived,
 			// nothing verified to scan, no license): back with the reason.
-			if code := portal.ErrorCode(err); code == portal.ECONFLICT || code == portal.EINVALID || httpapi.StatusOf(err) == http.StatusConflict {
-				name := cid
-				if got, gerr := c.s.Customers.Get(ctx, cid); gerr == nil {
-					name = got.Name
-				}
-				return redirect(w, r, back, fmt.Sprintf("%s: %s", actionFailed(act, name), portal.ErrorMessage(err)))
+			if code := portal.ErrorCode(err); code == portal.ECONFLICT || code == portal.EINVALID {
+				return redirect(w, r, back, fmt.Sprintf("%s: %s", actionFailed(act, c.customerName(r, cid)), portal.ErrorMessage(err)))
 			}
 			return err
 		}
 		return redirect(w, r, back, flash)
 	}
+}
+
+// customerName names a customer in a message: its name, or its ID when it
+// cannot be read.
+func (c *Console) customerName(r *http.Request, id string) string {
+	if cu, err := c.s.Customers.Get(r.Context(), id); err == nil {
+		return cu.Name
+	}
+	return id
 }
 
 func actionFailed(act customerAct, name string) string {
